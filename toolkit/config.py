@@ -199,6 +199,7 @@ class Parameters(Strict):
         default_factory=lambda: [0.1, 0.2, 0.3, 0.4, 0.5],
         description="shares of non-target premium leads the budget brand could keep (double funnel)",
     )
+    price_factor: str | None = Field(None, description="id of the choice factor that means price (price-driven persona, brand comparison); default: the factor whose id or name says price/цена")
     random_seed: int = Field(42, description="seed of every random step")
 
     @field_validator("capture_rates")
