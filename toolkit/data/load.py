@@ -1,0 +1,445 @@
+"""Load a case's exports into validated canonical tables.
+
+For each source in ``case.yml``: read the file, map the client's columns onto
+canonical names, drop personal data, parse every value, and sort rows into
+
+- the clean canonical table (what the analyses use),
+- the quarantine (each bad row once, with its first reason, file row and column),
+- for transactions, the refunds (negative amounts, see *Refund rule*).
+
+Nothing is dropped silently: ``rows_read = rows_used + sum(quarantined)`` for
+every table. Fatal problems (file missing or unreadable, a mapped column absent,
+no data rows, a required column with no readable value at all) raise
+``InputFileError`` with one sentence naming the file and column.
+
+Row reasons, checked in this order (a row gets the first that applies):
+``missing_<column>`` (a required value is blank), ``bad_date`` / ``bad_<column>``
+(a required value cannot be read), ``future_date`` (a date after ``as_of``),
+``unknown_stage`` / ``unknown_brand`` / ``unknown_<column>`` (a required label that
+the case does not declare), ``sentiment_out_of_range`` (outside -2..+2),
+``duplicate`` (an exact repeat of an earlier row on every mapped column),
+``duplicate_id`` (a repeated key with different content; the first is kept),
+``refund`` (transactions with a negative amount).
+
+Optional columns never cost a row: an unreadable or out-of-range optional value
+is blanked and counted under ``warnings``; an undeclared optional brand or
+business line is kept as written and counted under ``warnings``.
+
+*Refund rule*: a negative amount is a refund. It is not a visit or a purchase, so
+it leaves the transactions table; it is kept in ``CaseData.refunds`` and netted
+against its customer's monetary value by the sales analytics.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit.config import Case, Source
+from toolkit.data import parsing as P
+from toolkit.data.contract import TABLE_ORDER, TABLES, ColumnSpec
+from toolkit.data.readers import RawTable, read_raw
+from toolkit.data.schemas import check_contract, coerce_dtypes
+from toolkit.errors import InputFileError
+from toolkit.privacy import load_or_create_key, pseudonymise, scrub_series, scrub_text
+
+ID_COLUMNS_TO_PSEUDONYMISE = ("customer_id",)
+
+
+@dataclass
+class TableQuality:
+    """What happened to one table's rows."""
+
+    table: str
+    file: str
+    rows_read: int = 0
+    rows_used: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    sha256: str = ""
+
+    def as_metrics(self) -> dict:
+        return {"rows_read": self.rows_read, "rows_used": self.rows_used, "quarantined": dict(self.quarantined)}
+
+
+@dataclass
+class CaseData:
+    case: Case
+    tables: dict[str, pd.DataFrame]
+    refunds: pd.DataFrame
+    quarantine: pd.DataFrame  # table, row, reason, column, value
+    quality: dict[str, TableQuality]
+
+    def inputs(self) -> dict:
+        """``metrics.json`` → case.inputs: file, sha256 and rows read per table."""
+        return {t: {"file": q.file, "sha256": q.sha256, "rows": q.rows_read} for t, q in self.quality.items()}
+
+    def data_quality_metrics(self) -> dict:
+        return {t: q.as_metrics() for t, q in self.quality.items()}
+
+
+# --------------------------------------------------------------------------- helpers
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _label_choices(items) -> dict[str, str]:
+    """normalised id / name / alias -> id, for matching the client's labels."""
+    out: dict[str, str] = {}
+    for it in items:
+        for label in [it.id, it.name, *it.aliases]:
+            if label:
+                out.setdefault(P.normalise_label(label), it.id)
+    return out
+
+
+def _resolve_columns(raw: RawTable, src: Source, table: str) -> dict[str, str]:
+    """canonical name -> the file's column, matching client names exactly, then
+    ignoring case, spaces and ё/е. All missing columns are reported in one sentence."""
+    present = list(raw.frame.columns)
+    by_norm: dict[str, str] = {}
+    for c in present:
+        by_norm.setdefault(P.normalise_label(c), c)
+    resolved, missing = {}, []
+    for client_col, canon in src.columns.items():
+        if client_col in raw.frame.columns:
+            resolved[canon] = client_col
+        elif P.normalise_label(client_col) in by_norm:
+            resolved[canon] = by_norm[P.normalise_label(client_col)]
+        else:
+            missing.append(client_col)
+    if missing:
+        parts = []
+        for m in missing:
+            close = difflib.get_close_matches(m, present, n=1, cutoff=0.5) or difflib.get_close_matches(
+                P.normalise_label(m), list(by_norm), n=1, cutoff=0.5
+            )
+            hint = f" (did you mean '{by_norm.get(close[0], close[0])}'?)" if close else ""
+            parts.append(f"'{m}'{hint}")
+        cols = ", ".join(f"'{c}'" for c in present if not c.startswith("(column "))
+        raise InputFileError(
+            f"File {raw.file.name} has no column {' or '.join(parts) if len(parts) == 1 else ', '.join(parts)} "
+            f"mapped in sources.{table}.columns; the columns it has are: {cols}."
+        )
+    for canon, col in resolved.items():
+        base = col.split(" (column ")[0]
+        if base in raw.duplicated_columns:
+            pos = raw.duplicated_columns[base]
+            raise InputFileError(
+                f"File {raw.file.name} has column '{base}' {len(pos)} times (positions "
+                f"{', '.join(map(str, pos))}), so it is ambiguous which one is {table}.{canon}; rename the copies in the export."
+            )
+    return resolved
+
+
+def _parse_column(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> P.Parsed:
+    kind = spec.kind
+    if kind == "id":
+        return P.parse_id(raw)
+    if kind == "text":
+        return P.parse_text(raw)
+    if kind == "date":
+        return P.parse_dates(raw, src.date_format)
+    if kind == "period":
+        return P.parse_period(raw)
+    if kind == "money":
+        return P.parse_money(raw)
+    if kind in ("float", "sentiment"):
+        return P.parse_number(raw)
+    if kind == "int":
+        return P.parse_int(raw)
+    if kind == "bool":
+        return P.parse_bool(raw)
+    if kind == "gender":
+        return P.parse_gender(raw)
+    if kind == "brand":
+        return P.match_labels(raw, _label_choices(case.brands))
+    if kind == "business_line":
+        if not case.business_lines:  # nothing declared: the client's own labels are the lines
+            return P.parse_text(raw)
+        return P.match_labels(raw, _label_choices(case.business_lines))
+    if kind == "journey_stage":
+        return P.match_labels(raw, _label_choices(case.journey_stages))
+    if kind == "funnel_stage":
+        return P.match_labels(raw, _label_choices(case.funnel_stages))
+    if kind == "choice":
+        return P.match_labels(raw, {P.normalise_label(c): c for c in spec.choices})
+    raise ValueError(f"unknown column kind {kind}")
+
+
+def _show(value, width: int = 40) -> str:
+    """A raw value as it may appear in a message: scrubbed and shortened."""
+    text = scrub_text(str(value))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _bad_reason(spec: ColumnSpec) -> str:
+    if spec.kind in ("date", "period"):
+        return "bad_date"
+    if spec.kind in ("brand", "business_line"):
+        return f"unknown_{spec.kind}"
+    if spec.kind in ("journey_stage", "funnel_stage"):
+        return "unknown_stage"
+    if spec.kind == "choice":
+        return f"unknown_{spec.name}"
+    return f"bad_{spec.name}"
+
+
+_EXPECTED = {
+    "date": f"a date ({P.DATE_FORMATS_HUMAN})",
+    "period": "a month (2024-03, 03.2024, мар 2024) or a date",
+    "money": "an amount such as 12 500,00",
+    "float": "a number",
+    "sentiment": "a number from -2 to 2",
+    "int": "a whole number",
+    "bool": "yes/no (да/нет, 1/0)",
+    "gender": "Ж/М or F/M",
+}
+
+
+def _expected(spec: ColumnSpec, case: Case) -> str:
+    if spec.kind in _EXPECTED:
+        return _EXPECTED[spec.kind]
+    if spec.kind == "brand":
+        return "one of the brands in case.yml (" + ", ".join(b.label for b in case.brands) + ")"
+    if spec.kind == "journey_stage":
+        return "one of the journey stages (" + ", ".join(s.label for s in case.journey_stages) + ")"
+    if spec.kind == "funnel_stage":
+        return "one of the funnel stages (" + ", ".join(s.label for s in case.funnel_stages) + ")"
+    if spec.kind == "choice":
+        return "one of: " + ", ".join(spec.choices)
+    return "a value"
+
+
+# --------------------------------------------------------------------------- one table
+def load_table(case: Case, table: str, key: bytes | None = None):
+    """Load one canonical table; returns (clean, quarantine, quality, refunds)."""
+    spec = TABLES[table]
+    src: Source = getattr(case.sources, table)
+    path = case.path(src.path)
+    if not path.exists():
+        raise InputFileError(f"File {path} for the {table} table does not exist (sources.{table}.path in case.yml).")
+    raw = read_raw(path, sheet=src.sheet, encoding=src.encoding, sep=src.sep)
+    q = TableQuality(table=table, file=src.path, sha256=_sha256(path), notes=list(raw.notes))
+    q.rows_read = len(raw.frame) + len(raw.malformed_rows)
+    if len(raw.frame) == 0:
+        what = "has a header but no data rows" if len(raw.frame.columns) else "has no data"
+        raise InputFileError(f"File {path.name} ({table}) {what}.")
+    columns = _resolve_columns(raw, src, table)
+    personal_present = [c for c in src.personal if c in raw.frame.columns]
+    if personal_present:
+        q.notes.append(f"personal column(s) dropped: {len(personal_present)}")
+
+    n = len(raw.frame)
+    clean = pd.DataFrame(index=pd.RangeIndex(n))
+    reason = pd.Series(pd.NA, index=clean.index, dtype="string")
+    reason_col = pd.Series(pd.NA, index=clean.index, dtype="string")
+    reason_val = pd.Series(pd.NA, index=clean.index, dtype="string")
+
+    def flag(mask: pd.Series, why: str, col: str | None, values: pd.Series | None = None):
+        new = mask & reason.isna()
+        if new.any():
+            reason[new] = why
+            if col is not None:
+                reason_col[new] = col
+            if values is not None:
+                reason_val[new] = values[new].astype("string")
+
+    # canonical order, so output tables look the same whatever the file's order
+    ordered = [c.name for c in spec.columns if c.name in columns] + sorted(
+        c for c in columns if spec.column(c) is not None and all(c != s.name for s in spec.columns)
+    )
+    parsed: dict[str, P.Parsed] = {}
+    for canon in ordered:
+        cspec = spec.column(canon)
+        client_col = columns[canon]
+        rawcol = raw.frame[client_col]
+        p = _parse_column(cspec, rawcol, case, src)
+        parsed[canon] = p
+        if cspec.required:
+            if p.blank.all():
+                raise InputFileError(
+                    f"File {path.name}, column '{client_col}' ({table}.{canon}) is empty in every row; "
+                    f"expected {_expected(cspec, case)}."
+                )
+            readable = ~p.blank & ~p.bad
+            if not readable.any() and cspec.kind not in ("brand", "journey_stage", "funnel_stage", "choice"):
+                first = int(np.flatnonzero(~p.blank.to_numpy())[0])
+                raise InputFileError(
+                    f"File {path.name}, column '{client_col}' ({table}.{canon}): none of the {int((~p.blank).sum())} "
+                    f"values can be read as {_expected(cspec, case)} (row {raw.rows[first]} has "
+                    f"'{_show(rawcol.iloc[first])}')."
+                )
+        clean[canon] = p.values
+
+    # row checks in the documented order
+    for canon in ordered:
+        cspec, p = spec.column(canon), parsed[canon]
+        if cspec.required:
+            flag(p.blank, f"missing_{canon}", columns[canon])
+    for canon in ordered:
+        cspec, p = spec.column(canon), parsed[canon]
+        if cspec.required and cspec.kind not in ("brand", "business_line", "journey_stage", "funnel_stage", "choice"):
+            flag(p.bad, _bad_reason(cspec), columns[canon], raw.frame[columns[canon]])
+    as_of = pd.Timestamp(case.as_of)
+    for canon in ordered:
+        cspec, p = spec.column(canon), parsed[canon]
+        if cspec.required and cspec.kind == "date":
+            flag(p.values > as_of, "future_date", columns[canon], raw.frame[columns[canon]])
+    for canon in ordered:
+        cspec, p = spec.column(canon), parsed[canon]
+        if cspec.required and cspec.kind in ("brand", "business_line", "journey_stage", "funnel_stage", "choice"):
+            flag(p.bad, _bad_reason(cspec), columns[canon], raw.frame[columns[canon]])
+    if "sentiment" in parsed:
+        p = parsed["sentiment"]
+        flag(p.bad | (p.values.abs() > 2), "sentiment_out_of_range", columns["sentiment"], raw.frame[columns["sentiment"]])
+
+    # optional columns: blank the bad value, count a warning
+    for canon in ordered:
+        cspec, p = spec.column(canon), parsed[canon]
+        if cspec.required or cspec.kind == "sentiment":
+            continue
+        bad = p.bad & reason.isna()
+        if cspec.kind in ("brand", "business_line") and bad.any():
+            # an undeclared brand/line is kept as the client wrote it
+            clean.loc[bad, canon] = P.parse_text(raw.frame[columns[canon]]).values[bad]
+            q.warnings[_bad_reason(cspec)] = int(bad.sum())
+        elif bad.any():
+            clean.loc[bad, canon] = None
+            q.warnings[_bad_reason(cspec)] = int(bad.sum())
+    if "nps" in clean:
+        out = clean["nps"].notna() & ~clean["nps"].between(0, 10)
+        if out.any():
+            clean.loc[out, "nps"] = pd.NA
+            q.warnings["nps_out_of_range"] = int(out.sum())
+    for canon in ("birth_year",):
+        if canon in clean:
+            bad = clean[canon].notna() & ~clean[canon].between(1900, case.as_of.year)
+            if bad.any():
+                clean.loc[bad, canon] = pd.NA
+                q.warnings[f"bad_{canon}"] = int(bad.sum())
+
+    # duplicates among the rows still standing
+    alive = reason.isna()
+    if alive.any():
+        dup = pd.Series(False, index=clean.index)
+        dup[alive] = clean[alive].duplicated(keep="first")
+        flag(dup, "duplicate", None)
+        if spec.key and spec.key in clean:
+            alive = reason.isna()
+            keyed = alive & clean[spec.key].notna()
+            dup_id = pd.Series(False, index=clean.index)
+            dup_id[keyed] = clean.loc[keyed, spec.key].duplicated(keep="first")
+            flag(dup_id, "duplicate_id", columns[spec.key], clean[spec.key])
+
+    # text: scrub free text of phones and e-mails (quotes, reasons, comments)
+    for canon in ordered:
+        if spec.column(canon).kind == "text" and clean[canon].notna().any():
+            clean[canon] = scrub_series(clean[canon].astype("string"), case.language)
+
+    # pseudonymised ids
+    if key is not None:
+        for canon in ID_COLUMNS_TO_PSEUDONYMISE:
+            if canon in clean:
+                clean[canon] = pseudonymise(clean[canon], key)
+
+    refunds = clean.iloc[0:0]
+    if table == "transactions":
+        is_refund = reason.isna() & (clean["amount"] < 0)
+        if is_refund.any():
+            reason[is_refund] = "refund"
+            reason_col[is_refund] = columns["amount"]
+        refunds = clean[is_refund].reset_index(drop=True)
+
+    bad_rows = reason.notna()
+    quarantine = pd.DataFrame(
+        {
+            "table": table,
+            "row": raw.rows[bad_rows.to_numpy()],
+            "reason": reason[bad_rows].to_numpy(),
+            "column": reason_col[bad_rows].to_numpy(),
+            "value": scrub_series(reason_val[bad_rows], case.language).to_numpy(),
+        }
+    )
+    if raw.malformed_rows:
+        quarantine = pd.concat(
+            [
+                quarantine,
+                pd.DataFrame(
+                    {
+                        "table": table,
+                        "row": [r for r, _ in raw.malformed_rows],
+                        "reason": "malformed_row",
+                        "column": pd.NA,
+                        "value": [w for _, w in raw.malformed_rows],
+                    }
+                ),
+            ],
+            ignore_index=True,
+        )
+    clean = coerce_dtypes(table, clean[~bad_rows].reset_index(drop=True))
+    refunds = coerce_dtypes(table, refunds)
+    q.rows_used = len(clean)
+    counts = quarantine["reason"].value_counts()
+    q.quarantined = {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
+    if q.rows_used == 0:
+        top = ", ".join(f"{k}: {v}" for k, v in q.quarantined.items())
+        raise InputFileError(f"File {path.name} ({table}): no row is usable ({top}).")
+    check_contract(table, clean, refunds)
+    return clean, quarantine.astype({"row": "int64"}), q, refunds
+
+
+# --------------------------------------------------------------------------- the case
+def load_case_data(case: Case, tables: list[str] | None = None) -> CaseData:
+    """Load every table the case declares (or just ``tables``)."""
+    wanted = [t for t in TABLE_ORDER if getattr(case.sources, t) is not None and (tables is None or t in tables)]
+    key = None
+    key_note = None
+    if case.privacy.pseudonymise_ids:
+        key, created = load_or_create_key(case.case_dir or Path("."), case.privacy.secrets_file)
+        if created:
+            key_note = f"created a new pseudonymisation key in {case.privacy.secrets_file} (keep it; never commit it)"
+    out: dict[str, pd.DataFrame] = {}
+    quality: dict[str, TableQuality] = {}
+    quarantines = []
+    refunds = pd.DataFrame()
+    for t in wanted:
+        clean, quar, q, ref = load_table(case, t, key)
+        out[t] = clean
+        quality[t] = q
+        quarantines.append(quar)
+        if t == "transactions":
+            refunds = ref
+    if key_note and quality:
+        next(iter(quality.values())).notes.append(key_note)
+    quarantine = (
+        pd.concat(quarantines, ignore_index=True)
+        if quarantines
+        else pd.DataFrame(columns=["table", "row", "reason", "column", "value"])
+    )
+    return CaseData(case=case, tables=out, refunds=refunds, quarantine=quarantine, quality=quality)
+
+
+def quality_table(data: CaseData) -> pd.DataFrame:
+    """One row per table and reason: the data-quality summary shown to the consultant."""
+    rows = []
+    for t, q in data.quality.items():
+        rows.append({"table": t, "file": q.file, "rows_read": q.rows_read, "rows_used": q.rows_used,
+                     "problem": "", "kind": "", "rows": 0})
+        for why, n in q.quarantined.items():
+            rows.append({"table": t, "file": q.file, "rows_read": None, "rows_used": None,
+                         "problem": why, "kind": "quarantined", "rows": n})
+        for why, n in q.warnings.items():
+            rows.append({"table": t, "file": q.file, "rows_read": None, "rows_used": None,
+                         "problem": why, "kind": "value blanked/kept", "rows": n})
+    return pd.DataFrame(rows)

@@ -1,0 +1,315 @@
+"""Reading client exports: CSV (any of UTF-8, UTF-8 with BOM, cp1251; separator
+``,`` ``;`` tab or ``|``), xlsx (a named sheet) and parquet.
+
+Readers return every cell as the file holds it (text for CSV, Python objects for
+xlsx) with the row number a user sees in Excel or a text editor (header = row 1),
+so that every later problem can be reported as "file, row, column". A file that
+cannot be read at all raises ``InputFileError`` with one sentence saying why.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit.errors import InputFileError
+
+SEPARATORS = (";", ",", "\t", "|")
+_SEP_NAMES = {";": "';'", ",": "','", "\t": "tab", "|": "'|'"}
+
+
+@dataclass
+class RawTable:
+    """A file's cells before any parsing."""
+
+    file: Path
+    frame: pd.DataFrame  # columns = the file's header, unique
+    rows: np.ndarray  # row number of each frame row in the file (header = 1)
+    notes: list[str] = field(default_factory=list)  # how it was read (encoding, separator, sheet)
+    duplicated_columns: dict[str, list[int]] = field(default_factory=dict)  # name -> 1-based positions
+    malformed_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, what is wrong)
+
+
+def read_raw(path: Path, sheet: str | None = None, encoding: str | None = None, sep: str | None = None) -> RawTable:
+    """Read one export by its extension; see the module docstring."""
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(f"File {path} does not exist.")
+    if path.is_dir():
+        raise InputFileError(f"{path} is a folder, not a file.")
+    ext = path.suffix.lower()
+    if ext in (".xlsx", ".xlsm"):
+        return read_xlsx(path, sheet)
+    if ext == ".xls":
+        raise InputFileError(f"File {path.name} is an old .xls workbook; open it in Excel and save it as .xlsx.")
+    if ext == ".parquet":
+        return read_parquet(path)
+    if ext in (".csv", ".txt", ".tsv", ""):
+        return read_csv(path, encoding=encoding, sep=sep)
+    raise InputFileError(f"File {path.name} has extension '{ext}'; expected .csv, .xlsx or .parquet.")
+
+
+# --------------------------------------------------------------------------- CSV
+def _looks_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    control = sum(b < 9 or 13 < b < 32 for b in head)
+    return len(head) > 0 and control / len(head) > 0.05
+
+
+def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[str, str, list[str]]:
+    """Decode bytes as UTF-8 (with or without BOM) or cp1251; returns (text, encoding, notes).
+
+    A file mixing UTF-8 and cp1251 lines (two exports pasted together) is decoded
+    line by line and said so in the notes, rather than turning half of it into mojibake.
+    """
+    notes: list[str] = []
+    if encoding:
+        try:
+            return data.decode(encoding), encoding, notes
+        except (UnicodeDecodeError, LookupError) as e:
+            raise InputFileError(
+                f"File {name} cannot be read as {encoding} (byte {getattr(e, 'start', '?')}); "
+                "remove 'encoding' from case.yml to detect it automatically."
+            ) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig", notes
+    try:
+        return data.decode("utf-8"), "utf-8", notes
+    except UnicodeDecodeError:
+        pass
+    lines = data.split(b"\n")
+    utf8_nonascii = 0
+    decoded = []
+    kinds = Counter()
+    for line in lines:
+        try:
+            text = line.decode("utf-8")
+            if any(b > 127 for b in line):
+                utf8_nonascii += 1
+                kinds["utf-8"] += 1
+        except UnicodeDecodeError:
+            text = line.decode("cp1251", errors="replace")
+            kinds["cp1251"] += 1
+        decoded.append(text)
+    if utf8_nonascii:
+        notes.append(
+            f"mixed encodings: {kinds['cp1251']} line(s) in cp1251 and {kinds['utf-8']} in UTF-8; each line was decoded on its own"
+        )
+        return "\n".join(decoded), "mixed", notes
+    return data.decode("cp1251", errors="replace"), "cp1251", notes
+
+
+def sniff_separator(text: str) -> str:
+    """Pick the separator that splits the first lines into the most consistent,
+    widest rows (a `;` file with decimal commas still reads as `;`)."""
+    sample = text[:65536].splitlines()[:50]
+    sample = [ln for ln in sample if ln.strip()]
+    best, best_score = ",", (-1.0, 0)
+    for sep in SEPARATORS:
+        try:
+            counts = [len(r) for r in csv.reader(sample, delimiter=sep)]
+        except csv.Error:
+            continue
+        if not counts:
+            continue
+        modal, freq = Counter(counts).most_common(1)[0]
+        if modal < 2:
+            continue
+        score = (freq / len(counts), modal)
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def read_csv(path: Path, encoding: str | None = None, sep: str | None = None) -> RawTable:
+    data = path.read_bytes()
+    name = path.name
+    if not data.strip():
+        raise InputFileError(f"File {name} is empty.")
+    if data[:4] == b"PK\x03\x04":
+        raise InputFileError(f"File {name} is an Excel/zip file, not CSV text; give it the .xlsx extension.")
+    if _looks_binary(data[:65536]):
+        raise InputFileError(f"File {name} is not a text CSV file (it contains binary data).")
+    text, enc, notes = decode_text(data, name, encoding)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    sep = sep or sniff_separator(text)
+    notes.insert(0, f"encoding {enc}, separator {_SEP_NAMES.get(sep, repr(sep))}")
+
+    records = csv.reader(io.StringIO(text), delimiter=sep)
+    header = None
+    header_row = 0
+    for header in records:
+        header_row = records.line_num
+        if any(c.strip() for c in header):
+            break
+    if header is None or not any(c.strip() for c in header):
+        raise InputFileError(f"File {name} has no header row.")
+    header = [h.strip().lstrip("\ufeff") for h in header]
+    columns, dupes = _unique_columns(header)
+    width = len(header)
+
+    # Fast path: the C parser; it needs every record to have the header's width.
+    end_of_header = text.find("\n", _offset_of_line(text, header_row))
+    body = "" if end_of_header < 0 else text[end_of_header + 1 :]
+    try:
+        frame = pd.read_csv(
+            io.StringIO(body),
+            sep=sep,
+            header=None,
+            names=columns,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            skip_blank_lines=True,
+            engine="c",
+            quotechar='"',
+        )
+        ok = len(frame.columns) == width
+    except (pd.errors.ParserError, ValueError):
+        ok = False
+    malformed: list[tuple[int, str]] = []
+    if ok:
+        rows = _row_numbers(body, header_row, len(frame))
+        if rows is None:
+            ok = False
+    if not ok:
+        # Slow path for files with ragged rows: each record is checked and ragged
+        # ones are reported with their row number instead of failing the file.
+        good, rows_list = [], []
+        reader = csv.reader(io.StringIO(body), delimiter=sep)
+        for rec in reader:
+            line = header_row + reader.line_num
+            if not rec or not any(c.strip() for c in rec):
+                continue
+            if len(rec) != width:
+                if len(rec) > width and not any(c.strip() for c in rec[width:]):
+                    rec = rec[:width]
+                else:
+                    malformed.append((line, f"{len(rec)} fields where the header has {width}"))
+                    continue
+            good.append(rec)
+            rows_list.append(line)
+        frame = pd.DataFrame(good, columns=columns, dtype=object).replace({"": None})
+        rows = np.asarray(rows_list, dtype=np.int64)
+    frame = frame.astype(object).where(frame.notna(), None)
+    return RawTable(path, frame.reset_index(drop=True), rows, notes, dupes, malformed)
+
+
+def _offset_of_line(text: str, line_no: int) -> int:
+    """Character offset of the start of 1-based line ``line_no``."""
+    pos = 0
+    for _ in range(line_no - 1):
+        nxt = text.find("\n", pos)
+        if nxt < 0:
+            return len(text)
+        pos = nxt + 1
+    return pos
+
+
+def _row_numbers(body: str, header_row: int, n: int) -> np.ndarray | None:
+    """Row numbers of data records when every record is one non-blank line (the
+    usual case); None when quoted fields span lines, then the slow path counts."""
+    lines = body.split("\n")
+    if lines and lines[-1] == "":
+        lines = lines[:-1]
+    nonblank = np.fromiter((bool(ln.strip()) for ln in lines), dtype=bool, count=len(lines))
+    idx = np.flatnonzero(nonblank)
+    if len(idx) != n:
+        return None
+    return idx + header_row + 1
+
+
+def _unique_columns(header: list) -> tuple[list[str], dict[str, list[int]]]:
+    seen: dict[str, list[int]] = {}
+    for i, h in enumerate(header, start=1):
+        seen.setdefault(h, []).append(i)
+    dupes = {h: pos for h, pos in seen.items() if len(pos) > 1 and h}
+    out, count = [], Counter()
+    for i, h in enumerate(header, start=1):
+        h = h or f"(column {i})"
+        count[h] += 1
+        out.append(h if count[h] == 1 else f"{h} (column {i})")
+    return out, dupes
+
+
+# --------------------------------------------------------------------------- xlsx
+def read_xlsx(path: Path, sheet: str | None) -> RawTable:
+    from openpyxl import load_workbook
+
+    name = path.name
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raise InputFileError(f"File {name} cannot be opened as an Excel workbook ({type(e).__name__}).") from None
+    except Exception as e:  # openpyxl raises assorted errors on broken files
+        raise InputFileError(f"File {name} cannot be opened as an Excel workbook ({type(e).__name__}).") from None
+    try:
+        names = wb.sheetnames
+        notes = []
+        if sheet is None:
+            target = names[0]
+            if len(names) > 1:
+                notes.append(f"sheet '{target}' (first of {len(names)}; set 'sheet' in case.yml to pick another)")
+        else:
+            matches = [n for n in names if n.strip().casefold() == sheet.strip().casefold()]
+            if not matches:
+                raise InputFileError(
+                    f"File {name} has no sheet '{sheet}'; its sheets are: {', '.join(repr(n) for n in names)}."
+                )
+            target = matches[0]
+            notes.append(f"sheet '{target}'")
+        ws = wb[target]
+        it = ws.iter_rows(values_only=True)
+        header, header_row = None, 0
+        for header_row, header in enumerate(it, start=1):
+            if header is not None and any(v is not None and str(v).strip() for v in header):
+                break
+        else:
+            header = None
+        if header is None:
+            raise InputFileError(f"Sheet '{target}' of {name} is empty.")
+        header = list(header)
+        while header and (header[-1] is None or not str(header[-1]).strip()):
+            header.pop()
+        width = len(header)
+        columns, dupes = _unique_columns([("" if h is None else str(h).strip()) for h in header])
+        data, rows = [], []
+        for r, rec in enumerate(it, start=header_row + 1):
+            rec = list(rec[:width]) + [None] * max(0, width - len(rec))
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in rec):
+                continue
+            data.append(rec)
+            rows.append(r)
+    finally:
+        wb.close()
+    frame = pd.DataFrame(data, columns=columns, dtype=object) if data else pd.DataFrame(columns=columns, dtype=object)
+    return RawTable(path, frame, np.asarray(rows, dtype=np.int64), notes, dupes)
+
+
+def sheet_names(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+# --------------------------------------------------------------------------- parquet
+def read_parquet(path: Path) -> RawTable:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several error types on broken files
+        raise InputFileError(f"File {path.name} cannot be read as parquet ({type(e).__name__}).") from None
+    frame = frame.reset_index(drop=True)
+    # parquet has no header row: row n is the n-th record
+    return RawTable(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), ["parquet"], {})
