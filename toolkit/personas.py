@@ -360,8 +360,11 @@ def _ru_accusative(phrase: str) -> str:
         if i == head:
             form = noun.inflect({"accs"})
         elif p.tag.POS in ("ADJF", "PRTF"):
-            grams = {"accs", noun.tag.animacy or "inan"}
-            grams.add("plur" if noun.tag.number == "plur" else (noun.tag.gender or "masc"))
+            # accusative = nominative or genitive by animacy, only in the masculine singular and plural
+            plural = noun.tag.number == "plur"
+            grams = {"accs", "plur" if plural else (noun.tag.gender or "masc")}
+            if plural or noun.tag.gender == "masc":
+                grams.add(noun.tag.animacy or "inan")
             form = p.inflect(grams)
         else:
             form = None
@@ -390,7 +393,7 @@ def suggest_persona_name(names: Sequence[str], scores: Sequence[float], language
     if len(top) == 1 or top[1][1] < DOMINANCE_RATIO * top[0][1]:
         if language == "ru":
             return f"Ориентированы на {_ru_accusative(first)}"
-        if len(first.split()) == 1:
+        if len(first.split()) == 1 and first.isascii():
             return f"{first[:1].upper()}{first[1:]}-driven"
         return f"Driven by {_lower_first(first)}"
     second = _lower_first(top[1][0].strip())
