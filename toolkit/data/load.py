@@ -106,6 +106,14 @@ def _label_choices(items) -> dict[str, str]:
 def _resolve_columns(raw: RawTable, src: Source, table: str) -> dict[str, str]:
     """canonical name -> the file's column, matching client names exactly, then
     ignoring case, spaces and ё/е. All missing columns are reported in one sentence."""
+    for client_col, canon in src.columns.items():
+        for base, pos in raw.duplicated_columns.items():
+            if P.normalise_label(base) == P.normalise_label(client_col):
+                raise InputFileError(
+                    f"File {raw.file.name} has column '{base}' {len(pos)} times (positions "
+                    f"{', '.join(map(str, pos))}), so it is ambiguous which one is {table}.{canon}; "
+                    "rename the copies in the export."
+                )
     present = list(raw.frame.columns)
     by_norm: dict[str, str] = {}
     for c in present:
@@ -131,14 +139,6 @@ def _resolve_columns(raw: RawTable, src: Source, table: str) -> dict[str, str]:
             f"File {raw.file.name} has no column {' or '.join(parts) if len(parts) == 1 else ', '.join(parts)} "
             f"mapped in sources.{table}.columns; the columns it has are: {cols}."
         )
-    for canon, col in resolved.items():
-        base = col.split(" (column ")[0]
-        if base in raw.duplicated_columns:
-            pos = raw.duplicated_columns[base]
-            raise InputFileError(
-                f"File {raw.file.name} has column '{base}' {len(pos)} times (positions "
-                f"{', '.join(map(str, pos))}), so it is ambiguous which one is {table}.{canon}; rename the copies in the export."
-            )
     return resolved
 
 
