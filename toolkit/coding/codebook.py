@@ -43,7 +43,13 @@ import pandas as pd
 import yaml
 
 from toolkit.coding.lexicon import DEFAULT_LEXICON
-from toolkit.coding.text import DEFAULT_NEGATION_WINDOW, DEFAULT_PHRASE_GAP, Keyword, compile_keyword
+from toolkit.coding.text import (
+    DEFAULT_NEGATION_WINDOW,
+    DEFAULT_PHRASE_GAP,
+    Keyword,
+    KeywordIndex,
+    compile_keyword,
+)
 from toolkit.data.contract import CODE_TYPES, FACTOR_KINDS, LEVELS
 from toolkit.errors import InputFileError
 
@@ -116,23 +122,22 @@ class Codebook:
     negation_window: int = DEFAULT_NEGATION_WINDOW
     source: str = "codebook"
 
-    def compiled(self) -> list[tuple[Code, list[Keyword], list[Keyword]]]:
-        """Codes with their compiled keywords and exclusions (compiled on first use, then cached)."""
-        if getattr(self, "_compiled", None) is None:
-            self._compiled = [
-                (c, _compile_all(c.keywords), _compile_all(c.exclude)) for c in self.codes.values()
-            ]
-        return self._compiled
+    def keyword_index(self) -> KeywordIndex:
+        """Index of every code's keywords (payload ``(code, False)``) and exclusions (``(code, True)``)."""
+        if getattr(self, "_kw_index", None) is None:
+            entries = []
+            for c in self.codes.values():
+                entries += [((c.code, False), k) for k in _compile_all(c.keywords)]
+                entries += [((c.code, True), k) for k in _compile_all(c.exclude)]
+            self._kw_index = KeywordIndex(entries, self.phrase_gap, self.negation_window)
+        return self._kw_index
 
-    def compiled_lexicon(self) -> list[tuple[Keyword, float]]:
-        if getattr(self, "_lexicon", None) is None:
-            out = []
-            for word, score in self.lexicon.items():
-                kw = compile_keyword(word)
-                if kw is not None:
-                    out.append((kw, float(score)))
-            self._lexicon = out
-        return self._lexicon
+    def lexicon_index(self) -> KeywordIndex:
+        """Index of the sentiment lexicon (payload = score)."""
+        if getattr(self, "_lex_index", None) is None:
+            entries = [(float(score), k) for w, score in self.lexicon.items() if (k := compile_keyword(w))]
+            self._lex_index = KeywordIndex(entries, self.phrase_gap, self.negation_window)
+        return self._lex_index
 
     def table(self) -> pd.DataFrame:
         """The codebook as a table (one row per code), for the draft's reference sheet."""

@@ -16,7 +16,7 @@ Terms used throughout the coding package:
 - **phrase match**: the phrase's words appear in order within one sentence, with at
   most ``phrase_gap`` other tokens between two consecutive words (default 2: «долго
   ждать» also matches «долго пришлось ждать»; the reverse order does not match —
-  list «ждать долго» too if it should).
+  list «ждать долго» too if it should) and in the same clause.
 - **negated**: a negation particle (ru «не», «ни», «нет», «без»; en not, no, never,
   without, nor, any "-n't" form) stands within ``negation_window`` tokens (default 3)
   before the match *in the same clause* (clauses are cut at , ; : ( ) dashes and at
@@ -168,33 +168,75 @@ class Match:
     negated: bool
 
 
+def match_at(tokens: list[Token], i: int, keyword: Keyword, phrase_gap: int = DEFAULT_PHRASE_GAP):
+    """Token positions of ``keyword`` starting at token ``i``, or ``None``.
+
+    Greedy: each next phrase word is the nearest token within the gap.
+    """
+    if not keyword.slots[0].matches(tokens[i]):
+        return None
+    pos = [i]
+    for slot in keyword.slots[1:]:
+        j = pos[-1] + 1
+        limit = min(len(tokens), pos[-1] + 2 + phrase_gap)
+        while j < limit and not slot.matches(tokens[j]):
+            j += 1
+        if j >= limit or tokens[j].clause != tokens[i].clause:
+            return None
+        pos.append(j)
+    return tuple(pos)
+
+
 def find_matches(
     tokens: list[Token],
     keyword: Keyword,
     phrase_gap: int = DEFAULT_PHRASE_GAP,
     negation_window: int = DEFAULT_NEGATION_WINDOW,
 ) -> list[Match]:
-    """Every occurrence of ``keyword`` in the sentence's tokens, with its negation flag.
-
-    Greedy left-to-right: each next phrase word is the nearest token within the gap.
-    """
-    out: list[Match] = []
-    first = keyword.slots[0]
-    for i, tok in enumerate(tokens):
-        if not first.matches(tok):
-            continue
-        pos = [i]
-        for slot in keyword.slots[1:]:
-            j = pos[-1] + 1
-            limit = min(len(tokens), pos[-1] + 2 + phrase_gap)
-            while j < limit and not slot.matches(tokens[j]):
-                j += 1
-            if j >= limit:
-                break
-            pos.append(j)
-        if len(pos) == len(keyword.slots):
-            out.append(Match(keyword, tuple(pos), is_negated(tokens, i, negation_window)))
+    """Every occurrence of ``keyword`` in the sentence's tokens, with its negation flag."""
+    out = []
+    for i in range(len(tokens)):
+        pos = match_at(tokens, i, keyword, phrase_gap)
+        if pos is not None:
+            out.append(Match(keyword, pos, is_negated(tokens, i, negation_window)))
     return out
+
+
+class KeywordIndex:
+    """Many keywords, each with a payload, found in a sentence without trying every keyword.
+
+    Keywords are indexed by the lemmas of their first word (prefix keywords are tried
+    at every token); only the candidates a token's lemmas select are verified.
+    """
+
+    def __init__(self, entries, phrase_gap: int = DEFAULT_PHRASE_GAP,
+                 negation_window: int = DEFAULT_NEGATION_WINDOW):
+        self.entries = list(entries)  # [(payload, Keyword)]
+        self.phrase_gap = phrase_gap
+        self.negation_window = negation_window
+        self.by_lemma: dict[str, list[int]] = {}
+        self.prefixed: list[int] = []
+        for n, (_, kw) in enumerate(self.entries):
+            first = kw.slots[0]
+            if first.prefix is not None:
+                self.prefixed.append(n)
+            else:
+                for lem in first.lemmas:
+                    self.by_lemma.setdefault(lem, []).append(n)
+
+    def find(self, tokens: list[Token]) -> list[tuple[object, Match]]:
+        """(payload, match) pairs in order of position, then entry order."""
+        out = []
+        for i, tok in enumerate(tokens):
+            cands = set(self.prefixed)
+            for lem in tok.lemmas:
+                cands.update(self.by_lemma.get(lem, ()))
+            for n in sorted(cands):
+                payload, kw = self.entries[n]
+                pos = match_at(tokens, i, kw, self.phrase_gap)
+                if pos is not None:
+                    out.append((payload, Match(kw, pos, is_negated(tokens, i, self.negation_window))))
+        return out
 
 
 def is_negated(tokens: list[Token], i: int, window: int = DEFAULT_NEGATION_WINDOW) -> bool:
@@ -210,24 +252,19 @@ def round_half_away(x: float) -> int:
     return int(math.copysign(math.floor(abs(x) + 0.5), x))
 
 
-def sentence_sentiment(
-    tokens: list[Token],
-    lexicon: list[tuple[Keyword, float]],
-    phrase_gap: int = DEFAULT_PHRASE_GAP,
-    negation_window: int = DEFAULT_NEGATION_WINDOW,
-) -> int | None:
-    """Sentiment suggestion of one sentence from a compiled lexicon (see module docstring).
+def sentence_sentiment(tokens: list[Token], lexicon: KeywordIndex) -> int | None:
+    """Sentiment suggestion of one sentence from a lexicon index (payload = score; see module docstring).
 
     A token counts once: when several lexicon entries cover it, the longest (then
     the first listed) wins, so a phrase entry overrides its single words.
     """
+    candidates = [
+        (-len(m.positions), m.positions[0], order, m, score)
+        for order, (score, m) in enumerate(lexicon.find(tokens))
+    ]
     used: set[int] = set()
     total = 0.0
     hits = 0
-    candidates = []
-    for order, (kw, score) in enumerate(lexicon):
-        for m in find_matches(tokens, kw, phrase_gap, negation_window):
-            candidates.append((-len(m.positions), m.positions[0], order, m, score))
     for _, _, _, m, score in sorted(candidates, key=lambda c: c[:3]):
         if used.intersection(m.positions):
             continue

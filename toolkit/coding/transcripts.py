@@ -104,16 +104,17 @@ def split_turns(
         line = line.replace("\xa0", " ").strip()
         if not line:
             continue
+        if not turns:  # preamble: a declared id first («Respondent ID: R12» also looks like a label)
+            d = DECLARED_ID.match(line)
+            if d:
+                respondent_id = d.group("id")
+                continue
         m = pattern.match(line)
         if m:
             speaker = "interviewer" if m.group("i") is not None else "respondent"
             turns.append([speaker, [m.group("rest").strip()]])
         elif turns:
             turns[-1][1].append(line)
-        else:  # preamble
-            d = DECLARED_ID.match(line)
-            if d:
-                respondent_id = d.group("id")
     rows = []
     question = ""
     for n, (speaker, texts) in enumerate(turns, start=1):
@@ -183,7 +184,7 @@ def read_transcripts(
     if progress:
         from tqdm.auto import tqdm
 
-        files_iter = tqdm(files, desc="reading transcripts", unit="file")
+        files_iter = tqdm(files, desc="reading transcripts", unit="file", disable=None)  # off when not a terminal
     else:
         files_iter = files
     frames = [read_transcript(p, interviewer_labels, respondent_labels) for p in files_iter]

@@ -1,0 +1,186 @@
+"""Interview auto-coding: a first draft of the codes table that a consultant reviews.
+
+Flow::
+
+    transcripts (.docx/.txt) --read_transcripts--> turns
+    turns + codebook --draft_codes--> draft rows (one per sentence x code)
+    draft --write_draft_sheet--> coding_draft.xlsx --(consultant reviews in Excel)-->
+    read_coding_review --> canonical ``codes`` table
+    draft vs hand coding --evaluate_coding--> precision / recall / kappa
+
+The draft is keyword-based and explainable: every row lists the words that
+triggered it. See the modules for the exact definitions (``text`` for matching,
+negation and sentiment; ``transcripts`` for turns; ``sheet`` for review rules;
+``agreement`` for the figures).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.coding.agreement import CodingAgreement, evaluate_coding
+from toolkit.coding.autocode import DRAFT_COLUMNS, draft_codes
+from toolkit.coding.codebook import Code, Codebook, read_codebook
+from toolkit.coding.sheet import CODES_COLUMNS, read_coding_review, read_hand_coding, write_draft_sheet
+from toolkit.coding.transcripts import read_transcript, read_transcripts, split_turns
+from toolkit.errors import CaseError, InputFileError
+
+DRAFT_FILE = "coding_draft.xlsx"
+
+__all__ = [
+    "CODES_COLUMNS",
+    "DRAFT_COLUMNS",
+    "Code",
+    "Codebook",
+    "CodingAgreement",
+    "case_codebook",
+    "case_transcripts",
+    "draft_case_codes",
+    "draft_codes",
+    "evaluate_coding",
+    "read_codebook",
+    "read_coding_review",
+    "read_hand_coding",
+    "read_reviewed_codes",
+    "read_transcript",
+    "read_transcripts",
+    "run_code_command",
+    "split_turns",
+    "write_coding_draft",
+    "write_draft_sheet",
+]
+
+
+def _case(case):
+    if isinstance(case, (str, Path)):
+        from toolkit.config import load_case
+
+        return load_case(case)
+    return case
+
+
+def _source(case):
+    src = case.sources.transcripts
+    if src is None:
+        raise InputFileError(f"The case {case.name} declares no interview transcripts (sources.transcripts in case.yml).")
+    return src
+
+
+def case_codebook(case) -> Codebook:
+    """The case's codebook (``sources.transcripts.codebook``), stages checked against the case."""
+    case = _case(case)
+    src = _source(case)
+    if not src.codebook:
+        raise InputFileError(
+            f"The case {case.name} has transcripts but no codebook; set sources.transcripts.codebook in case.yml."
+        )
+    return read_codebook(case.path(src.codebook), case)
+
+
+def case_transcripts(case, progress: bool = False) -> pd.DataFrame:
+    """Turns of the case's transcripts (``read_transcripts`` with the case's speaker labels)."""
+    case = _case(case)
+    src = _source(case)
+    return read_transcripts(case.path(src.path), src.interviewer_labels, src.respondent_labels, progress=progress)
+
+
+def draft_case_codes(case, progress: bool = False) -> pd.DataFrame:
+    """Draft coding of a case's transcripts with its codebook (columns ``DRAFT_COLUMNS``)."""
+    case = _case(case)
+    return draft_codes(case_transcripts(case, progress), case_codebook(case))
+
+
+def write_coding_draft(case, out_path=None, progress: bool = False) -> Path:
+    """Write the review workbook ``coding_draft.xlsx`` (default: in the case folder); returns its path."""
+    case = _case(case)
+    out_path = Path(out_path) if out_path else case.path(DRAFT_FILE)
+    codebook = case_codebook(case)
+    draft = draft_codes(case_transcripts(case, progress), codebook)
+    return write_draft_sheet(draft, codebook, out_path, language=case.language)
+
+
+def read_reviewed_codes(case, path=None) -> pd.DataFrame:
+    """The canonical codes table from the case's reviewed draft (default ``<case>/coding_draft.xlsx``)."""
+    case = _case(case)
+    path = Path(path) if path else case.path(DRAFT_FILE)
+    return read_coding_review(path, case_codebook(case), stages=case.stage_ids())
+
+
+def _fmt(x: float) -> str:
+    return "  —  " if pd.isna(x) else f"{x:5.2f}"
+
+
+def print_agreement(a: CodingAgreement, out=None) -> None:
+    """The agreement figures and the per-code table, as text."""
+    out = out or sys.stdout
+    pl, ph = a.precision_interval
+    rl, rh = a.recall_interval
+    print(f"(respondent, code) pairs: draft {a.n_draft}, hand {a.n_hand}, both {a.n_both}", file=out)
+    print(f"precision {_fmt(a.precision)}  (95% CI {_fmt(pl)}-{_fmt(ph)}, n={a.n_draft})", file=out)
+    print(f"recall    {_fmt(a.recall)}  (95% CI {_fmt(rl)}-{_fmt(rh)}, n={a.n_hand})", file=out)
+    print(f"Cohen's kappa {_fmt(a.kappa)}  (respondent x code presence matrix)", file=out)
+    print(file=out)
+    w = max([len("code"), *(len(c) for c in a.per_code["code"])])
+    print(f"{'code':<{w}}  {'hand':>5} {'draft':>5} {'both':>5}  {'prec':>5} {'recall':>6} {'kappa':>5}", file=out)
+    for r in a.per_code.itertuples(index=False):
+        print(f"{r.code:<{w}}  {r.n_hand:>5} {r.n_draft:>5} {r.n_both:>5}  {_fmt(r.precision)} "
+              f"{_fmt(r.recall):>6} {_fmt(r.kappa)}", file=out)
+
+
+def evaluate_case(case, draft: pd.DataFrame | None = None) -> CodingAgreement:
+    """Agreement of the case's draft with its hand coding (``sources.transcripts.hand_coding``).
+
+    The matrix spans every transcript respondent and every codebook code.
+    """
+    case = _case(case)
+    src = _source(case)
+    if not src.hand_coding:
+        raise InputFileError(
+            f"The case {case.name} has no hand coding to compare with; set sources.transcripts.hand_coding."
+        )
+    codebook = case_codebook(case)
+    turns = case_transcripts(case)
+    if draft is None:
+        draft = draft_codes(turns, codebook)
+    hand = read_hand_coding(case.path(src.hand_coding))
+    respondents = sorted(turns["respondent_id"].unique())
+    unknown = sorted(set(hand["respondent_id"]) - set(respondents))
+    if unknown:
+        raise InputFileError(
+            f"The hand coding names respondent(s) {', '.join(unknown[:5])} that no transcript has "
+            f"(transcript ids: {', '.join(respondents[:5])}...); make the ids match."
+        )
+    return evaluate_coding(draft, hand, codes=list(codebook.codes), respondents=respondents)
+
+
+def run_code_command(case_dir, out=None, evaluate: bool = False) -> int:
+    """``cjm code CASE_DIR [--out FILE] [--evaluate]``: write the draft, optionally measure agreement.
+
+    Returns the exit code (0 fine, 1 a problem printed as one clear message on stderr).
+    """
+    try:
+        case = _case(case_dir)
+        if evaluate and not _source(case).hand_coding:
+            raise InputFileError(
+                f"The case {case.name} has no hand coding to compare with; set sources.transcripts.hand_coding."
+            )
+        codebook = case_codebook(case)
+        turns = case_transcripts(case, progress=True)
+        draft = draft_codes(turns, codebook)
+        out_path = Path(out) if out else case.path(DRAFT_FILE)
+        write_draft_sheet(draft, codebook, out_path, language=case.language)
+        n_resp = turns["respondent_id"].nunique()
+        n_turns = int((turns["speaker"] == "respondent").sum())
+        print(f"Coded {n_resp} interviews ({n_turns} respondent turns): {len(draft)} draft rows, "
+              f"{draft['code'].nunique()} of {len(codebook.codes)} codes used.")
+        print(f"Wrote {out_path}: review it (accept / change_code / change_sentiment) and read it back.")
+        if evaluate:
+            print()
+            print_agreement(evaluate_case(case, draft))
+        return 0
+    except CaseError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1

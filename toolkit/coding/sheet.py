@@ -1,0 +1,341 @@
+"""The review sheet: the draft a consultant reviews in Excel, and reading it back.
+
+``write_draft_sheet`` writes three sheets:
+
+- ``draft``: one row per drafted fragment and code (see ``toolkit.coding.autocode``),
+  matched words bold red inside the quote, then the empty review columns
+  ``accept`` (yes/no dropdown), ``change_code`` (dropdown of the codebook's codes),
+  ``change_sentiment`` (-2..2) and ``comment``. Header frozen, filters on.
+- ``codebook``: the codes with their type, stage and keywords, for reference.
+- ``how_to_review``: the rules below, in the case language.
+
+Reading back (``read_coding_review``) gives the canonical ``codes`` table:
+
+- ``accept`` blank or yes (да, y, 1, true, +, ok) keeps the row: a consultant who only
+  marks what is wrong does not have to type "yes" hundreds of times; no (нет, n, 0,
+  false, -) drops it; anything else is an error.
+- ``change_code`` replaces the code; the new code's type, stage, touchpoint,
+  factor_kind and level come from the codebook. Without a change, the row keeps the
+  sheet's ``stage`` cell (a consultant may move a fragment to another stage) and the
+  rest from the codebook.
+- ``change_sentiment`` (-2..2) replaces ``suggested_sentiment``; without it the
+  suggestion (possibly edited in place) is used; both blank gives a blank sentiment.
+- Rows the consultant adds at the bottom are read like any other (respondent_id and
+  code required). Fully blank rows are skipped.
+- Problems (unknown code, sentiment out of range, unreadable accept value, unknown
+  stage, missing respondent) are all reported at once, one sentence each naming the
+  sheet, the Excel row and the column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.coding.codebook import Codebook
+from toolkit.coding.text import TOKEN_RE, normalise
+from toolkit.errors import InputFileError
+
+DRAFT_SHEET = "draft"
+REVIEW_COLUMNS = ["accept", "change_code", "change_sentiment", "comment"]
+CODES_COLUMNS = [
+    "respondent_id",
+    "stage",
+    "code_type",
+    "code",
+    "touchpoint",
+    "sentiment",
+    "factor_kind",
+    "level",
+    "quote",
+]
+YES = {"yes", "y", "да", "д", "1", "true", "+", "ok", "ок", "accept", "принять", "1.0"}
+NO = {"no", "n", "нет", "н", "0", "false", "-", "reject", "отклонить", "0.0"}
+# Fixed document date: the same draft gives the same bytes (xlsxwriter also fixes zip times).
+FIXED_DATE = dt.datetime(2000, 1, 1)
+
+WIDTHS = {
+    "respondent_id": 12,
+    "turn": 6,
+    "sentence": 8,
+    "stage": 14,
+    "code_type": 13,
+    "code": 22,
+    "touchpoint": 14,
+    "factor_kind": 9,
+    "level": 12,
+    "matched_words": 20,
+    "quote": 60,
+    "question": 40,
+    "suggested_sentiment": 10,
+    "accept": 8,
+    "change_code": 22,
+    "change_sentiment": 10,
+    "comment": 30,
+}
+
+HOWTO = {
+    "ru": [
+        "Как проверить черновик кодировки",
+        "Каждая строка листа draft — фрагмент ответа (предложение) и код, найденный по ключевым словам.",
+        "Найденные слова выделены в цитате красным и перечислены в колонке matched_words.",
+        "accept: пусто или «да» — строка принята; «нет» — строка отклонена.",
+        "change_code: правильный код из листа codebook (тип и этап возьмутся из кодбука).",
+        "change_sentiment: ваша оценка тональности от -2 до 2 (иначе берётся suggested_sentiment).",
+        "Можно исправить этап прямо в колонке stage и добавить свои строки внизу (respondent_id и code обязательны).",
+        "comment: любые заметки, в таблицу кодов не попадают.",
+    ],
+    "en": [
+        "How to review the draft coding",
+        "Each row of the draft sheet is a fragment of an answer (a sentence) and a code its keywords found.",
+        "The matched words are red in the quote and listed in matched_words.",
+        "accept: blank or 'yes' keeps the row; 'no' drops it.",
+        "change_code: the right code from the codebook sheet (type and stage come from the codebook).",
+        "change_sentiment: your sentiment from -2 to 2 (otherwise suggested_sentiment is used).",
+        "You may fix the stage in the stage column and add rows at the bottom (respondent_id and code required).",
+        "comment: free notes, not carried into the codes table.",
+    ],
+}
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA or (isinstance(v, str) and not v.strip())
+
+
+def _rich_quote(quote: str, matched: str, bold, plain):
+    """Fragments for xlsxwriter's write_rich_string: matched words in ``bold``; ``None`` if none found."""
+    words = {normalise(w.strip()) for w in matched.split(",") if w.strip()}
+    parts: list = []
+    pos = 0
+    for m in TOKEN_RE.finditer(quote):
+        if normalise(m.group()) in words:
+            if m.start() > pos:
+                parts += [plain, quote[pos : m.start()]]
+            parts += [bold, m.group()]
+            pos = m.end()
+    if not parts:
+        return None
+    if pos < len(quote):
+        parts += [plain, quote[pos:]]
+    return parts
+
+
+def write_draft_sheet(draft: pd.DataFrame, codebook: Codebook, out_path: str | Path, language: str = "ru") -> Path:
+    """Write the review workbook for a draft (``draft_codes`` output). Same draft -> same bytes."""
+    import xlsxwriter
+
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_path.with_name(out_path.name + ".tmp")
+    columns = list(draft.columns) + REVIEW_COLUMNS
+    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                        "strings_to_urls": False})
+    wb.set_properties({"title": "Coding draft", "created": FIXED_DATE})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+    review_head = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1, "text_wrap": True,
+                                 "valign": "top"})
+    wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+    top = wb.add_format({"valign": "top"})
+    red_bold = wb.add_format({"bold": True, "font_color": "#C00000"})
+    plain = wb.add_format({})
+    review_cell = wb.add_format({"bg_color": "#FFFBEA", "valign": "top", "border": 1, "border_color": "#D9D9D9"})
+
+    ws = wb.add_worksheet(DRAFT_SHEET)
+    for j, col in enumerate(columns):
+        ws.write_string(0, j, col, review_head if col in REVIEW_COLUMNS else head)
+        fmt = review_cell if col in REVIEW_COLUMNS else (wrap if col in ("quote", "question", "matched_words") else top)
+        ws.set_column(j, j, WIDTHS.get(col, 12), fmt)
+    quote_col = columns.index("quote") if "quote" in columns else None
+    for i, row in enumerate(draft.itertuples(index=False), start=1):
+        rec = row._asdict()
+        for j, col in enumerate(draft.columns):
+            v = rec[col]
+            if _blank(v):
+                continue
+            if j == quote_col:
+                parts = _rich_quote(str(v), str(rec.get("matched_words") or ""), red_bold, plain)
+                if parts and len(parts) > 2:
+                    ws.write_rich_string(i, j, *parts, wrap)
+                    continue
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                ws.write_number(i, j, v)
+            else:
+                ws.write_string(i, j, str(v))
+    n = len(draft)
+    last = max(n, 1) + 200  # room for rows the consultant adds
+    ws.freeze_panes(1, 1)
+    ws.autofilter(0, 0, max(n, 1), len(columns) - 1)
+    ws.set_row(0, 30)
+    c_acc = columns.index("accept")
+    ws.data_validation(1, c_acc, last, c_acc, {
+        "validate": "list", "source": ["yes", "no", "да", "нет"],
+        "error_title": "accept", "error_message": "yes / no (blank = yes)"})
+    c_code = columns.index("change_code")
+    n_codes = len(codebook.codes)
+    ws.data_validation(1, c_code, last, c_code, {
+        "validate": "list", "source": f"=codebook!$A$2:$A${n_codes + 1}",
+        "error_title": "change_code", "error_message": "a code of the codebook sheet"})
+    c_sent = columns.index("change_sentiment")
+    ws.data_validation(1, c_sent, last, c_sent, {
+        "validate": "decimal", "criteria": "between", "minimum": -2, "maximum": 2,
+        "error_title": "change_sentiment", "error_message": "a number from -2 to 2"})
+
+    cb = codebook.table()
+    ws2 = wb.add_worksheet("codebook")
+    for j, col in enumerate(cb.columns):
+        ws2.write_string(0, j, col, head)
+        ws2.set_column(j, j, 60 if col == "keywords" else 18, wrap if col == "keywords" else top)
+    for i, row in enumerate(cb.itertuples(index=False), start=1):
+        for j, v in enumerate(row):
+            if not _blank(v):
+                ws2.write_string(i, j, str(v))
+    ws2.freeze_panes(1, 1)
+
+    ws3 = wb.add_worksheet("how_to_review")
+    ws3.set_column(0, 0, 110, wrap)
+    for i, line in enumerate(HOWTO.get(language, HOWTO["en"])):
+        ws3.write_string(i, 0, line, head if i == 0 else wrap)
+    wb.close()
+    tmp.replace(out_path)  # never leave a half-written sheet under the real name
+    return out_path
+
+
+def _cell(v) -> str:
+    if _blank(v):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def read_coding_review(path: str | Path, codebook: Codebook, stages: list[str] | None = None) -> pd.DataFrame:
+    """The canonical codes table from a reviewed draft sheet (rules in the module docstring).
+
+    ``stages``: the journey-stage ids a stage edit may use (default: the codebook's stages).
+    """
+    path = Path(path)
+    try:
+        df = pd.read_excel(path, sheet_name=DRAFT_SHEET, dtype=object)
+    except FileNotFoundError:
+        raise InputFileError(f"The reviewed coding sheet {path} does not exist.") from None
+    except ValueError as e:
+        if "not found" in str(e).lower() or "worksheet" in str(e).lower():
+            raise InputFileError(f"{path.name} has no sheet '{DRAFT_SHEET}'; it is not a coding draft.") from None
+        raise InputFileError(f"{path.name} cannot be read: {e}.") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    needed = ["respondent_id", "code", "quote"]
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise InputFileError(f"{path.name}, sheet '{DRAFT_SHEET}': column(s) {', '.join(missing)} are missing.")
+    for c in ["stage", "suggested_sentiment", *REVIEW_COLUMNS]:
+        if c not in df.columns:
+            df[c] = None
+    known_stages = set(stages) if stages is not None else {c.stage for c in codebook.codes.values()}
+    where = f"{path.name}, sheet '{DRAFT_SHEET}'"
+    problems: list[str] = []
+    out = []
+    for i, rec in enumerate(df.to_dict("records")):
+        xl_row = i + 2  # header is row 1
+        if all(_blank(v) for v in rec.values()):
+            continue
+        at = f"{where}, row {xl_row}"
+        accept = _cell(rec["accept"]).lower()
+        if accept in NO:
+            continue
+        if accept and accept not in YES:
+            problems.append(f"{at}, column accept: '{rec['accept']}' is neither yes nor no (blank means yes)")
+            continue
+        rid = _cell(rec["respondent_id"])
+        if not rid:
+            problems.append(f"{at}, column respondent_id: the respondent is missing")
+        changed = _cell(rec["change_code"])
+        code = changed or _cell(rec["code"])
+        col = "change_code" if changed else "code"
+        entry = codebook.codes.get(code)
+        if entry is None:
+            if code:
+                problems.append(f"{at}, column {col}: '{code}' is not a code of the codebook")
+            else:
+                problems.append(f"{at}, column code: the code is missing")
+            continue
+        stage = entry.stage
+        sheet_stage = _cell(rec["stage"])
+        if not changed and sheet_stage and sheet_stage != entry.stage:
+            if sheet_stage in known_stages:
+                stage = sheet_stage
+            else:
+                problems.append(f"{at}, column stage: '{sheet_stage}' is not a journey stage "
+                                f"({', '.join(sorted(known_stages))})")
+        sentiment = None
+        for scol in ("change_sentiment", "suggested_sentiment"):
+            raw = rec[scol]
+            if _blank(raw):
+                continue
+            try:
+                sentiment = float(str(raw).replace(",", ".").strip())
+            except ValueError:
+                sentiment = None
+            if sentiment is None or not -2 <= sentiment <= 2:
+                problems.append(f"{at}, column {scol}: '{_cell(raw)}' is not a sentiment from -2 to 2")
+                sentiment = None
+            break
+        quote = _cell(rec["quote"])
+        out.append({
+            "respondent_id": rid,
+            "stage": stage,
+            "code_type": entry.code_type,
+            "code": entry.code,
+            "touchpoint": entry.touchpoint,
+            "sentiment": sentiment,
+            "factor_kind": entry.factor_kind,
+            "level": entry.level,
+            "quote": quote or None,
+        })
+    if problems:
+        if len(problems) == 1:
+            raise InputFileError(problems[0] + ".")
+        lines = "\n".join(f"  - {p}." for p in problems)
+        raise InputFileError(f"The reviewed sheet {path.name} has {len(problems)} problem(s):\n{lines}")
+    codes = pd.DataFrame(out, columns=CODES_COLUMNS)
+    for c in CODES_COLUMNS:
+        codes[c] = codes[c].astype("float64") if c == "sentiment" else codes[c].astype("string")
+    return codes
+
+
+HAND_RESPONDENT = ("respondent_id", "respondent", "респондент", "id респондента", "id")
+HAND_CODE = ("code", "код", "code_id")
+
+
+def read_hand_coding(path: str | Path) -> pd.DataFrame:
+    """(respondent_id, code) pairs of a hand-coding sheet (xlsx/csv), duplicates removed, sorted.
+
+    Column names: respondent / respondent_id / респондент and code / код (any case).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"The hand-coding sheet {path} does not exist; check sources.transcripts.hand_coding.")
+    try:
+        if path.suffix.lower() == ".csv":
+            df = pd.read_csv(path, sep=None, engine="python", dtype=str, encoding="utf-8-sig")
+        else:
+            df = pd.read_excel(path, sheet_name=0, dtype=str)
+    except Exception as e:
+        raise InputFileError(f"The hand-coding sheet {path.name} cannot be read: {e}.") from None
+    norm = {re.sub(r"[\s_]+", " ", str(c).strip().lower()): c for c in df.columns}
+
+    def pick(names, what):
+        for n in names:
+            if n.replace("_", " ") in norm:
+                return norm[n.replace("_", " ")]
+        raise InputFileError(
+            f"The hand-coding sheet {path.name} has no {what} column (expected one of {', '.join(names)})."
+        )
+
+    rcol, ccol = pick(HAND_RESPONDENT, "respondent"), pick(HAND_CODE, "code")
+    out = pd.DataFrame({"respondent_id": df[rcol].str.strip(), "code": df[ccol].str.strip()}).dropna()
+    out = out[(out["respondent_id"] != "") & (out["code"] != "")]
+    out = out.drop_duplicates().sort_values(["respondent_id", "code"], kind="stable").reset_index(drop=True)
+    return out.astype("string")
