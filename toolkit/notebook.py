@@ -1,0 +1,92 @@
+"""What every notebook does first and last, so the notebooks stay thin.
+
+``start_step(case_dir, out_dir, language)`` loads the case and opens the run
+folder; ``show_table`` / ``show_figure`` display results statically (visible in the
+executed copy papermill writes); ``picker`` adds an ipywidgets drop-down for
+exploring in JupyterLab, on top of the static output, never instead of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from toolkit.artifacts import RunFolder
+from toolkit.config import Case, load_case
+
+
+@dataclass
+class StepContext:
+    case: Case
+    run: RunFolder
+    language: str
+
+    def table(self, name: str) -> pd.DataFrame:
+        return self.run.load_table(name)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The canonical tables saved by the data-audit step."""
+        folder = self.run.artifacts / "tables"
+        return {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
+
+    def label(self, ru: str, en: str) -> str:
+        return ru if self.language == "ru" else en
+
+
+def start_step(case_dir: str, out_dir: str, language: str = "") -> StepContext:
+    case = load_case(Path(case_dir))
+    run = RunFolder(out_dir).make()
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 160)
+    return StepContext(case=case, run=run, language=language or case.language)
+
+
+def show_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> None:
+    from IPython.display import Markdown, display
+
+    if title:
+        display(Markdown(f"**{title}**"))
+    display(frame.head(max_rows))
+
+
+def show_figure(fig, path: Path | None = None) -> None:
+    """Display a Figure inline (as PNG) and, when a path is given, save it for the report."""
+    from IPython.display import Image, display
+
+    from toolkit.figures import save_figure
+
+    if path is not None:
+        save_figure(fig, path)
+        display(Image(filename=str(path), width=720))
+    else:
+        import io
+
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        display(Image(data=buf.getvalue(), width=720))
+
+
+def picker(label: str, options: list, render, interactive: bool = True) -> None:
+    """Interactive exploration: a drop-down over ``options`` calling ``render(option)``.
+
+    Static output for every option is the notebook's own job (papermill does not
+    save widget state); this only adds the live control in JupyterLab.
+    """
+    if not interactive or not options:
+        return
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    dropdown = widgets.Dropdown(options=options, description=label)
+    out = widgets.Output()
+
+    def update(change=None):
+        out.clear_output(wait=True)
+        with out:
+            render(dropdown.value)
+
+    dropdown.observe(update, names="value")
+    update()
+    display(widgets.VBox([dropdown, out]))

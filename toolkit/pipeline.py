@@ -1,0 +1,165 @@
+"""``cjm run``: execute the numbered notebooks with papermill, in order.
+
+Each step is one notebook in ``notebooks/``; its executed copy is written to
+``<out>/notebooks/`` as the record of the run (the source notebooks never
+change). Steps talk only through the run folder (``toolkit.artifacts``), so one
+step can be re-run alone on the artifacts of the others (``--only``).
+
+A failing step stops the run with one message naming the notebook, the cell and
+the error; what earlier runs produced (the previous report in particular) stays
+in place, because every file is written to a temporary name and renamed.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from toolkit.artifacts import RunFolder
+from toolkit.errors import CaseError
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@dataclass(frozen=True)
+class Step:
+    notebook: str  # file stem, e.g. "05_loyalty"
+    title: str
+    needs: tuple[str, ...] = ()  # artifacts that must exist when the step runs alone
+
+    @property
+    def short(self) -> str:
+        return self.notebook.split("_", 1)[1]
+
+
+STEPS: tuple[Step, ...] = (
+    Step("01_data_audit", "data audit"),
+    Step("02_segmentation", "segmentation", ("tables/transactions",)),
+    Step("03_stage_mapping", "stage mapping", ("tables/transactions",)),
+    Step("04_barriers", "barriers", ("tables/transactions",)),
+    Step("05_loyalty", "loyalty", ("tables/transactions",)),
+    Step("06_double_funnel", "double funnel", ("tables/transactions",)),
+    Step("07_report", "report", ()),
+)
+
+
+class StepFailed(CaseError):
+    """A notebook failed; the message names the notebook, the cell and the error."""
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    steps: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    report: Path | None = None
+    pdf: Path | None = None
+
+
+def resolve_steps(only: list[str] | None) -> list[Step]:
+    """Steps to run: all, or those named by ``--only`` ("05", "loyalty" or "05_loyalty")."""
+    if not only:
+        return list(STEPS)
+    chosen = []
+    for name in only:
+        key = name.strip().lower().replace("-", "_").replace(" ", "_")
+        match = [s for s in STEPS if key in (s.notebook, s.short, s.notebook[:2], s.notebook.lstrip("0")[:1])]
+        if not match:
+            names = ", ".join(s.notebook for s in STEPS)
+            raise CaseError(f"There is no step '{name}'; the steps are: {names}.")
+        chosen.extend(m for m in match if m not in chosen)
+    return sorted(chosen, key=STEPS.index)
+
+
+def _first_line(text: str) -> str:
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text or "").strip()
+    return text.splitlines()[0] if text else ""
+
+
+def run_case(
+    case_dir: str | Path,
+    out_dir: str | Path | None = None,
+    only: list[str] | None = None,
+    language: str | None = None,
+    pdf: bool = False,
+    progress: bool = True,
+    notebooks_dir: Path = NOTEBOOKS_DIR,
+) -> RunResult:
+    """Run the case's notebooks; see the module docstring."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    from toolkit.config import load_case
+
+    case_dir = Path(case_dir).resolve()
+    case = load_case(case_dir)  # a broken case.yml stops here, before any kernel starts
+    out = Path(out_dir) if out_dir else Path("out") / case_dir.name
+    run = RunFolder(out.resolve()).make()
+    steps = resolve_steps(only)
+    if only:
+        for s in steps:
+            missing = [n for n in s.needs if not run.table_path(n).exists()]
+            if missing:
+                raise CaseError(
+                    f"Step {s.notebook} needs the artifacts of earlier steps ({', '.join(missing)}) in {run.root}; "
+                    "run the whole pipeline once first (cjm run without --only)."
+                )
+    params = {
+        "case_dir": case_dir.as_posix(),
+        "out_dir": run.root.as_posix(),
+        "language": language or case.language,
+        "interactive": False,
+    }
+    result = RunResult(out_dir=run.root)
+    for i, step in enumerate(steps, start=1):
+        src = notebooks_dir / f"{step.notebook}.ipynb"
+        if not src.exists():
+            raise CaseError(f"Notebook {src} is missing; the toolkit checkout is incomplete.")
+        dst = run.notebooks / src.name
+        bar = {"desc": f"[{i}/{len(steps)}] {step.title}", "unit": "cell", "leave": True} if progress else False
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(
+                str(src),
+                str(dst),
+                parameters=params,
+                kernel_name="python3",
+                progress_bar=bar,
+                cwd=str(notebooks_dir),
+                log_output=False,
+            )
+        except PapermillExecutionError as e:
+            raise StepFailed(
+                f"Step {step.notebook} failed in cell {e.exec_count} ({e.ename}: {_first_line(e.evalue)}); "
+                f"the executed notebook with the full error is {dst}."
+            ) from None
+        except Exception as e:  # kernel died, could not start, ...
+            raise StepFailed(f"Step {step.notebook} could not run ({type(e).__name__}: {_first_line(str(e))}).") from None
+        result.seconds[step.notebook] = time.perf_counter() - t0
+        result.steps.append(step.notebook)
+    report = run.root / "report.docx"
+    result.report = report if report.exists() else None
+    if pdf:
+        if result.report is None:
+            raise CaseError(f"No report to convert in {run.root}; run the report step first.")
+        from toolkit.report import convert_to_pdf
+
+        result.pdf = convert_to_pdf(report)
+    return result
+
+
+def cmd_run(args) -> int:
+    result = run_case(
+        args.case_dir, out_dir=args.out, only=args.only, language=args.lang, pdf=args.pdf, progress=not args.quiet
+    )
+    total = sum(result.seconds.values())
+    print(f"Done in {total:.1f} s: {', '.join(f'{k} {v:.1f}s' for k, v in result.seconds.items())}", file=sys.stderr)
+    print(f"Run folder: {result.out_dir}")
+    if result.report:
+        print(f"Report: {result.report}")
+    if result.pdf:
+        print(f"PDF: {result.pdf}")
+    return 0
