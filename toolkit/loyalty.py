@@ -31,8 +31,8 @@ Visits, scopes (``all_lines`` or one business line), gaps and net revenue are de
 - **loyalty stages**: ranges of visit numbers; each stage starts at a boundary of
   ``Parameters.loyalty_stage_boundaries``; default ``[1, 2, k]`` with k the loyalty visit:
   "first visit", "forming a habit" (2..k-1), "loyal" (k+); without a loyalty visit ``[1, 2]``.
-  The gaps of a stage are the gaps *after* its visits (time to return after a visit in that
-  stage).
+  The gaps of a stage are the gaps *before* its visits (as for ``median_gap_days``: the gap
+  before visit n belongs to visit n's stage); its return rate is the return *after* its visits.
 - **LTV** (observed to date): visits and net revenue per customer, by scope and by first-visit
   cohort (the year or quarter of the customer's first visit in the scope; recent cohorts have
   had less time and are not comparable with old ones without that caveat).
@@ -387,7 +387,8 @@ def intervals_by_stage(
     numbers; last is null for the open stage), ``customers`` (customers who reached the stage),
     ``visits``, ``average_check``, ``eligible``/``returned``/``p_return``/``ci_low``/``ci_high``
     (return after a visit of the stage), ``gaps``, ``gap_q25``/``gap_median``/``gap_q75``
-    (days to the next visit after a visit of the stage, among the returns).
+    (the gaps *before* the stage's visits, among the returns: visit n-1 eligible, visit n in the
+    stage within W days).
     """
     sales = as_sales_history(sales)
     rows = []
@@ -400,26 +401,36 @@ def intervals_by_stage(
     per_line = any(s != ALL_LINES for s in stages)
     ctes = _return_ctes(sales, _scopes(per_line), return_window_days, quantile)
     sales.con.register("loyalty_stage_table", stage_table)
+    in_stage = """e.scope = s.scope AND {n} >= s.first_visit AND (s.last_visit IS NULL OR {n} <= s.last_visit)"""
     try:
         df = sales.query(
-            f"""WITH {ctes}
-            SELECT s.scope, s.stage_index, s.stage, s.first_visit, s.last_visit,
-                   count(*) FILTER (WHERE e.visit_number = s.first_visit) AS customers,
-                   count(*) AS visits, avg(e.amount) AS average_check,
-                   count(*) FILTER (WHERE e.eligible) AS eligible,
-                   count(*) FILTER (WHERE e.returned) AS returned,
-                   quantile_cont(e.days_to_next, 0.25) FILTER (WHERE e.returned) AS gap_q25,
-                   quantile_cont(e.days_to_next, 0.5) FILTER (WHERE e.returned) AS gap_median,
-                   quantile_cont(e.days_to_next, 0.75) FILTER (WHERE e.returned) AS gap_q75
-            FROM loyalty_stage_table s JOIN return_events e
-              ON e.scope = s.scope AND e.visit_number >= s.first_visit
-             AND (s.last_visit IS NULL OR e.visit_number <= s.last_visit)
-            GROUP BY ALL"""
+            f"""WITH {ctes},
+            stage_visits AS (     -- visits of the stage and the returns after them
+                SELECT s.scope, s.stage_index, s.stage, s.first_visit, s.last_visit,
+                       count(*) FILTER (WHERE e.visit_number = s.first_visit) AS customers,
+                       count(*) AS visits, avg(e.amount) AS average_check,
+                       count(*) FILTER (WHERE e.eligible) AS eligible,
+                       count(*) FILTER (WHERE e.returned) AS returned
+                FROM loyalty_stage_table s JOIN return_events e ON {in_stage.format(n="e.visit_number")}
+                GROUP BY ALL
+            ),
+            stage_gaps AS (       -- gaps before the stage's visits: visit n-1 returned to visit n
+                SELECT s.scope, s.stage_index, count(*) AS gaps,
+                       quantile_cont(e.days_to_next, 0.25) AS gap_q25,
+                       quantile_cont(e.days_to_next, 0.5) AS gap_median,
+                       quantile_cont(e.days_to_next, 0.75) AS gap_q75
+                FROM loyalty_stage_table s JOIN return_events e ON {in_stage.format(n="e.visit_number + 1")}
+                WHERE e.returned
+                GROUP BY ALL
+            )
+            SELECT v.*, coalesce(g.gaps, 0) AS gaps, g.gap_q25, g.gap_median, g.gap_q75
+            FROM stage_visits v LEFT JOIN stage_gaps g USING (scope, stage_index)"""
         )
     finally:
         sales.con.unregister("loyalty_stage_table")
     df = df.sort_values(["scope", "stage_index"], key=lambda s: s if s.name != "scope" else s.ne(ALL_LINES).astype(str) + s)
-    df["gaps"] = df["returned"].astype("int64")
+    for c in ("customers", "visits", "eligible", "returned", "gaps"):
+        df[c] = df[c].astype("int64")
     with np.errstate(divide="ignore", invalid="ignore"):
         df["p_return"] = np.where(df["eligible"] > 0, df["returned"] / df["eligible"], np.nan)
     lo, hi = wilson_interval(df["returned"].to_numpy(), df["eligible"].to_numpy(), confidence)
