@@ -176,7 +176,7 @@ def traffic_to_lead(leads: pd.DataFrame, traffic: pd.DataFrame, by_source: bool 
     return pd.concat([out, share_with_ci(out["leads"], out["sessions"], confidence).rename(columns={"share": "rate"})], axis=1)
 
 
-def _benchmark_by_stage(benchmark: Mapping | None, model: StageModel) -> dict:
+def _benchmark_by_stage(benchmark: Mapping | None) -> dict:
     """Benchmark conversions keyed by the transition's first stage.
 
     Accepted keys: the first stage id (``"consultation"``), ``"a->b"`` / ``"a→b"``, or
@@ -208,7 +208,7 @@ def bottlenecks(
     by = list(by)
     t = table.loc[table["next_stage"].notna()].copy()
     t["drop_out"] = (t["reached"] - t["next_reached"]).astype(float)
-    bench = _benchmark_by_stage(benchmark, model=None) if benchmark else {}
+    bench = _benchmark_by_stage(benchmark)
     if bench:
         t["reference"] = t["stage"].map(bench).astype(float)
         t["reference_group"] = "benchmark"
@@ -246,13 +246,16 @@ def bottleneck(
     if not len(b):
         return b
     has_gap = b["lost_leads"].fillna(0) > 0
-    gap = b.loc[has_gap].sort_values([*by, "lost_leads", "order"], ascending=[*[True] * len(by), False, True], kind="stable")
+    # rounded so that float noise (0.9 - 0.8 = 0.0999...) cannot break a tie
+    b = b.assign(_lost=b["lost_leads"].round(9))
+    gap = b.loc[has_gap].sort_values([*by, "_lost", "order"], ascending=[*[True] * len(by), False, True], kind="stable")
     gap = gap.drop_duplicates(by) if by else gap.head(1)
     rest = b.loc[~b.set_index(by).index.isin(gap.set_index(by).index)] if by else (b if not len(gap) else b.iloc[0:0])
     drop = rest.sort_values([*by, "drop_out", "order"], ascending=[*[True] * len(by), False, True], kind="stable")
     drop = (drop.drop_duplicates(by) if by else drop.head(1)).assign(basis="largest_drop")
     drop["lost_leads"] = drop["drop_out"]
-    return pd.concat([gap, drop], ignore_index=True).sort_values(by or ["order"], kind="stable").reset_index(drop=True)
+    out = pd.concat([gap, drop], ignore_index=True).drop(columns="_lost")
+    return out.sort_values(by or ["order"], kind="stable").reset_index(drop=True)
 
 
 def lost_reasons(leads: pd.DataFrame, model, by: Sequence[str] = ("brand",)) -> pd.DataFrame:
