@@ -203,11 +203,17 @@ def test_journey_matrix_cells_count_distinct_respondents():
 
 def test_emotion_cell_is_mean_of_respondent_means():
     m = S.stage_model(make_case())
-    mat = S.journey_matrix(small_codes(), m, small_respondents()).set_index(["segment", "stage", "row"])
+    codes = codes_frame([
+        ("r1", "evaluation", "emotion", "тревога", None, -2, None, None, None),
+        ("r1", "evaluation", "emotion", "интерес", None, 0, None, None, None),  # r1 mean -1
+        ("r2", "evaluation", "emotion", "надежда", None, 1, None, None, None),  # r2 +1
+        ("r2", "evaluation", "barrier", "high_price", None, -2, None, None, None),  # not an emotion: ignored
+    ])
+    mat = S.journey_matrix(codes, m).set_index(["segment", "stage", "row"])
     cell = mat.loc[("all", "evaluation", "emotions")]
-    # r1: (-2 + 0)/2 = -1; r2: +1 -> mean over respondents 0.00 (a fragment mean would be -1/3)
+    # respondent means -1 and +1 -> 0.00 (a fragment mean would be -1/3; with the barrier -3/4)
     assert cell["text"].startswith("+0.00 [")
-    assert cell["text"].endswith("n=2")
+    assert "n=2; " in cell["text"] and "тревога (1)" in cell["text"]
     assert cell["respondents"] == 2
 
 
@@ -295,8 +301,9 @@ def test_personas_argument_overrides_respondents_column():
 def test_emotion_curve_interviews_respondent_first_with_t_interval():
     m = S.stage_model(make_case())
     codes = codes_frame([
-        ("r1", "deal", "barrier", "x", None, -2, None, None, None),
-        ("r1", "deal", "emotion", "y", None, 0, None, None, None),  # r1 mean -1
+        ("r1", "deal", "barrier", "x", None, -2, None, None, None),  # not an emotion: left out
+        ("r1", "deal", "emotion", "y", None, -2, None, None, None),
+        ("r1", "deal", "emotion", "z", None, 0, None, None, None),  # r1 mean -1
         ("r2", "deal", "emotion", "y", None, 1, None, None, None),  # r2 +1
         ("r3", "deal", "emotion", "y", None, 0, None, None, None),  # r3 0
     ])
@@ -306,9 +313,23 @@ def test_emotion_curve_interviews_respondent_first_with_t_interval():
     assert row["mean"] == pytest.approx(0.0)
     assert row["hi"] == pytest.approx(2.4841, abs=1e-3)
     assert row["lo"] == pytest.approx(-2.4841, abs=1e-3)
-    assert row["n"] == 3
+    assert row["n"] == 3 and row["basis"] == "emotion"
     # stages without data are absent, not zero
     assert set(c["stage"]) == {"deal"}
+
+
+def test_emotion_curve_falls_back_to_all_fragments_without_emotion_codes():
+    m = S.stage_model(make_case())
+    codes = codes_frame([
+        ("r1", "deal", "barrier", "x", None, -2, None, None, None),
+        ("r2", "deal", "motivator", "y", None, 1, None, None, None),
+    ])
+    c = S.emotion_curve(codes, m)
+    assert c["basis"].tolist() == ["all"]
+    assert c["mean"].iloc[0] == pytest.approx(-0.5)  # (-2 + 1) / 2
+    # explicit code types
+    c = S.emotion_curve(codes, m, code_types=["motivator"])
+    assert c["mean"].iloc[0] == 1.0 and c["n"].iloc[0] == 1
 
 
 def test_emotion_curve_survey_rescale():

@@ -36,11 +36,14 @@ evidence level (one per matrix cell)
     string given without its sample size).
     So a cell can never claim ``strong`` below the minimum number of respondents.
 sentiment of a respondent at a stage
-    The mean ``sentiment`` (-2..+2) of all that respondent's coded fragments at the
-    stage (every code type by default: barriers pull it down, motivators up). The
-    stage's emotion is then the mean over respondents, with a t-interval
-    (``toolkit.stats.mean_interval``), so a talkative respondent weighs no more
-    than a quiet one.
+    The mean ``sentiment`` (-2..+2) of that respondent's *emotion* fragments at the
+    stage (``code_type == 'emotion'``: what they felt, not what they complained
+    about; barrier fragments are negative by definition and would drag every stage
+    with many barriers down twice). When the coding sheet has no emotion fragment
+    with a sentiment at all, every fragment with a sentiment is used instead
+    (``basis`` says which). The stage's emotion is then the mean over respondents,
+    with a t-interval (``toolkit.stats.mean_interval``), so a talkative respondent
+    weighs no more than a quiet one.
 survey emotion
     Touchpoint satisfaction ``sat_<touchpoint>`` rescaled linearly from the
     survey's scale [lo, hi] onto -2..+2: ``-2 + 4 * (x - lo) / (hi - lo)``
@@ -431,6 +434,7 @@ def journey_matrix(
     labels: Mapping | None = None,
     max_items: int = 5,
     min_segment_size: int | None = None,
+    emotion_types: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """The CJM table in tidy form: one row per (segment, stage, matrix row).
 
@@ -442,8 +446,9 @@ def journey_matrix(
     - touchpoints: the declared touchpoints of the stage (with their channel,
       online/offline) plus every touchpoint the interviews name at the stage
       (``touchpoint`` code type or the ``touchpoint`` column), with n;
-    - emotions: mean sentiment at the stage (respondent means first, then the
-      mean over respondents, t-interval, n) and the top emotion codes;
+    - emotions: mean sentiment at the stage (emotion fragments, or ``emotion_types``;
+      respondent means first, then the mean over respondents, t-interval, n) and
+      the top emotion codes;
     - opportunities: the respondents' ideas at the stage plus the library's actions
       for the stage's top barriers (``library``, see ``toolkit.barriers``);
       respondents = those behind the ideas or behind a barrier that has actions;
@@ -532,7 +537,7 @@ def journey_matrix(
     cells.append(tp_cells.drop(columns="decl"))
 
     # emotions: mean sentiment (respondent first) + top emotion codes
-    emo = _sentiment_by_stage(seg, model.confidence)
+    emo = _sentiment_by_stage(emotion_fragments(seg, emotion_types)[0], model.confidence)
     emo_codes = _item_cells(seg.loc[seg["code_type"] == "emotion"], max_items, keys)
     emo = emo.merge(emo_codes.rename(columns={"text": "codes_text", "respondents": "emo_n"}), on=keys, how="outer")
     mean_txt = np.where(
@@ -590,6 +595,23 @@ def journey_matrix(
         "row_label_ru", "row_label_en", "text", "respondents", "base", "share", "ci_lo", "ci_hi", "width", "unit", "evidence",
     ]
     return out[cols].reset_index(drop=True)
+
+
+def emotion_fragments(codes: pd.DataFrame, code_types: Sequence[str] | None = None) -> tuple[pd.DataFrame, str]:
+    """Fragments behind the emotion curve and the basis used (see the module docstring).
+
+    ``code_types`` given: those types. Otherwise the emotion fragments with a
+    sentiment (``basis = 'emotion'``), or every fragment with a sentiment when
+    there is none (``basis = 'all'``).
+    """
+    sent = pd.to_numeric(column(codes, "sentiment"), errors="coerce")
+    with_sent = codes.loc[sent.notna()]
+    if code_types is not None:
+        return with_sent.loc[with_sent["code_type"].isin(list(code_types))], ",".join(code_types)
+    emo = with_sent.loc[with_sent["code_type"] == "emotion"]
+    if len(emo):
+        return emo, "emotion"
+    return with_sent, "all"
 
 
 def _sentiment_by_stage(seg: pd.DataFrame, confidence: float, keys_extra=("row",)) -> pd.DataFrame:
@@ -729,9 +751,10 @@ def emotion_curve(
 ) -> pd.DataFrame:
     """Mean sentiment per stage and segment (overall, persona, business line), from two sources.
 
-    - ``source = 'interviews'``: coded fragments with a sentiment (of ``code_types``,
-      all types by default); respondent mean first, then mean over respondents with a
-      t-interval; n = respondents.
+    - ``source = 'interviews'``: coded fragments with a sentiment (emotion fragments,
+      or ``code_types``; see ``emotion_fragments``); respondent mean first, then mean
+      over respondents with a t-interval; n = respondents; ``basis`` names the
+      fragments used.
     - ``source = 'survey'``: ``sat_<touchpoint>`` rescaled to -2..+2 (``sat_scale``,
       inferred by ``infer_sat_scale`` when absent), mapped to the touchpoint's stage;
       respondent mean over the stage's touchpoints first, then mean over respondents.
@@ -746,13 +769,11 @@ def emotion_curve(
     order = model.stage_order()
     parts = []
     if codes is not None and len(codes):
-        c = codes.loc[codes["stage"].isin(order)]
-        if code_types is not None:
-            c = c.loc[c["code_type"].isin(list(code_types))]
+        c, basis = emotion_fragments(codes.loc[codes["stage"].isin(order)], code_types)
         c = c.assign(respondent_id=c["respondent_id"].astype("string"))
         seg = segmented(c, respondent_segments(respondents, personas))
         e = _sentiment_by_stage(seg, model.confidence).drop(columns="row")
-        parts.append(e.assign(source="interviews"))
+        parts.append(e.assign(source="interviews", basis=basis))
     if survey is not None and len(survey):
         tp = model.touchpoints.dropna(subset=["stage"])
         stage_of = {f"sat_{t}": s for t, s in zip(tp["touchpoint"], tp["stage"]) if s in order}
@@ -771,8 +792,9 @@ def emotion_curve(
             resp = resp.assign(respondent_id=resp["respondent_id"].astype("string"))
             seg = segmented(long, respondent_segments(resp, personas))
             e = _sentiment_by_stage(seg, model.confidence).drop(columns="row")
-            parts.append(e.assign(source="survey", scale_lo=scale[0], scale_hi=scale[1]))
-    cols = ["source", "segment_type", "segment", "stage", "stage_name", "stage_order", "mean", "lo", "hi", "n", "evidence"]
+            parts.append(e.assign(source="survey", basis="sat", scale_lo=scale[0], scale_hi=scale[1]))
+    cols = ["source", "basis", "segment_type", "segment", "stage", "stage_name", "stage_order", "mean", "lo", "hi", "n",
+            "evidence"]
     if not parts:
         return pd.DataFrame(columns=cols)
     out = pd.concat(parts, ignore_index=True)
