@@ -193,6 +193,9 @@ def test_journey_matrix_cells_count_distinct_respondents():
     assert mat.loc[("all", "evaluation", "touchpoints")]["text"] == "Ресепшн [офлайн] (1)"
     # framing: r3 names the site (matched by its name), nobody else
     assert mat.loc[("all", "framing", "touchpoints")]["text"] == "Сайт [онлайн] (1)"
+    # persona P1 (r1, r2) never named the site: the declared touchpoint is listed with 0, evidence none
+    p1_tp = mat.loc[("P1", "framing", "touchpoints")]
+    assert p1_tp["text"] == "Сайт [онлайн] (0)" and p1_tp["evidence"] == "none"
     # choice factor shown under its case name
     assert mat.loc[("all", "framing", "choice_factors")]["text"] == "Цена (1)"
     assert mat.loc[("all", "framing", "goals")]["text"] == "look_younger (1)"

@@ -515,10 +515,12 @@ def journey_matrix(
     named = named.assign(label=_tp_label(named["item"]))
     tp_cells = _item_cells(named, max_items, keys)
     declared = tp.dropna(subset=["stage"]).assign(label=lambda d: _tp_label(d["touchpoint"]))
-    mentioned = set(zip(named["segment_type"], named["segment"], named["stage"], named["item"]))
     seg_list = base.reset_index()[["segment_type", "segment"]]
     decl = seg_list.merge(declared[["touchpoint", "stage", "label"]], how="cross")
-    decl = decl[[(a, b, c, d) not in mentioned for a, b, c, d in zip(decl["segment_type"], decl["segment"], decl["stage"], decl["touchpoint"])]]
+    # declared touchpoints nobody named in the segment are listed with (0)
+    named_keys = named[["segment_type", "segment", "stage", "item"]].drop_duplicates().rename(columns={"item": "touchpoint"})
+    decl = decl.merge(named_keys, on=["segment_type", "segment", "stage", "touchpoint"], how="left", indicator=True)
+    decl = decl.loc[decl["_merge"] == "left_only"].drop(columns="_merge")
     decl_text = (
         decl.assign(piece=decl["label"] + " (0)")
         .groupby(["segment_type", "segment", "stage"], sort=True)["piece"]
@@ -577,8 +579,9 @@ def journey_matrix(
     share_rows = is_share & (out["row"] != "emotions")
     out["width"] = np.where(share_rows, out["ci_hi"] - out["ci_lo"], out["width"])
     out["evidence"] = evidence_level(out["respondents"], out["width"], model.evidence_min_respondents)
-    # a cell with text but no countable support (e.g. a KPI string without n) is partial, not none
-    out.loc[(out["evidence"] == "none") & (out["text"] != ""), "evidence"] = "partial"
+    # a KPI given as a bare string (no n) is partial, not none; a declared touchpoint nobody
+    # named stays none
+    out.loc[(out["evidence"] == "none") & (out["text"] != "") & (out["unit"] == "records"), "evidence"] = "partial"
     out.loc[(out["evidence"] == "partial") & (out["text"] == ""), "evidence"] = "none"
     out["stage_name"] = out["stage"].map(model.stage_names())
     out["stage_order"] = out["stage"].map(order).astype(int)
