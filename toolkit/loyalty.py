@@ -40,9 +40,11 @@ Visits, scopes (``all_lines`` or one business line), gaps and net revenue are de
   the share who also have a visit in B (at any time), and the share whose first B visit came
   strictly *after* their first A visit (a first B visit on the same day as the first A visit is
   neither before nor after).
-- **staff dependency** in a line: among the line's repeat customers (>= 2 visits in the line),
-  a customer is **attached** to a staff member who was the main staff member of more than half
-  (> 50 %) of their visits in the line. The top staff member has the most attached customers
+- **staff dependency** in a line: among the line's repeat customers (>= 2 visits in the line,
+  at least one of them with a known staff member), a customer is **attached** to a staff member
+  who was the main staff member of more than half (> 50 %) of their line visits *with a known
+  staff member* (a visit whose staff is blank in the export says nothing about whom the
+  customer follows). The top staff member has the most attached customers
   (ties: smallest id); the revenue that follows them is the net line revenue of the customers
   attached to them.
 
@@ -466,7 +468,7 @@ def lifetime_value(sales, *, cohort: Literal["year", "quarter"] | None = "year",
                count(*) AS customers, sum(visits) AS visits, sum(monetary) AS revenue
         FROM (SELECT *, {expr} AS cohort FROM customer_lines)
         GROUP BY GROUPING SETS ((scope, cohort), (scope))
-        ORDER BY scope <> '{ALL_LINES}', scope, cohort = 'all' DESC, cohort"""
+        ORDER BY scope <> '{ALL_LINES}', scope, grouping(cohort) DESC, cohort"""
     )
     if cohort is None:
         df = df[df["cohort"] == "all"]
@@ -586,6 +588,44 @@ def cross_penetration(
 # -- staff dependency --------------------------------------------------------------------------
 
 
+def _staff_ctes(sales: SalesHistory) -> str:
+    """CTEs of the staff-dependency definitions (see the module docstring): ``line_visits``,
+    ``customer_money``, ``customer_line_visits``, ``repeat_customers``, ``visits_with_staff``,
+    ``attached``, ``line_totals``."""
+    visits = sales.visits_relation("lines", detail=True)
+    summary = customer_summary_sql(sales, "both")
+    return f"""
+        line_visits AS (SELECT * FROM {visits}),
+        customer_money AS ({summary}),
+        customer_line_visits AS (   -- each customer's visits in each line, and how many had a known staff member
+            SELECT scope AS business_line, customer_id, count(*) AS visits, count(staff_id) AS staffed_visits
+            FROM line_visits GROUP BY ALL
+        ),
+        repeat_customers AS (       -- >= 2 visits in the line, at least one with a known staff member
+            SELECT * FROM customer_line_visits WHERE visits >= 2 AND staffed_visits >= 1
+        ),
+        visits_with_staff AS (      -- how many of a customer's line visits each staff member led
+            SELECT scope AS business_line, customer_id, staff_id, count(*) AS staff_visits
+            FROM line_visits WHERE staff_id IS NOT NULL GROUP BY ALL
+        ),
+        attached AS (               -- the staff member who led more than half of the known-staff visits
+            SELECT r.business_line, r.customer_id, s.staff_id
+            FROM repeat_customers r JOIN visits_with_staff s USING (business_line, customer_id)
+            WHERE 2 * s.staff_visits > r.staffed_visits
+        ),
+        line_totals AS (            -- every line: its repeat customers and its net revenue
+            SELECT m.scope AS business_line, sum(m.monetary) AS line_revenue,
+                   count(r.customer_id) AS repeat_customers
+            FROM customer_money m LEFT JOIN repeat_customers r
+              ON r.business_line = m.scope AND r.customer_id = m.customer_id
+            WHERE m.scope <> '{ALL_LINES}' GROUP BY ALL
+        )"""
+
+
+_STAFF_COLUMNS = ["business_line", "staff_id", "attached_customers", "attached_revenue", "attached_revenue_all_lines",
+                  "repeat_customers", "line_revenue"]
+
+
 def staff_attachment(sales) -> pd.DataFrame:
     """Per business line and staff member: the repeat customers attached to them.
 
@@ -596,81 +636,51 @@ def staff_attachment(sales) -> pd.DataFrame:
     """
     sales = as_sales_history(sales)
     if not (sales.has_business_line and sales.has_staff):
-        return pd.DataFrame(
-            columns=["business_line", "staff_id", "attached_customers", "attached_revenue",
-                     "attached_revenue_all_lines", "repeat_customers", "line_revenue"]
-        )
-    visits = sales.visits_relation("lines", detail=True)
-    summary = customer_summary_sql(sales, "both")
-    return sales.query(
-        f"""WITH line_visits AS ({visits}),
-        customer_money AS ({summary}),
-        customer_line_visits AS (   -- each customer's visits in each line
-            SELECT scope AS business_line, customer_id, count(*) AS visits
-            FROM line_visits GROUP BY ALL
-        ),
-        repeat_customers AS (       -- >= 2 visits in the line
-            SELECT * FROM customer_line_visits WHERE visits >= 2
-        ),
-        visits_with_staff AS (      -- how many of a customer's line visits each staff member led
-            SELECT scope AS business_line, customer_id, staff_id, count(*) AS staff_visits
-            FROM line_visits WHERE staff_id IS NOT NULL GROUP BY ALL
-        ),
-        attached AS (               -- the staff member with more than half of the visits
-            SELECT r.business_line, r.customer_id, s.staff_id
-            FROM repeat_customers r JOIN visits_with_staff s USING (business_line, customer_id)
-            WHERE 2 * s.staff_visits > r.visits
-        ),
-        line_totals AS (
-            SELECT scope AS business_line, sum(monetary) AS line_revenue FROM customer_money
-            WHERE scope <> '{ALL_LINES}' GROUP BY ALL
-        ),
-        repeat_totals AS (
-            SELECT business_line, count(*) AS repeat_customers FROM repeat_customers GROUP BY ALL
-        )
+        return pd.DataFrame(columns=_STAFF_COLUMNS)
+    df = sales.query(
+        f"""WITH {_staff_ctes(sales)}
         SELECT a.business_line, a.staff_id, count(*) AS attached_customers,
                sum(line_money.monetary) AS attached_revenue,
                sum(all_money.monetary) AS attached_revenue_all_lines,
-               any_value(rt.repeat_customers) AS repeat_customers,
+               any_value(lt.repeat_customers) AS repeat_customers,
                any_value(lt.line_revenue) AS line_revenue
         FROM attached a
         JOIN customer_money line_money ON line_money.scope = a.business_line AND line_money.customer_id = a.customer_id
         JOIN customer_money all_money ON all_money.scope = '{ALL_LINES}' AND all_money.customer_id = a.customer_id
-        JOIN repeat_totals rt USING (business_line)
         JOIN line_totals lt USING (business_line)
         GROUP BY ALL
         ORDER BY a.business_line, attached_customers DESC, a.staff_id"""
     )
+    for c in ("attached_customers", "repeat_customers"):
+        df[c] = df[c].astype("int64")
+    return df[_STAFF_COLUMNS]
 
 
 def staff_dependency(sales, *, min_segment_size: int = 30, confidence: float = 0.95) -> pd.DataFrame:
     """Staff dependency per business line (see the module docstring).
 
-    One row per line: ``repeat_customers``, ``attached_customers`` and ``attached_share``
-    (+ CI): repeat customers attached to any one staff member; ``top_staff``,
-    ``top_staff_customers``, ``top_staff_share_of_repeat_customers`` (+ CI),
-    ``top_staff_revenue`` (net line revenue of the customers attached to them),
-    ``top_staff_revenue_share`` (of the line's net revenue), ``top_staff_revenue_all_lines``;
-    ``suppressed``: the reason when the line has fewer than ``min_segment_size`` repeat
-    customers (the shares are then null).
+    One row per line: ``repeat_customers`` (>= 2 visits in the line, at least one with a known
+    staff member; attachment is judged on the visits with a known staff member),
+    ``attached_customers`` and ``attached_share`` (+ CI): repeat customers attached to any one
+    staff member; ``top_staff``, ``top_staff_customers``,
+    ``top_staff_share_of_repeat_customers`` (+ CI), ``top_staff_revenue`` (net line revenue of
+    the customers attached to them), ``top_staff_revenue_share`` (of the line's net revenue),
+    ``top_staff_revenue_all_lines``; ``suppressed``: the reason when the line has fewer than
+    ``min_segment_size`` repeat customers (the shares are then null).
     """
     sales = as_sales_history(sales)
-    per_staff = staff_attachment(sales)
     if not (sales.has_business_line and sales.has_staff):
         return pd.DataFrame()
-    repeat = sales.query(
-        f"""SELECT scope AS business_line, count(*) AS repeat_customers
-        FROM (SELECT scope, customer_id, count(*) AS visits FROM {sales.visits_relation('lines', detail=False)}
-              GROUP BY ALL HAVING count(*) >= 2)
-        GROUP BY ALL ORDER BY business_line"""
+    per_staff = staff_attachment(sales)
+    lines = sales.query(
+        f"WITH {_staff_ctes(sales)} SELECT business_line, repeat_customers, line_revenue FROM line_totals ORDER BY 1"
     )
-    lines = pd.DataFrame({"business_line": sales.lines()}).merge(repeat, how="left", on="business_line")
-    lines["repeat_customers"] = lines["repeat_customers"].fillna(0).astype("int64")
+    lines["repeat_customers"] = lines["repeat_customers"].astype("int64")
     attached = per_staff.groupby("business_line", as_index=False)["attached_customers"].sum()
     attached = attached.rename(columns={"attached_customers": "attached_total"})
     top = per_staff.drop_duplicates("business_line")  # sorted: most attached customers, then smallest id
     top = top[["business_line", "staff_id", "attached_customers", "attached_revenue",
-               "attached_revenue_all_lines", "line_revenue"]]
+               "attached_revenue_all_lines"]]
     top = top.rename(columns={
         "staff_id": "top_staff", "attached_customers": "top_staff_customers",
         "attached_revenue": "top_staff_revenue", "attached_revenue_all_lines": "top_staff_revenue_all_lines",
