@@ -1,0 +1,392 @@
+"""Unit tests of toolkit.double_funnel on tiny hand-made frames (expected values computed by hand)."""
+
+from __future__ import annotations
+
+import json
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from toolkit.config import parse_case
+from toolkit.double_funnel import (
+    brand_penetration,
+    classify_leads,
+    deal_revenue,
+    deal_stage,
+    double_funnel_analysis,
+    double_funnel_metrics,
+    is_price_reason,
+    leads_per_year,
+    merge_verdict,
+    nontarget_share,
+    normalise_reason,
+    scenarios,
+    sensitivity_table,
+)
+from toolkit.stats import wilson_interval
+
+FUNNEL = [
+    {"id": "request", "name": "Заявка", "journey_stage": "evaluation"},
+    {"id": "consultation", "name": "Консультация", "journey_stage": "evaluation"},
+    {"id": "contract", "name": "Договор", "journey_stage": "deal"},
+]
+
+
+def make_case(**over):
+    data = {
+        "client": "Тест",
+        "language": "en",
+        "currency": "RUB",
+        "as_of": "2025-01-31",
+        "brands": [
+            {"id": "prem", "name": "Premium", "role": "premium", "price_floor": 100000},
+            {"id": "bud", "name": "Budget", "role": "budget"},
+        ],
+        "funnel_stages": FUNNEL,
+        "choice_factors": [{"id": "price", "name": "Price", "kind": "hard"}, {"id": "service", "name": "Service"}],
+        "parameters": {"price_lost_reasons": ["Дорого", "Не устроила цена"], "capture_rates": [0.5]},
+        "sources": {},
+    }
+    data.update(over)
+    return parse_case(data)
+
+
+def frame(rows, columns):
+    df = pd.DataFrame(rows, columns=columns)
+    for c in ("lead_id", "brand", "stage_reached", "lost_reason", "customer_id"):
+        if c in df.columns:
+            df[c] = df[c].astype("string")
+    if "created_at" in df.columns:
+        df["created_at"] = pd.to_datetime(df["created_at"])
+    if "date" in df.columns:
+        df["date"] = pd.to_datetime(df["date"])
+    return df
+
+
+LEAD_COLS = ["lead_id", "created_at", "brand", "stage_reached", "lost_reason", "budget", "customer_id"]
+
+# the 3-lead example: p1 priced out by budget, p2 a target deal, p3 no budget but lost "дорого!"
+THREE = frame(
+    [
+        ["p1", "2024-01-01", "prem", "request", "Дорого", 50000.0, None],
+        ["p2", "2024-07-01", "prem", "contract", None, 200000.0, None],
+        ["p3", "2024-12-31", "prem", "consultation", "дорого!", np.nan, None],
+        ["b1", "2024-02-01", "bud", "contract", None, np.nan, None],
+        ["b2", "2024-03-01", "bud", "request", "x", np.nan, None],
+        ["b3", "2024-04-01", "bud", "request", "y", np.nan, None],
+        ["b4", "2024-05-01", "bud", "contract", None, np.nan, None],
+    ],
+    LEAD_COLS,
+)
+TX_COLS = ["customer_id", "date", "amount", "brand"]
+# budget brand: c1 first visit 6000 + 4000 on one day = 10000, later 20000; c2 first visit 14000
+TX = frame(
+    [
+        ["c1", "2024-03-01", 6000.0, "bud"],
+        ["c1", "2024-03-01", 4000.0, "bud"],
+        ["c1", "2024-06-01", 20000.0, "bud"],
+        ["c2", "2024-04-01", 14000.0, "bud"],
+        ["c3", "2024-04-01", 99999.0, "prem"],
+    ],
+    TX_COLS,
+)
+
+
+# --------------------------------------------------------------------------- reasons and stages
+
+
+def test_price_reasons_match_after_normalising_only_exactly():
+    values = pd.Series(["Дорого!", "  дорого ", "ДОРОГО", "Не устроила  цена.", "недорого", "Передумал", None, ""],
+                       dtype="string")
+    got = is_price_reason(values, ["Дорого", "Не устроила цена"])
+    assert got.tolist() == [True, True, True, True, False, False, False, False]
+    assert normalise_reason(pd.Series(["Ёлка, дорого!!"], dtype="string")).iloc[0] == "елка дорого"
+
+
+def test_deal_stage_is_the_journey_deal_stage_else_the_last_funnel_stage():
+    assert deal_stage(make_case()) == ("contract", 2, "journey_stage_deal")
+    custom = make_case(
+        journey_stages=[{"id": "visit"}, {"id": "try_on"}, {"id": "payment"}],
+        funnel_stages=[{"id": "came", "journey_stage": "visit"}, {"id": "tried", "journey_stage": "try_on"},
+                       {"id": "paid", "journey_stage": "payment"}],
+    )
+    assert deal_stage(custom) == ("paid", 2, "last_funnel_stage")
+
+
+# --------------------------------------------------------------------------- the 3-lead example
+
+
+def test_three_lead_example_by_hand():
+    case = make_case()
+    r = double_funnel_analysis(case, THREE, TX)
+    m = r.metrics
+    # p1: budget 50 000 < 100 000 -> non-target (budget rule); p2: 200 000 -> target (budget);
+    # p3: no budget, lost with "дорого!" = price reason -> non-target (lost-reason rule). 2 of 3.
+    assert m["premium_leads"] == 3
+    assert m["nontarget_share"] == pytest.approx(2 / 3)
+    assert m["nontarget_share_ci"] == pytest.approx(list(wilson_interval(2, 3)))
+    assert m["rules"]["budget"] == {"nontarget": 1, "target": 1}
+    assert m["rules"]["lost_reason"] == {"nontarget": 1, "target": 0}
+    assert m["no_evidence_leads"] == 0
+    # now (budget-classified leads only): p1 lost -> 0/1; p2 reached the contract -> 1/1
+    assert m["nontarget_conversion_now"] == 0.0 and m["nontarget_conversion_now_n"] == 1
+    assert m["target_conversion_now"] == 1.0 and m["target_conversion_now_n"] == 1
+    # budget brand: b1, b4 reached the contract out of 4 -> 0.5
+    assert m["budget_conversion"] == 0.5 and m["budget_leads"] == 4
+    # no lead links to a customer: check = mean first visit = (10 000 + 14 000) / 2 = 12 000, paid share 1
+    assert m["budget_avg_check"] == 12000.0
+    assert m["budget_avg_check_basis"] == "all_customers_first_visit"
+    assert m["budget_paid_share"] == 1.0
+    # LTV: (10 000 + 20 000 + 14 000) / 2 customers = 22 000
+    assert m["budget_revenue_per_customer"] == 22000.0
+    # leads per year: 3 leads from 2024-01-01 to 2024-12-31 = 366 days -> 3 * 365.25 / 366
+    per_year = 3 * 365.25 / 366
+    assert m["period_days"] == 366
+    assert m["premium_leads_per_year"] == pytest.approx(per_year)
+    sc = m["scenarios"][0]
+    # capture 0.5: leads = per_year * 2/3 * 0.5 = 0.99795; deals = * 0.5; revenue = deals * 1 * 12 000 = 5 987.70
+    assert sc["capture_rate"] == 0.5
+    assert sc["leads"] == pytest.approx(per_year * 2 / 3 * 0.5)
+    assert sc["deals"] == pytest.approx(per_year * 2 / 3 * 0.5 * 0.5)
+    assert sc["revenue"] == pytest.approx(per_year * 2 / 3 * 0.5 * 0.5 * 12000)
+    assert sc["revenue"] == pytest.approx(5987.7049, rel=1e-6)
+    assert sc["revenue_ltv"] == pytest.approx(per_year * 2 / 3 * 0.5 * 0.5 * 22000)
+    # incremental: captured leads x (0.5 - 0.0)
+    assert sc["incremental_deals"] == pytest.approx(per_year * 2 / 3 * 0.5 * 0.5)
+    assert sc["revenue_low"] <= sc["revenue"] <= sc["revenue_high"]
+
+
+def test_metrics_have_the_contract_shape_and_are_json():
+    m = double_funnel_metrics(make_case(), THREE, TX)
+    for key in ("premium_brand", "budget_brand", "premium_leads", "nontarget_share", "nontarget_share_ci",
+                "nontarget_conversion_now", "budget_conversion", "budget_avg_check", "scenarios", "merge_brands",
+                "recommendation"):
+        assert key in m, key
+    assert {"capture_rate", "leads", "deals", "revenue"} <= set(m["scenarios"][0])
+    assert isinstance(m["merge_brands"], bool)
+    json.dumps(m, allow_nan=False)  # NaN would raise
+
+
+def test_recommendation_is_built_from_the_numbers_in_both_languages():
+    m = double_funnel_metrics(make_case(), THREE, TX)
+    assert "67%" in m["recommendation_en"] and "67%" in m["recommendation_ru"]
+    assert "12\u00a0000\u00a0RUB" in m["recommendation_en"]
+    assert "Budget" in m["recommendation_ru"] and "нецелевые" in m["recommendation_ru"]
+    assert m["recommendation"] == m["recommendation_en"]  # the case language is en
+    m2 = double_funnel_metrics(make_case(), THREE.assign(budget=THREE["budget"].fillna(500000.0)), TX)
+    assert m2["recommendation_en"] != m["recommendation_en"]  # other numbers, other text
+
+
+# --------------------------------------------------------------------------- rule precedence
+
+
+def test_rule_precedence_budget_then_lost_reason_then_deal_then_persona():
+    case = make_case()
+    leads = frame(
+        [
+            # budget 150 000 >= floor wins over the price reason -> target (budget)
+            ["a", "2024-01-01", "prem", "request", "Дорого", 150000.0, "c_a"],
+            # no budget; non-price recorded reason wins over a price-driven persona -> target (lost_reason)
+            ["b", "2024-01-02", "prem", "request", "Передумал", np.nan, "c_b"],
+            # no budget, no reason, reached the contract -> target (deal) despite a price-driven persona
+            ["c", "2024-01-03", "prem", "contract", None, np.nan, "c_c"],
+            # no budget, lost with a blank reason, price-driven persona -> non-target (persona)
+            ["d", "2024-01-04", "prem", "consultation", None, np.nan, "c_d"],
+            # as d but the persona is not price-driven -> target (persona)
+            ["e", "2024-01-05", "prem", "consultation", " ", np.nan, "c_e"],
+            # no budget, no reason, no persona -> no evidence
+            ["f", "2024-01-06", "prem", "request", None, np.nan, "c_f"],
+        ],
+        LEAD_COLS,
+    )
+    persona = pd.Series(["P2", "P2", "P2", "P2", "P1", pd.NA], index=leads.index, dtype="string")
+    out = classify_leads(leads, case, 100000.0, ["Дорого"], persona, ["P2"])
+    assert out["evidence"].tolist() == ["budget", "lost_reason", "deal", "persona", "persona", "none"]
+    assert out["nontarget"].tolist() == [False, False, False, True, False, pd.NA]
+    s = nontarget_share(out)
+    # 1 non-target among 5 with evidence; 1 without evidence counted apart
+    assert (s["nontarget"], s["with_evidence"], s["no_evidence"]) == (1, 5, 1)
+    assert s["share"] == pytest.approx(0.2)
+    assert s["by_rule"]["persona"] == {"nontarget": 1, "target": 1}
+
+
+def test_rules_switch_off_without_floor_or_price_reasons():
+    case = make_case()
+    out = classify_leads(THREE[THREE["brand"] == "prem"], case, None, [])
+    # no floor: budgets are no evidence; no price reasons: reasons are no evidence; p2 reached the deal
+    assert out["evidence"].tolist() == ["none", "deal", "none"]
+
+
+def test_persona_rule_through_the_customer_id_and_its_absence():
+    case = make_case()
+    leads = frame(
+        [
+            ["x1", "2024-01-01", "prem", "request", None, np.nan, "c1"],
+            ["x2", "2024-01-02", "prem", "request", None, np.nan, "c2"],
+            ["x3", "2024-01-03", "prem", "request", None, np.nan, "c3"],
+            ["y1", "2024-01-03", "bud", "contract", None, np.nan, None],
+        ],
+        LEAD_COLS,
+    )
+    personas = SimpleNamespace(
+        assignments=pd.DataFrame({"respondent_id": ["r1", "r2", "r3"], "persona": ["P1", "P2", "P2"]}),
+        personas=pd.DataFrame({"persona": ["P1", "P2"], "price_driven": [False, True]}),
+    )
+    survey = pd.DataFrame({"respondent_id": ["r1", "r2", "r3"], "customer_id": ["c1", "c2", "zz"],
+                           "brand": ["prem", "prem", "bud"]})
+    m = double_funnel_analysis(case, leads, survey=survey, personas=personas).metrics
+    # x1 -> r1 -> P1 (target); x2 -> r2 -> P2 price-driven (non-target); x3 not linked (no evidence)
+    assert m["rules"]["persona"] == {"nontarget": 1, "target": 1}
+    assert m["no_evidence_leads"] == 1
+    assert m["nontarget_share"] == pytest.approx(0.5)
+    # the same survey without a customer id: the rule contributes nothing, and says so
+    m2 = double_funnel_analysis(case, leads, survey=survey.drop(columns="customer_id"), personas=personas).metrics
+    assert m2["rules"]["persona"] == {"nontarget": 0, "target": 0}
+    assert m2["no_evidence_leads"] == 3
+    assert m2["nontarget_share"] is None
+    assert any("no lead can be linked" in n for n in m2["notes"])
+
+
+# --------------------------------------------------------------------------- skipped
+
+
+def test_skipped_cases():
+    one = make_case(brands=[{"id": "prem", "role": "premium"}])
+    assert double_funnel_metrics(one, THREE) == {"skipped": "the case has one brand"}
+    no_roles = make_case(brands=[{"id": "prem", "role": "premium"}, {"id": "bud", "role": "other"}])
+    assert "skipped" in double_funnel_metrics(no_roles, THREE)
+    assert double_funnel_metrics(make_case(), None) == {"skipped": "no leads table in this case"}
+    assert "skipped" in double_funnel_metrics(make_case(), THREE[THREE["brand"] == "bud"])
+
+
+# --------------------------------------------------------------------------- scenario arithmetic
+
+
+def test_scenarios_and_sensitivity_arithmetic():
+    sc = scenarios(1000, 0.3, (0.25, 0.35), 0.2, (0.15, 0.25), 50000, (40000, 60000), [0.1, 0.5],
+                   paid_share=0.9, paid_share_ci=(0.8, 1.0), revenue_per_customer=80000, nontarget_conversion_now=0.05)
+    # 0.1: leads = 1000 * 0.3 * 0.1 = 30; deals = 30 * 0.2 = 6; paying = 6 * 0.9 = 5.4; revenue = 5.4 * 50 000
+    r = sc.iloc[0]
+    assert (r["leads"], r["deals"], r["paying"]) == pytest.approx((30, 6, 5.4))
+    assert r["revenue"] == pytest.approx(270000)
+    # low = 1000 * 0.1 * 0.25 * 0.15 * 0.8 * 40 000 = 120 000; high = 100 * .35 * .25 * 1 * 60 000 = 525 000
+    assert r["revenue_low"] == pytest.approx(120000)
+    assert r["revenue_high"] == pytest.approx(525000)
+    assert r["revenue_ltv"] == pytest.approx(5.4 * 80000)
+    assert r["incremental_deals"] == pytest.approx(30 * (0.2 - 0.05))
+    assert sc.iloc[1]["revenue"] == pytest.approx(5 * 270000)  # linear in the capture rate
+    sens = sensitivity_table(1000, 0.3, 50000, [0.1, 0.5], [0.15, 0.2, 0.25], paid_share=0.9)
+    # 0.1 x 0.15: 1000 * 0.3 * 0.1 * 0.15 * 0.9 * 50 000 = 202 500
+    assert sens.loc[0.1, 0.15] == pytest.approx(202500)
+    assert sens.loc[0.1, 0.2] == pytest.approx(270000)
+    assert sens.shape == (2, 3)
+
+
+def test_leads_per_year():
+    per, days = leads_per_year(pd.Series(pd.to_datetime(["2024-01-01", "2024-01-10"])))
+    assert days == 10 and per == pytest.approx(2 * 365.25 / 10)
+
+
+def test_deal_revenue_follows_the_lead_to_its_customer():
+    case = make_case()
+    leads = frame(
+        [
+            ["b1", "2024-02-01", "bud", "contract", None, np.nan, "c1"],
+            ["b2", "2024-03-15", "bud", "contract", None, np.nan, "c2"],
+            ["b3", "2024-03-20", "bud", "contract", None, np.nan, "c9"],  # a contract never paid
+            ["b4", "2024-03-20", "bud", "request", "x", np.nan, None],
+        ],
+        LEAD_COLS,
+    )
+    tx = frame(
+        [
+            ["c1", "2024-01-10", 500.0, "bud"],  # before the lead: not the deal's visit
+            ["c1", "2024-03-01", 6000.0, "bud"],
+            ["c1", "2024-03-01", 4000.0, "bud"],
+            ["c1", "2024-06-01", 20000.0, "bud"],
+            ["c2", "2024-04-01", 14000.0, "bud"],
+        ],
+        TX_COLS,
+    )
+    r = deal_revenue(leads, case, tx)
+    # deals b1, b2, b3; paid: b1 (10 000 on 2024-03-01) and b2 (14 000) -> paid share 2/3, check 12 000
+    assert r["basis"] == "lead_linked_first_visit"
+    assert (r["deals"], r["paid_deals"]) == (3, 2)
+    assert r["paid_share"] == pytest.approx(2 / 3)
+    assert r["check"] == pytest.approx(12000)
+    assert r["check_n"] == 2
+
+
+# --------------------------------------------------------------------------- merge or keep separate
+
+
+def _comparison(rows):
+    return pd.DataFrame(rows, columns=["factor_id", "name", "cliffs_delta", "delta_lo", "delta_hi", "p_holm",
+                                       "material", "higher_for"])
+
+
+def test_merge_verdict_rules():
+    price = _comparison([["price", "Цена", -0.6, -0.7, -0.5, 0.001, True, "bud"],
+                         ["service", "Сервис", 0.1, -0.1, 0.3, 0.5, False, None]])
+    v = merge_verdict(price, "price", "prem", "bud")
+    assert v["merge_brands"] is False and v["differ_on_price"] and v["higher_for_budget"] == ["price"]
+    same = _comparison([["price", "Цена", 0.05, -0.1, 0.2, 0.9, False, None],
+                        ["service", "Сервис", 0.1, -0.1, 0.3, 0.5, False, None]])
+    assert merge_verdict(same, "price", "prem", "bud")["merge_brands"] is True
+    opposite = _comparison([["price", "Цена", 0.0, -0.1, 0.1, 0.9, False, None],
+                            ["service", "Сервис", 0.5, 0.3, 0.7, 0.001, True, "prem"],
+                            ["location", "Место", -0.4, -0.6, -0.2, 0.01, True, "bud"]])
+    v = merge_verdict(opposite, "price", "prem", "bud")
+    assert v["merge_brands"] is False and v["opposite_directions"] and not v["differ_on_price"]
+    brand = _comparison([["brand_status", "Статус", 0.5, 0.3, 0.7, 0.001, True, "prem"]])
+    assert merge_verdict(brand, None, "prem", "bud")["differ_on_brand"] is True
+    # no survey: penetration decides (>= 25 % of customers bought both)
+    assert merge_verdict(None, None, "prem", "bud", {"both": {"share": 0.30}})["merge_brands"] is True
+    assert merge_verdict(None, None, "prem", "bud", {"both": {"share": 0.10}})["merge_brands"] is False
+
+
+def test_brand_penetration_by_hand():
+    tx = frame(
+        [
+            ["c1", "2024-01-01", 100.0, "prem"],
+            ["c1", "2024-02-01", 100.0, "bud"],
+            ["c2", "2024-01-01", 100.0, "bud"],
+            ["c3", "2024-01-01", 100.0, "prem"],
+            ["c4", "2024-01-01", 100.0, "prem"],
+        ],
+        TX_COLS,
+    )
+    pen = brand_penetration(tx, "prem", "bud")
+    # premium customers c1, c3, c4: 1 also bought budget (after) -> 1/3; budget c1, c2 -> 1/2; both 1 of 4
+    assert pen["premium_to_budget"]["share"] == pytest.approx(1 / 3)
+    assert pen["premium_to_budget"]["bought_after"] == 1
+    assert pen["budget_to_premium"]["share"] == pytest.approx(1 / 2)
+    assert pen["both"]["share"] == pytest.approx(1 / 4) and pen["both"]["n"] == 4
+
+
+def test_survey_audiences_drive_the_verdict():
+    case = make_case()
+    rng = np.random.default_rng(0)
+    n = 40
+    survey = pd.DataFrame({
+        "respondent_id": [f"r{i:02d}" for i in range(2 * n)],
+        "brand": ["prem"] * n + ["bud"] * n,
+        # premium respondents rate price 1-2, budget respondents 4-5: a large difference
+        "imp_price": np.r_[rng.integers(1, 3, n), rng.integers(4, 6, n)].astype(float),
+        "imp_service": rng.integers(1, 6, 2 * n).astype(float),
+    })
+    m = double_funnel_metrics(case, THREE, TX, survey=survey)
+    assert m["merge_brands"] is False
+    assert m["verdict"]["differ_on_price"] is True
+    assert m["audience_comparison"]["price"]["material"] is True
+    assert "Price" in m["recommendation_en"]
+
+
+def test_deterministic():
+    a = double_funnel_metrics(make_case(), THREE, TX)
+    b = double_funnel_metrics(make_case(), THREE.sample(frac=1, random_state=1), TX.sample(frac=1, random_state=2))
+    assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    assert not math.isnan(a["nontarget_share"])
