@@ -33,16 +33,17 @@ def make_case(**over):
     return parse_case(data)
 
 
-# loyalty stages as toolkit.loyalty.intervals_by_stage gives them
+# loyalty stages as toolkit.loyalty.intervals_by_stage gives them: the gaps of a stage are the gaps
+# BEFORE its visits, so the stage of visit 1 has none
 STAGES = pd.DataFrame({
-    "scope": ["all_lines", "all_lines", "all_lines", "cosmetology"],
-    "stage": ["1", "2-5", "6+", "1"],
-    "first_visit": [1, 2, 6, 1],
-    "last_visit": pd.array([1, 5, None, 1], dtype="Int64"),
-    "returned": [400, 300, 120, 90],
-    "gap_q25": [40.0, 30.0, 25.0, 30.0],
-    "gap_median": [74.0, 45.0, 35.0, 50.5],
-    "gap_q75": [110.0, 70.5, 50.0, None],
+    "scope": ["all_lines", "all_lines", "all_lines", "cosmetology", "cosmetology"],
+    "stage": ["1", "2-5", "6+", "1", "2+"],
+    "first_visit": [1, 2, 6, 1, 2],
+    "last_visit": pd.array([1, 5, None, 1, None], dtype="Int64"),
+    "gaps": [0, 300, 120, 0, 90],
+    "gap_q25": [None, 40.0, 25.0, None, 30.0],
+    "gap_median": [None, 74.0, 35.0, None, 50.5],
+    "gap_q75": [None, 110.0, 50.0, None, None],
 })
 LOYALTY = {"overall": {"p_return": {"1": 0.4, "6": 0.8}, "p_return_ci": {"1": [0.35, 0.45], "6": [0.7, 0.9]},
                        "eligible": {"1": 1000, "6": 150}, "loyalty_visit": 6},
@@ -70,17 +71,21 @@ def test_every_stage_listed_and_triggers_timed_from_the_median_gap():
     spec = crm_spec(case, profit=PROFIT, loyalty=LOYALTY, loyalty_stages=STAGES)
     assert list(dict.fromkeys(spec["stage"])) == case.stage_ids()  # every stage, in journey order
     rem = spec[spec["kind"] == "reminder"]
-    # one reminder per loyalty stage with a measured gap, its timing derived from that gap
-    assert len(rem) == 4
-    for r in STAGES.itertuples(index=False):
+    # one reminder per loyalty stage with a measured gap (not the first-visit stage), timed from that gap
+    assert len(rem) == 3
+    for r in STAGES.dropna(subset=["gap_median"]).itertuples(index=False):
         row = rem[(rem["scope"] == r.scope) & (rem["loyalty_stage"] == r.stage)].iloc[0]
         assert row["median_gap_days"] == r.gap_median
         assert row["send_day"] == trigger_day(r.gap_median)
         assert row["stage"] == "trigger"
-    assert "67-й день" in rem.iloc[0]["action_ru"] and "day 67" in rem.iloc[0]["action_en"]
+    # stage 2-5 (gap before visits 2..5) is for customers after visits 1..4: 74 days -> day 67
+    first = rem.iloc[0]
+    assert first["after_visits"] == "1-4" and first["send_day"] == 67
+    assert "67-й день" in first["action_ru"] and "day 67" in first["action_en"]
+    assert rem.iloc[1]["after_visits"] == "5+"  # stage 6+ follows visits 5, 6, ...
     wb = spec[spec["kind"] == "win_back"]
-    # win-back at ceil(q75): 110, 71 (70.5 rounded up), 50; cosmetology has no q75
-    assert sorted(wb["send_day"].tolist()) == [50, 71, 110]
+    # win-back at ceil(q75): 110 and 50; cosmetology has no q75
+    assert sorted(wb["send_day"].tolist()) == [50, 110]
     ms = spec[spec["kind"] == "milestone"]
     assert ms["loyalty_stage"].tolist() == ["6+"] and ms["send_day"].tolist() == [0]
 
@@ -138,4 +143,4 @@ def test_xlsx_is_deterministic_and_readable(tmp_path):
     assert ws.title == "CRM"
     assert rows[0][0] == "Этап" and len(rows) == len(spec) + 1
     en = crm_sheet(spec, "en")
-    assert en.columns[0] == "Stage" and en.shape == (len(spec), 11)
+    assert en.columns[0] == "Stage" and en.shape == (len(spec), 12)

@@ -141,10 +141,26 @@ def test_profit_metrics_json_and_several_brands():
     tx = pd.concat([TX, tx_frame([["c9", "2024-01-15", 50.0, "bud", "cosmetology"]])], ignore_index=True)
     t = profit_table(case, tx, LEADS, TRAFFIC)
     assert set(t["brand"]) == {"prem", "bud", "all"}
-    # 'all' has no traffic for 'bud': leads stand in for every brand
-    assert t[(t["brand"] == "all") & (t["business_line"] == ALL)]["traffic_source"].iloc[0] == "leads"
+    # 'bud' has neither leads nor traffic: 'all' keeps the sessions (they cover every brand's leads)
+    assert t[(t["brand"] == "all") & (t["business_line"] == ALL)]["traffic_source"].iloc[0] == "sessions"
+    # once 'bud' has a lead but no traffic, the leads stand in for every brand
+    leads = pd.concat([LEADS, leads_frame([["b1", "2024-01-04", "bud", "request"]])], ignore_index=True)
+    t2 = profit_table(case, tx, leads, TRAFFIC)
+    assert t2[(t2["brand"] == "all") & (t2["business_line"] == ALL)]["traffic_source"].iloc[0] == "leads"
     m = profit_metrics(case, t)
     json.dumps(m, allow_nan=False)
     assert m["brands"]["prem"]["all"]["what_if"]["traffic"] == pytest.approx(90.0)
     assert profit_metrics(case, pd.DataFrame()) == {"skipped": "no transactions in this case"}
     assert np.isfinite(m["brands"]["prem"]["all"]["reconciliation"])
+
+
+def test_the_line_the_funnel_feeds_takes_the_funnel_conversion():
+    # l2 -> c1, whose first visit on/after 2024-01-05 is cosmetology (01-10); l3 -> c2, first visit on/after
+    # 01-20 is cosmetology (02-01): both linked deals feed cosmetology (> half)
+    leads = LEADS.assign(customer_id=pd.array([None, "c1", "c2", None, None, None, None], dtype="string"))
+    t = profit_table(make_case(), TX, leads, TRAFFIC).set_index("business_line")
+    cos, den = t.loc["cosmetology"], t.loc["dentistry"]
+    assert cos["conversion_basis"] == "funnel" and cos["conversion"] == pytest.approx(0.01)
+    # 300 sessions x 0.01 x check 150 x 1 visit per customer = 450 against 300 measured
+    assert cos["formula_revenue"] == pytest.approx(450) and cos["reconciliation"] == pytest.approx(1.5)
+    assert den["conversion_basis"] == "implied" and den["reconciliation"] == pytest.approx(1.0)

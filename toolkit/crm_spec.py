@@ -22,13 +22,16 @@ metric at a stage
     whole case (brand ``all`` where the profit table has it, else its only brand).
 trigger timing (reminder)
     For each loyalty stage of each scope (``toolkit.loyalty.intervals_by_stage``: ``gap_median``
-    = median days from a visit of that stage to the next visit, among the returns), a reminder
-    to book goes out ``send_day = median_gap - lead_days`` days after the visit, with
+    = median days *before* a visit of that stage, i.e. from the previous visit, among the
+    returns; the first visit has no gap before it, so the stage of visit 1 has none) a
+    reminder to book goes to the customers whose *next* visit would fall in that stage: those
+    who made visits ``first_visit - 1 .. last_visit - 1`` (``after_visits``). It goes out
+    ``send_day = median_gap - lead_days`` days after their last visit, with
     ``lead_days = max(1, round_half_up(lead_share x median_gap))`` (default ``lead_share`` 0.1:
     about a tenth of the usual gap ahead, so the reminder lands just before half of the
     returning customers would have come back by themselves); ``send_day`` is at least 1. The
     measured median is kept beside it (``median_gap_days``), so the timing can be checked.
-    A loyalty stage with no measured gap (nobody returned) gets no reminder.
+    A loyalty stage with no measured gap gets no reminder.
 win-back
     ``send_day = ceil(gap_q75)``: a customer who has not returned when three quarters of the
     returning customers already had gets a personal offer to come back.
@@ -58,7 +61,8 @@ from toolkit.stages import stage_model
 LEAD_SHARE = 0.1
 COLUMNS = [
     "order", "stage", "stage_name", "kind", "metric_id", "metric_ru", "metric_en", "value", "ci_low", "ci_high",
-    "n", "touchpoints", "scope", "loyalty_stage", "median_gap_days", "send_day", "action_ru", "action_en", "source",
+    "n", "touchpoints", "scope", "loyalty_stage", "after_visits", "median_gap_days", "send_day", "action_ru",
+    "action_en", "source",
 ]  # fmt: skip
 
 
@@ -163,29 +167,32 @@ def _triggers(stages_table: pd.DataFrame | None, loyalty: Mapping | None, stage:
         who_ru = "все направления" if scope == ALL_LINES else line_names.get(scope, (scope, scope))[0]
         who_en = "all lines" if scope == ALL_LINES else line_names.get(scope, (scope, scope))[1]
         label = str(r["stage"])
+        a = int(r["first_visit"]) - 1
+        b = None if not _isnum(r.get("last_visit")) else int(r["last_visit"]) - 1
+        after = f"{a}+" if b is None else (str(a) if a == b else f"{a}-{b}")
         gap = r.get("gap_median")
         base = {"stage": stage, "scope": scope, "loyalty_stage": label, "source": "loyalty",
-                "_first_visit": int(r["first_visit"]),
-                "n": int(r["returned"]) if _isnum(r.get("returned")) else None}
-        if _isnum(gap):
+                "after_visits": after if a >= 1 else None, "_first_visit": int(r["first_visit"]),
+                "n": int(r["gaps"]) if _isnum(r.get("gaps")) else None}
+        if _isnum(gap) and a >= 1:
             d = trigger_day(float(gap), lead_share)
             out.append({**base, "kind": "reminder", "median_gap_days": float(gap), "send_day": d,
-                        "action_ru": f"{who_ru}, визиты {label}: напоминание о записи на {d}-й день после визита "
-                                     f"(медианный интервал до следующего визита — {gap:.0f} дн.)",
-                        "action_en": f"{who_en}, visits {label}: booking reminder on day {d} after the visit "
-                                     f"(median gap to the next visit: {gap:.0f} days)"})
+                        "action_ru": f"{who_ru}, после визита {after} (следующий — этап {label}): напоминание "
+                                     f"о записи на {d}-й день (медианный интервал — {gap:.0f} дн.)",
+                        "action_en": f"{who_en}, after visit {after} (next: stage {label}): booking reminder on "
+                                     f"day {d} (median gap: {gap:.0f} days)"})
         q75 = r.get("gap_q75")
-        if _isnum(q75):
+        if _isnum(q75) and a >= 1:
             d = int(math.ceil(float(q75)))
             out.append({**base, "kind": "win_back", "median_gap_days": float(gap) if _isnum(gap) else None,
                         "send_day": d,
-                        "action_ru": f"{who_ru}, визиты {label}: не вернулся за {d} дн. (75% возвратов уже случились) — "
-                                     "персональное предложение вернуться",
-                        "action_en": f"{who_en}, visits {label}: not back after {d} days (75% of returns have "
+                        "action_ru": f"{who_ru}, после визита {after}: не вернулся за {d} дн. (75% возвратов уже "
+                                     "случились) — персональное предложение вернуться",
+                        "action_en": f"{who_en}, after visit {after}: not back after {d} days (75% of returns have "
                                      "happened by then) -- a personal offer to come back"})
         k = ks.get(scope)
         if k is not None and int(r["first_visit"]) == int(k):
-            out.append({**base, "kind": "milestone", "median_gap_days": None, "send_day": 0,
+            out.append({**base, "kind": "milestone", "median_gap_days": None, "send_day": 0, "after_visits": str(k),
                         "action_ru": f"{who_ru}: {k}-й визит — клиент стал лояльным, приглашение в программу лояльности",
                         "action_en": f"{who_en}: visit {k} -- the customer has become loyal; invitation to the "
                                      "loyalty programme"})
@@ -265,9 +272,9 @@ def crm_spec(
 
 HEADERS = {
     "ru": ["Этап", "Что записывать", "Значение сейчас", "Интервал, от", "Интервал, до", "N", "Точки контакта",
-           "Триггер", "День после визита", "Медианный интервал, дн.", "Источник"],
+           "Триггер", "После визита №", "День после визита", "Медианный интервал, дн.", "Источник"],
     "en": ["Stage", "What to record", "Current value", "Interval, low", "Interval, high", "N", "Touchpoints",
-           "Trigger", "Day after the visit", "Median gap, days", "Source"],
+           "Trigger", "After visit no.", "Day after the visit", "Median gap, days", "Source"],
 }
 
 
@@ -283,6 +290,7 @@ def crm_sheet(spec: pd.DataFrame, language: str = "ru") -> pd.DataFrame:
         "n": spec["n"],
         "touchpoints": spec["touchpoints"],
         "trigger": spec[f"action_{lang}"],
+        "after": spec["after_visits"],
         "day": spec["send_day"],
         "gap": spec["median_gap_days"],
         "source": spec["source"],
@@ -312,7 +320,7 @@ def write_crm_spec(spec: pd.DataFrame, path: str | Path, language: str = "ru") -
     for rec in sheet.itertuples(index=False):
         ws.append([None if (v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA) else
                    (v.item() if hasattr(v, "item") else v) for v in rec])
-    widths = [22, 60, 14, 12, 12, 8, 40, 70, 12, 12, 12]
+    widths = [22, 60, 14, 12, 12, 8, 40, 70, 12, 12, 12, 12]
     for i, w in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = w
     ws.freeze_panes = "A2"

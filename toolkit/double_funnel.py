@@ -341,6 +341,26 @@ def _brand_visits(transactions, refunds, as_of, visit_definition):
     return visits, (ltv.iloc[0] if len(ltv) else None)
 
 
+def linked_first_visits(leads: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
+    """For each lead linked to a customer (``customer_id``), the customer's first visit on or
+    after the lead's creation date: lead_id, customer_id, created_at, visit_date, amount and
+    business_line (when the visits carry it). Leads without such a visit are absent.
+
+    ``visits``: ``toolkit.sales.build_visits`` output (of the brand the leads belong to).
+    """
+    cols = ["lead_id", "customer_id", "created_at"]
+    if "customer_id" not in leads.columns or not len(visits):
+        return pd.DataFrame(columns=cols + ["visit_date", "amount", "business_line"])
+    linked = leads[cols].dropna(subset=["customer_id"]).astype({"customer_id": "string"})
+    vcols = ["customer_id", "visit_date", "amount"] + (["business_line"] if "business_line" in visits.columns else [])
+    v = visits[vcols].astype({"customer_id": "string"})
+    v = v.assign(visit_date=pd.to_datetime(v["visit_date"]))
+    m = linked.merge(v, on="customer_id", how="inner")
+    m = m[m["visit_date"] >= pd.to_datetime(m["created_at"])]
+    m = m.sort_values(["lead_id", "visit_date"], kind="stable").drop_duplicates("lead_id")
+    return m.reset_index(drop=True)
+
+
 def deal_revenue(
     leads: pd.DataFrame | None,
     model,
@@ -375,14 +395,9 @@ def deal_revenue(
     first = None
     if leads is not None and len(leads) and "customer_id" in leads.columns:
         o = lead_outcomes(leads, model)
-        deals = o.loc[o["reached_deal"], ["lead_id", "customer_id", "created_at"]]
-        linked = deals.dropna(subset=["customer_id"])
-        v = visits[["customer_id", "visit_date", "amount"]].astype({"customer_id": "string"})
-        v = v.assign(visit_date=pd.to_datetime(v["visit_date"]))
-        m = linked.astype({"customer_id": "string"}).merge(v, on="customer_id", how="inner")
-        m = m[m["visit_date"] >= pd.to_datetime(m["created_at"])]
+        deals = o.loc[o["reached_deal"]]
+        m = linked_first_visits(deals, visits)
         if len(m):
-            m = m.sort_values(["lead_id", "visit_date"], kind="stable").drop_duplicates("lead_id")
             first = m["amount"].to_numpy(dtype=float)
             r = rate_with_ci(len(m), len(deals), confidence)
             out.update(basis="lead_linked_first_visit", paid_share=r["rate"], paid_share_ci=r["ci"],

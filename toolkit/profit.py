@@ -34,13 +34,17 @@ formula revenue
     in the window (paid later, or several deals by one customer). The *implied conversion*
     customers / traffic is the conversion for which the formula reconciles exactly.
 business line rows
-    Leads and traffic carry no business line, so a line's traffic is its brand's and its
-    conversion is the implied one (line customers / brand traffic, ``conversion_basis =
-    'implied'``); its check and purchases come from the line's own visits (the n-th visit *to
-    that line*, ``toolkit.sales`` scopes). A line row therefore reconciles by construction.
+    Leads and traffic carry no business line, so a line's traffic is its brand's. The line a
+    brand's funnel *feeds* is the business line of the first visit (on or after the lead) of
+    more than half of the brand's deals linked to a customer (``leads.customer_id``,
+    ``toolkit.double_funnel.linked_first_visits``); that line's conversion is the funnel's
+    (``conversion_basis = 'funnel'``). Every other line's conversion is the implied one (line
+    customers / brand traffic, ``conversion_basis = 'implied'``), so those rows reconcile by
+    construction. Check and purchases come from the line's own visits (the n-th visit *to that
+    line*, ``toolkit.sales`` scopes).
 brand ``all``
     Every brand together (all traffic, all leads, all transactions); its traffic is the sessions
-    only when every brand has traffic rows, else the leads stand in.
+    only when every brand with leads has traffic rows, else the leads stand in.
 
 Journey stage of each factor
 ----------------------------
@@ -69,7 +73,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.config import Case
-from toolkit.double_funnel import deal_stage, lead_to_deal
+from toolkit.double_funnel import deal_stage, lead_outcomes, lead_to_deal, linked_first_visits
 from toolkit.funnel import jsonable, traffic_to_lead
 from toolkit.stages import stage_model
 from toolkit.stats import mean_interval
@@ -196,8 +200,9 @@ def profit_table(
         if traffic is not None and len(traffic):
             btr = traffic if brand is None else traffic[traffic["brand"] == brand]
             btr = btr if len(btr) else None
-            if brand is None and set(brands) - set(traffic["brand"].dropna().astype(str)):
-                btr = None  # some brand has no traffic: sessions would not cover every brand's leads
+            lead_brands = set(leads["brand"].dropna().astype(str)) if leads is not None else set()
+            if brand is None and lead_brands - set(traffic["brand"].dropna().astype(str)):
+                btr = None  # a brand with leads has no traffic: sessions would not cover its leads
         bld = None
         if leads is not None and len(leads):
             bld = leads if brand is None else leads[leads["brand"] == brand]
@@ -229,6 +234,7 @@ def profit_table(
         vis = _visits(btx, bref, case.as_of, p.visit_definition, per_line=False)
         line_vis = _visits(btx, bref, case.as_of, p.visit_definition, per_line=True)
         scopes = [(ALL, vis)] + [(str(s), g) for s, g in line_vis.groupby("scope", sort=True)]
+        fed = funnel_line(in_window_leads, vis, model) if in_window_leads is not None else None
         for line, v in scopes:
             d = pd.to_datetime(v["visit_date"])
             v = v[(d >= start) & (d <= end)] if start is not None else v[d <= end]
@@ -237,7 +243,7 @@ def profit_table(
                    "window_basis": basis, **f, **s}
             traffic_n = row["traffic"]
             row["implied_conversion"] = s["customers"] / traffic_n if traffic_n and traffic_n > 0 else float("nan")
-            if line == ALL and not math.isnan(row["lead_to_deal"]):
+            if line in (ALL, fed) and not math.isnan(row["lead_to_deal"]):
                 row["conversion"] = row["traffic_to_lead"] * row["lead_to_deal"]
                 row["conversion_basis"] = "funnel"
             else:
@@ -253,6 +259,20 @@ def profit_table(
             rows.append(row)
     out = pd.DataFrame(rows)
     return out.drop(columns=["revenue"]).reset_index(drop=True)
+
+
+def funnel_line(leads: pd.DataFrame | None, visits: pd.DataFrame, model) -> str | None:
+    """The business line a brand's lead funnel feeds (module doc), or None when no deal links to
+    a customer or no line has more than half of the linked deals."""
+    if leads is None or not len(leads) or "customer_id" not in leads.columns or "business_line" not in visits.columns:
+        return None
+    o = lead_outcomes(leads, model)
+    m = linked_first_visits(o[o["reached_deal"]], visits).dropna(subset=["business_line"])
+    if not len(m):
+        return None
+    share = m["business_line"].astype(str).value_counts(normalize=True).sort_index()
+    top = share[share > 0.5]
+    return str(top.index[0]) if len(top) else None
 
 
 def reconciliation_note(row: Mapping) -> str:
