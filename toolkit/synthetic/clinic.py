@@ -1,0 +1,946 @@
+"""The clinic_group case: a Moscow medical group with two plastic-surgery brands.
+
+Planted story (every number is recorded in ``truth.yml``):
+- cosmetology and dentistry are regular lines with a sharp loyalty threshold after the 6th
+  visit and gaps that shrink by loyalty stage; ultrasound/obstetrics is one-off (~1.12 visits
+  per patient); plastic surgery and IVF rarely repeat;
+- women 45+ among dentistry patients go on to cosmetology far more often than others;
+- one dentist holds 40% of the dentistry patients;
+- the premium brand's leads include 35% price-sensitive non-target leads (the double funnel);
+- the premium funnel's bottleneck is consultation -> contract;
+- three survey personas (status, price, doctor) with different choice-factor profiles;
+- interview barriers, motivators and an emotion curve dipping at evaluation;
+- a known number of dirty rows of each kind the loader quarantines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit.synthetic import clinic_text, names_ru
+from toolkit.synthetic.common import (
+    customer_codes,
+    line_repeat,
+    row_arrays,
+    ru_money,
+    write_parquet_case,
+)
+from toolkit.synthetic.funnel import BrandFunnel, Segment, planted_conversions, planted_reach, simulate_leads
+from toolkit.synthetic.interviews import InterviewSpec, build_transcript, codebook, simulate_interviews
+from toolkit.synthetic.reproducible import dump_yaml
+from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
+from toolkit.synthetic.survey import (
+    Persona,
+    SurveySpec,
+    expected_discrete_mean,
+    expected_nps,
+    persona_mix_moments,
+    simulate_survey,
+)
+from toolkit.synthetic.truth import (
+    cohens_d,
+    cross_observed,
+    expected_visits,
+    loyalty_stages,
+    nps_index,
+    staff_observed,
+)
+from toolkit.synthetic.writers import Sheet, write_csv, write_transcript_docx, write_xlsx
+
+NAME = "clinic_group"
+DEFAULT_SEED = 20251231
+HISTORY_START = dt.date(2023, 1, 1)
+AS_OF = dt.date(2025, 12, 31)
+HORIZON = (AS_OF - HISTORY_START).days
+MAX_GAP = 180
+MIN_GAP = 14
+GAP_SIGMA = 0.30
+LEAD_TO_OPERATION_DAYS = (10, 45)  # operation day after the lead's request
+CROSS_DELAY = (14, 180)
+
+BRANDS = ("estetika_premium", "formula", "estetika_med")
+BRAND_NAME = {"estetika_premium": "Эстетика Премиум", "formula": "Формула", "estetika_med": "Эстетика Мед"}
+PRICE_FLOOR = {"estetika_premium": 350_000.0, "formula": 120_000.0}
+PRICE_LOST_REASONS = ("Дорого", "Не устроила цена")
+
+S = Service
+LOYAL_STAGE_STARTS = (2, 4, 7, 13)
+
+LINES = (
+    LineSpec(
+        id="plastic_surgery", raw_names=(("Пластическая хирургия", 1.0),), repeat_kind="one_off",
+        p_return=(0.10, 0.05), stage_starts=(2,), stage_medians=(150,), loyalty_visit=None,
+        entry_customers=0, brands=(("estetika_premium", 0.5), ("formula", 0.5)),
+        staff={"estetika_premium": (("Воронцов И. А.", 0.45), ("Шестаков Р. В.", 0.30), ("Полянская Е. М.", 0.25)),
+               "formula": (("Данилов С. О.", 0.40), ("Ершова Л. К.", 0.35), ("Быков А. А.", 0.25))},
+        main_services=(S("Маммопластика", 620_000, 2), S("Ринопластика", 480_000, 2), S("Блефаропластика", 390_000, 2),
+                       S("Абдоминопластика", 700_000, 1), S("Липосакция", 420_000, 1.5), S("Подтяжка лица", 650_000, 1)),
+        extra_services=(S("Анестезиологическое пособие", 45_000), S("Предоперационное обследование", 12_000),
+                        S("Компрессионное бельё", 9_500), S("Пребывание в стационаре", 25_000)),
+        price_multiplier={"estetika_premium": 1.0, "formula": 0.42},
+        first_rows=(0.10, 0.45, 0.45), later_rows=(0.10, 0.45, 0.45),
+        demography=Demography(0.86, 38, 10, 20, 70),
+    ),
+    LineSpec(
+        id="cosmetology", raw_names=(("Косметология", 0.95), ("косметология", 0.05)), repeat_kind="regular",
+        p_return=(0.55, 0.62, 0.68, 0.74, 0.80, 0.92), stage_starts=LOYAL_STAGE_STARTS,
+        stage_medians=(90, 74, 55, 38), loyalty_visit=6,
+        entry_customers=7200, brands=(("estetika_premium", 0.45), ("formula", 0.55)),
+        staff={"estetika_premium": (("Соколова Е. В.", 0.45), ("Лебедева М. А.", 0.30), ("Орлова Н. И.", 0.25)),
+               "formula": (("Белова А. С.", 0.34), ("Зуева К. Д.", 0.33), ("Фомина О. П.", 0.33))},
+        main_services=(S("Ботулинотерапия", 18_000, 3), S("Контурная пластика", 24_000, 2), S("Биоревитализация", 14_000, 3),
+                       S("Чистка лица", 5_500, 3), S("Пилинг", 6_500, 2), S("Мезотерапия", 9_000, 2),
+                       S("Лазерное омоложение", 21_000, 1), S("Массаж лица", 4_000, 2)),
+        extra_services=(S("Консультация косметолога", 2_000), S("Маска альгинатная", 1_500),
+                        S("Домашний уход: сыворотка", 4_800), S("Аппликационная анестезия", 800)),
+        price_multiplier={"estetika_premium": 1.35, "formula": 0.85},
+        first_rows=(0.65, 0.30, 0.05), later_rows=(0.92, 0.07, 0.01),
+        demography=Demography(0.88, 40, 11, 18, 75),
+    ),
+    LineSpec(
+        id="dentistry", raw_names=(("Стоматология", 1.0),), repeat_kind="regular",
+        p_return=(0.52, 0.60, 0.66, 0.72, 0.78, 0.90), stage_starts=LOYAL_STAGE_STARTS,
+        stage_medians=(105, 85, 65, 48), loyalty_visit=6,
+        entry_customers=3800, brands=(("estetika_med", 1.0),),
+        staff={"estetika_med": (("Королёв А. В.", 0.40), ("Миронова Т. Г.", 0.18), ("Гусев Д. Н.", 0.16),
+                                ("Калинина Ю. А.", 0.14), ("Тихонов П. С.", 0.12))},
+        main_services=(S("Профессиональная гигиена", 6_500, 4), S("Лечение кариеса", 8_200, 4),
+                       S("Лечение каналов", 16_500, 1.5), S("Коронка керамическая", 38_000, 1),
+                       S("Имплантация", 62_000, 0.6), S("Удаление зуба", 5_500, 1), S("Отбеливание", 22_000, 0.8)),
+        extra_services=(S("Консультация стоматолога", 1_500), S("Прицельный снимок", 700), S("Анестезия", 1_200),
+                        S("Компьютерная томография", 4_500)),
+        price_multiplier={"estetika_med": 1.0},
+        first_rows=(0.65, 0.30, 0.05), later_rows=(0.92, 0.07, 0.01),
+        demography=Demography(0.56, 44, 15, 18, 85),
+    ),
+    LineSpec(
+        id="ivf", raw_names=(("ЭКО", 1.0),), repeat_kind="one_off",
+        p_return=(0.15, 0.10), stage_starts=(2,), stage_medians=(120,), loyalty_visit=None,
+        entry_customers=500, brands=(("estetika_med", 1.0),),
+        staff={"estetika_med": (("Высоцкая Н. В.", 0.50), ("Гордеева С. Ю.", 0.30), ("Лаптев М. Е.", 0.20))},
+        main_services=(S("Программа ЭКО", 210_000, 3), S("Криоперенос эмбрионов", 95_000, 1.5),
+                       S("Программа ЭКО с ИКСИ", 260_000, 1)),
+        extra_services=(S("УЗИ-мониторинг фолликулогенеза", 6_500), S("Гормональные анализы", 9_000),
+                        S("Криоконсервация эмбрионов", 35_000)),
+        price_multiplier={"estetika_med": 1.0},
+        first_rows=(0.20, 0.50, 0.30), later_rows=(0.20, 0.50, 0.30),
+        demography=Demography(1.0, 35, 5, 25, 49),
+    ),
+    LineSpec(
+        id="ultrasound_obstetrics", raw_names=(("УЗИ и акушерство", 0.9), ("УЗИ/акушерство", 0.1)),
+        repeat_kind="one_off", p_return=(0.11, 0.08), stage_starts=(2,), stage_medians=(60,), loyalty_visit=None,
+        entry_customers=1800, brands=(("estetika_med", 1.0),),
+        staff={"estetika_med": (("Абрамова И. Р.", 0.30), ("Захарова Е. Е.", 0.25), ("Куликова В. П.", 0.25),
+                                ("Блинов Г. С.", 0.20))},
+        main_services=(S("УЗИ малого таза", 2_800, 3), S("Скрининг I триместра", 5_200, 2),
+                       S("Скрининг II триместра", 5_600, 1.5), S("УЗИ молочных желёз", 2_600, 2),
+                       S("Приём акушера-гинеколога", 3_500, 2.5), S("УЗИ щитовидной железы", 2_300, 1)),
+        extra_services=(S("Допплерометрия", 2_200), S("Мазок на флору", 900), S("Консультация по результатам", 1_500)),
+        price_multiplier={"estetika_med": 1.0},
+        first_rows=(0.75, 0.20, 0.05), later_rows=(0.75, 0.20, 0.05),
+        demography=Demography(0.92, 31, 7, 18, 70),
+    ),
+)
+
+CROSS_RULES = (
+    CrossRule("dentistry", "cosmetology", 0.30, 0.04, ("F", 45, 200), "women aged 45+", CROSS_DELAY,
+              (("estetika_premium", 0.5), ("formula", 0.5))),
+    CrossRule("plastic_surgery", "cosmetology", 0.25, 0.25, None, "", CROSS_DELAY),
+    CrossRule("cosmetology", "plastic_surgery", 0.03, 0.03, None, "", CROSS_DELAY),
+    CrossRule("cosmetology", "dentistry", 0.05, 0.05, None, "", CROSS_DELAY, (("estetika_med", 1.0),)),
+    CrossRule("ivf", "ultrasound_obstetrics", 0.40, 0.40, None, "", CROSS_DELAY, (("estetika_med", 1.0),)),
+    CrossRule("ultrasound_obstetrics", "dentistry", 0.03, 0.03, None, "", CROSS_DELAY, (("estetika_med", 1.0),)),
+)
+
+FIRST_SOURCES = (("Рекомендация", 0.30), ("Яндекс.Директ", 0.22), ("SEO", 0.12), ("ПроДокторов", 0.12),
+                 ("2ГИС", 0.08), ("ВКонтакте", 0.10), ("Вывеска", 0.06))
+
+SALES = SalesSpec(
+    history_start=HISTORY_START, as_of=AS_OF, lines=LINES, cross_rules=CROSS_RULES, brands=BRANDS,
+    locations={"estetika_premium": (("Остоженка", 1.0),),
+               "formula": (("Профсоюзная", 0.6), ("Химки", 0.4)),
+               "estetika_med": (("Остоженка", 0.5), ("Профсоюзная", 0.5))},
+    online_location=None,
+    cities=(("Москва", 0.78), ("Химки", 0.07), ("Красногорск", 0.05), ("Балашиха", 0.04),
+            ("Одинцово", 0.03), ("Подольск", 0.03)),
+    first_sources=FIRST_SOURCES, gap_sigma=GAP_SIGMA, min_gap=MIN_GAP, max_gap=MAX_GAP,
+    discounts=((0.0, 0.80), (0.05, 0.12), (0.10, 0.08)), money_step=10.0,
+)
+
+_TARGET_LOST = (
+    (("Не дозвонились", 0.5), ("Не отвечает", 0.3), ("Передумал", 0.2)),
+    (("Выбрал другую клинику", 0.5), ("Отложил операцию", 0.35), ("Противопоказания", 0.15)),
+    (("Противопоказания", 0.5), ("Отложил операцию", 0.5)),
+)
+_PRICE_LOST = ((("Дорого", 0.6), ("Не устроила цена", 0.4)),) * 3
+
+FUNNEL_STAGES = ("request", "consultation", "contract", "operation")
+DEAL_STAGE = 2  # "Договор": the deal
+
+FUNNELS = (
+    BrandFunnel(
+        brand="estetika_premium", leads=3000,
+        stage_names=("Заявка", "Консультация", "Договор", "Операция"),
+        sources=(("Яндекс.Директ", 0.35, 0.85), ("SEO", 0.25, 1.0), ("Рекомендация", 0.15, 1.35),
+                 ("ВКонтакте", 0.15, 0.80), ("ПроДокторов", 0.10, 1.10)),
+        segments=(Segment("target", 0.65, (0.50, 0.30, 0.88), (360_000, 1_200_000), _TARGET_LOST, 0.10),
+                  Segment("nontarget", 0.35, (0.25, 0.08, 0.85), (80_000, 340_000), _PRICE_LOST, 0.0)),
+        blank_budget_share=0.30, budget_step=10_000,
+    ),
+    BrandFunnel(
+        brand="formula", leads=1500,
+        stage_names=("Новая заявка", "Первичная консультация", "Договор подписан", "Операция проведена"),
+        sources=(("Яндекс.Директ", 0.40, 0.90), ("SEO", 0.20, 1.0), ("Рекомендация", 0.10, 1.25),
+                 ("ВКонтакте", 0.25, 0.90), ("ПроДокторов", 0.05, 1.10)),
+        segments=(Segment("target", 1.0, (0.55, 0.45, 0.90), (90_000, 400_000),
+                          ((("Не дозвонились", 0.6), ("Передумал", 0.4)),
+                           (("Выбрал другую клинику", 0.4), ("Дорого", 0.3), ("Отложил операцию", 0.3)),
+                           (("Противопоказания", 0.5), ("Отложил операцию", 0.5))), 0.10),),
+        blank_budget_share=0.45, budget_step=10_000,
+    ),
+)
+
+TRAFFIC_BASE = {"estetika_premium": 21_000, "formula": 4_700}  # planted sessions per month
+TRAFFIC_SOURCES = (("Поиск", 0.45), ("Реклама", 0.30), ("Соцсети", 0.15), ("Прямые заходы", 0.10))
+RU_MONTHS = ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")
+
+FACTORS = (
+    ("price", "Цена"), ("brand_status", "Статус клиники"), ("doctor_experience", "Опыт врача"),
+    ("doctor_portfolio", "Портфолио врача"), ("recommendations", "Рекомендации знакомых"),
+    ("service", "Сервис"), ("equipment", "Оборудование"), ("location", "Расположение"),
+    ("installments", "Рассрочка"), ("safety", "Безопасность"),
+)
+SURVEY_TOUCHPOINTS = (
+    ("site", "Сайт", 4.1, True), ("call_center", "Колл-центр", 3.6, True), ("reception", "Ресепшн", 4.3, False),
+    ("cleanliness", "Чистота", 3.0, False), ("waiting", "Ожидание приёма", 3.2, False),
+    ("doctor_consultation", "Консультация врача", 4.5, False), ("payment", "Оплата и рассрочка", 3.8, False),
+    ("reminders", "Напоминания", 3.3, False),
+)
+PERSONAS = (
+    Persona("status", "Статус и бренд",
+            dict(price=3, brand_status=9, doctor_experience=7, doctor_portfolio=6, recommendations=8, service=9,
+                 equipment=8, location=5, installments=2, safety=7), (400_000, 1_500_000), 0.85, (30, 60)),
+    Persona("price", "Цена",
+            dict(price=9, brand_status=3, doctor_experience=6, doctor_portfolio=5, recommendations=6, service=4,
+                 equipment=4, location=7, installments=8, safety=6), (60_000, 300_000), 0.80, (22, 55)),
+    Persona("doctor", "Врач и результат",
+            dict(price=5, brand_status=5, doctor_experience=10, doctor_portfolio=9, recommendations=7, service=6,
+                 equipment=6, location=4, installments=4, safety=9), (200_000, 900_000), 0.78, (25, 65)),
+)
+SURVEY = SurveySpec(
+    respondents=400, scale=(1, 10), noise_sd=1.3, factors=tuple(f for f, _ in FACTORS), personas=PERSONAS,
+    brands=(("estetika_premium", 0.40, {"status": 0.5, "doctor": 0.4, "price": 0.1}),
+            ("formula", 0.40, {"price": 0.65, "doctor": 0.25, "status": 0.10}),
+            ("estetika_med", 0.20, {"doctor": 0.5, "price": 0.3, "status": 0.2})),
+    client_share=0.6, touchpoints=tuple((t, mu, nc) for t, _, mu, nc in SURVEY_TOUCHPOINTS), sat_sd=0.9,
+    nps_mean={"estetika_premium": 8.4, "formula": 7.4, "estetika_med": 7.8}, nps_sd=1.8,
+    budget_step=10_000, blank_budget_share=0.2,
+)
+
+JOURNEY = (("framing", "Первичное осмысление", "Осмысление"), ("evaluation", "Оценка", "Выбор клиники"),
+           ("deal", "Сделка", "Договор и оплата"), ("experience", "Опыт", "Лечение"),
+           ("trigger", "Триггер", "Возврат"), ("loyalty_loop", "Петля лояльности", "Лояльность"))
+LINE_NAME = {ln.id: ln.raw_names[0][0] for ln in LINES}
+INTERVIEWS = InterviewSpec(
+    respondents=40, id_prefix="R",
+    personas=(("status", "Статус и бренд", 0.33), ("price", "Цена", 0.34), ("doctor", "Врач и результат", 0.33)),
+    brands={"status": (("Эстетика Премиум", 0.8), ("Эстетика Мед", 0.2)),
+            "price": (("Формула", 0.85), ("Эстетика Мед", 0.15)),
+            "doctor": (("Эстетика Премиум", 0.4), ("Формула", 0.3), ("Эстетика Мед", 0.3))},
+    lines={"Эстетика Премиум": (("Пластическая хирургия", 0.5), ("Косметология", 0.5)),
+           "Формула": (("Пластическая хирургия", 0.4), ("Косметология", 0.6)),
+           "Эстетика Мед": (("Стоматология", 0.5), ("ЭКО", 0.25), ("УЗИ и акушерство", 0.25))},
+    client_share=0.7, female_share=0.85, age_range=(22, 64), codes=clinic_text.CODES,
+    stages=tuple(s for s, _, _ in JOURNEY),
+    age_by_line={"ЭКО": (27, 44), "УЗИ и акушерство": (22, 42)},
+)
+TRANSCRIPT_RESPONDENTS = 8
+
+# Dirty rows: exact counts, one problem per row (reason names as the loader reports them).
+DIRTY = {
+    "transactions": {"duplicate": 12, "refund": 9, "missing_customer_id": 7, "bad_date": 5,
+                     "future_date": 6, "bad_amount": 4},
+    "leads": {"duplicate_id": 8, "unknown_stage": 5, "bad_date": 4},
+    "codes": {"unknown_stage": 3, "sentiment_out_of_range": 3},
+    "survey": {"duplicate_id": 5},
+}
+BAD_DATES = ("31.02.2024", "??.05.2024", "30.02.2025", "31.04.2025", "00.00.0000", "31.06.2024")
+BAD_AMOUNTS = ("н/д", "#ЗНАЧ!", "см. чек", "ошибка")
+UNKNOWN_LEAD_STAGES = ("Спам", "Тестовая заявка", "Некорректный номер")
+UNKNOWN_CODE_STAGES = ("Другое", "Общее впечатление", "Прочее")
+
+
+# ------------------------------------------------------------------------------------------
+def _streams(seed: int) -> dict[str, np.random.Generator]:
+    """Independent random streams per part, so changing one part never shifts another."""
+    names = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews", "transcripts")
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {n: np.random.default_rng(c) for n, c in zip(names, children)}
+
+
+def _simulate(seed: int, scale: float):
+    rs = _streams(seed)
+    leads = simulate_leads(FUNNELS, rs["leads"], scale, HORIZON - LEAD_TO_OPERATION_DAYS[1])
+    operated = np.flatnonzero(leads.stage == len(FUNNEL_STAGES) - 1)
+    delay = rs["leads"].integers(LEAD_TO_OPERATION_DAYS[0], LEAD_TO_OPERATION_DAYS[1] + 1, operated.size)
+    source_index = {s: i for i, (s, _) in enumerate(FIRST_SOURCES)}
+    ext = {"plastic_surgery": (leads.day[operated] + delay,
+                               np.array([BRANDS.index(FUNNELS[b].brand) for b in leads.brand[operated]]),
+                               np.array([source_index[s] for s in leads.source[operated]]))}
+    sales = simulate_sales(SALES, rs["sales"], scale, ext)
+    codes = customer_codes(sales, 6, rs["codes"])
+    lead_customer = np.full(leads.day.size, "", dtype=object)
+    lead_customer[operated] = codes[sales.external_customer["plastic_surgery"]]
+    return rs, leads, sales, codes, lead_customer
+
+
+def _lead_ids(leads) -> np.ndarray:
+    prefix = np.array(["ЭП-", "Ф-"], dtype=object)[leads.brand]
+    return prefix + pd.Series(leads.seq).astype(str).str.zfill(5).to_numpy(dtype=object)
+
+
+def _date_text(days: np.ndarray) -> np.ndarray:
+    d = pd.to_datetime(HISTORY_START) + pd.to_timedelta(days, unit="D")
+    return pd.Series(d).dt.strftime("%d.%m.%Y").to_numpy(dtype=object)
+
+
+def _leads_canonical(leads, lead_customer) -> pd.DataFrame:
+    return pd.DataFrame({
+        "lead_id": pd.array(_lead_ids(leads), dtype="string"),
+        "created_at": pd.to_datetime(HISTORY_START) + pd.to_timedelta(leads.day, unit="D"),
+        "brand": pd.array([FUNNELS[b].brand for b in leads.brand], dtype="string"),
+        "stage_reached": pd.array(np.array(FUNNEL_STAGES, dtype=object)[leads.stage], dtype="string"),
+        "source": pd.array(leads.source, dtype="string"),
+        "lost_reason": pd.array(np.where(leads.lost_reason == "", None, leads.lost_reason), dtype="string"),
+        "budget": leads.budget.astype(float),
+        "customer_id": pd.array(np.where(lead_customer == "", None, lead_customer), dtype="string"),
+    })
+
+
+# ------------------------------------------------------------------------------------------
+def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: str = "native") -> Path:
+    """Write the clinic case into ``out_dir`` (see ``toolkit.synthetic.generate_case``)."""
+    seed = DEFAULT_SEED if seed is None else int(seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rs, leads, sales, codes, lead_customer = _simulate(seed, scale)
+    if fmt == "parquet":
+        counts = write_parquet_case(out_dir, sales, SALES, codes, BRANDS, _leads_canonical(leads, lead_customer))
+        truth = _truth(seed, scale, fmt, leads, sales, codes, None, None, None, counts)
+        (out_dir / "truth.yml").write_text(dump_yaml(truth, _TRUTH_HEADER), encoding="utf-8")
+        return out_dir
+    raw = out_dir / "raw"
+    (raw / "transcripts").mkdir(parents=True, exist_ok=True)
+    counts = {}
+    people = _people(sales, rs["people"])
+    counts["transactions"] = _write_visits(raw / "visits.csv", sales, codes, people, rs)
+    _write_patients(raw / "patients.xlsx", sales, codes, people)
+    counts["leads"] = _write_leads(raw / "leads.xlsx", leads, lead_customer, rs)
+    traffic = _write_traffic(raw / "traffic.xlsx", rs["traffic"], scale)
+    survey, survey_ids = _write_survey(raw / "survey.xlsx", rs)
+    pd.DataFrame({"respondent_id": survey_ids, "persona": survey.persona}).to_csv(
+        out_dir / "truth_survey_personas.csv", index=False, lineterminator="\n")
+    iv = simulate_interviews(INTERVIEWS, rs["interviews"])
+    _write_interviews(raw / "interviews.xlsx", iv, rs)
+    transcripts = _write_transcripts(raw, iv, rs["transcripts"])
+    truth = _truth(seed, scale, fmt, leads, sales, codes, (traffic,), survey, iv, counts, transcripts)
+    (out_dir / "truth.yml").write_text(dump_yaml(truth, _TRUTH_HEADER), encoding="utf-8")
+    return out_dir
+
+
+# ------------------------------------------------------------------------------------------
+def _people(sales, rng) -> dict[str, np.ndarray]:
+    """Synthetic personal data of every patient: full name, phone, e-mail (30% blank)."""
+    fio, stem = names_ru.full_names(rng, sales.gender == "F")
+    phone = names_ru.phones(rng, sales.n_customers)
+    email = names_ru.emails(rng, stem)
+    email = np.where(rng.random(sales.n_customers) < 0.3, None, email)
+    return {"fio": fio, "phone": phone, "email": email}
+
+
+def _write_visits(path: Path, sales, codes, people, rs) -> dict:
+    """visits.csv as the clinic's medical information system exports it (1C-style).
+
+    cp1251, ';', CRLF, dd.mm.yyyy, amounts '12 500,00' with a space, NBSP or no thousands
+    separator, one row per service. Dirty rows are copies of clean rows with exactly one
+    problem each; duplicates repeat a row (and its line number) verbatim.
+    """
+    rng = rs["people"]
+    rows = row_arrays(sales, SALES)
+    n = rows["day"].size
+    fio, phone = people["fio"], people["phone"]
+    order = np.lexsort((np.arange(n), codes[rows["customer"]].astype(str), rows["day"]))
+    line_raw = np.empty(n, dtype=object)
+    for li, ln in enumerate(LINES):
+        sel = np.flatnonzero(rows["line"] == li)
+        names = np.array([r[0] for r in ln.raw_names], dtype=object)
+        w = np.array([r[1] for r in ln.raw_names])
+        line_raw[sel] = names[rng.choice(names.size, sel.size, p=w / w.sum())]
+    seps = np.array(["", " ", "\u00a0"], dtype=object)[rng.choice(3, n, p=[0.3, 0.45, 0.25])]
+    frame = pd.DataFrame({
+        "Дата": _date_text(rows["day"]),
+        "Код пациента": codes[rows["customer"]],
+        "ФИО": fio[rows["customer"]],
+        "Телефон": phone[rows["customer"]],
+        "Бренд": np.array([BRAND_NAME[b] for b in BRANDS], dtype=object)[rows["brand"]],
+        "Направление": line_raw,
+        "Услуга": sales.service_names[rows["service"]],
+        "Врач": sales.staff_names[rows["staff"]],
+        "Филиал": sales.location_names[rows["location"]],
+        "Сумма, руб.": ru_money(rows["amount"], seps),
+        "_key": np.zeros(n),
+    }).iloc[order].reset_index(drop=True)
+    frame["_key"] = np.arange(n, dtype=float)
+
+    drng = rs["dirty"]
+    plan = DIRTY["transactions"]
+    day_sorted = rows["day"][order]
+    # originals: distinct clean rows not too close to as_of (refunds must stay before it)
+    candidates = np.flatnonzero(day_sorted <= HORIZON - 30)
+    picks = drng.choice(candidates, size=sum(plan.values()), replace=False)
+    extra, dup_of = [], []
+    at = 0
+    for reason, k in plan.items():
+        chosen, at = picks[at:at + k], at + k
+        if reason == "duplicate":
+            dup_of = list(chosen)
+            continue
+        copy = frame.iloc[chosen].copy()
+        copy["_key"] = chosen + 0.5
+        if reason == "refund":
+            shift = drng.integers(1, 21, k)
+            copy["Дата"] = _date_text(day_sorted[chosen] + shift)
+            amount = -rows["amount"][order][chosen]
+            copy["Сумма, руб."] = ru_money(amount, np.full(k, " ", dtype=object))
+        elif reason == "missing_customer_id":
+            copy["Код пациента"] = ""
+            copy["ФИО"] = ""
+            copy["Телефон"] = ""
+        elif reason == "bad_date":
+            copy["Дата"] = [BAD_DATES[i % len(BAD_DATES)] for i in range(k)]
+        elif reason == "future_date":
+            copy["Дата"] = _date_text(np.full(k, HORIZON) + drng.integers(1, 61, k))
+        elif reason == "bad_amount":
+            copy["Сумма, руб."] = [BAD_AMOUNTS[i % len(BAD_AMOUNTS)] for i in range(k)]
+        extra.append(copy)
+    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
+    frame.insert(0, "№ строки", np.arange(1, len(frame) + 1).astype(str))
+    dups = frame[frame["_key"].isin(np.array(dup_of, dtype=float))].copy()
+    dups["_key"] = dups["_key"] + 0.25
+    frame = pd.concat([frame, dups], ignore_index=True).sort_values("_key", kind="stable")
+    frame = frame.drop(columns="_key")
+    write_csv(path, frame, sep=";", encoding="cp1251", crlf=True)
+    return {"rows_clean": int(n), "rows_written": int(len(frame))}
+
+
+def _write_patients(path: Path, sales, codes, people) -> None:
+    fio, phone, email = people["fio"], people["phone"], people["email"]
+    order = np.argsort(codes.astype(str), kind="stable")
+    gender = np.where(sales.gender == "F", "Ж", "М").astype(object)
+    write_xlsx(path, [Sheet("Пациенты", ["Код пациента", "ФИО", "Пол", "Год рождения", "Город",
+                                         "Источник первого обращения", "Телефон", "E-mail"],
+                            [list(codes[order]), list(fio[order]), list(gender[order]),
+                             list(sales.birth_year[order]), list(sales.city[order]),
+                             list(sales.first_source[order]), list(phone[order]), list(email[order])],
+                            widths=[13, 36, 6, 13, 14, 24, 20, 30])])
+
+
+def _write_leads(path: Path, leads, lead_customer, rs) -> dict:
+    """leads.xlsx: both brands' CRMs in one sheet; dates partly real Excel dates, partly text."""
+    rng = rs["dirty"]
+    n = leads.day.size
+    ids = _lead_ids(leads)
+    dates = pd.to_datetime(HISTORY_START) + pd.to_timedelta(leads.day, unit="D")
+    as_text = rng.random(n) < 0.3
+    date_cells = np.where(as_text, _date_text(leads.day),
+                          np.array([d.date() for d in dates], dtype=object))
+    budget_text = rng.random(n) < 0.1
+    b_text = pd.Series(leads.budget).map(lambda v: f"{int(v):,}".replace(",", " ") if v == v else None)
+    budget_cells = np.where(budget_text & ~np.isnan(leads.budget), b_text.to_numpy(dtype=object),
+                            np.where(np.isnan(leads.budget), None, leads.budget.astype(object)))
+    _, stem = names_ru.full_names(rng, rng.random(n) < 0.8)
+    email = names_ru.emails(rng, stem)
+    email = np.where(rng.random(n) < 0.25, None, email)
+    frame = pd.DataFrame({
+        "№ заявки": ids, "Дата заявки": date_cells,
+        "Бренд": np.array([BRAND_NAME[f.brand] for f in FUNNELS], dtype=object)[leads.brand],
+        "Источник": leads.source, "Этап": leads.stage_text,
+        "Причина отказа": np.where(leads.lost_reason == "", None, leads.lost_reason),
+        "Бюджет, руб.": budget_cells, "E-mail": email,
+        "Код пациента": np.where(lead_customer == "", None, lead_customer),
+        "_key": np.arange(n, dtype=float), "_day": leads.day,
+    })
+    order = np.lexsort((np.arange(n), leads.day))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["_key"] = np.arange(n, dtype=float)
+    plan = DIRTY["leads"]
+    extra = []
+    # duplicate_id: the same lead id again with different content (an older stage), right after it
+    k = plan["duplicate_id"]
+    chosen = rng.choice(np.flatnonzero(frame["Этап"].isin([f.stage_names[s] for f in FUNNELS for s in (1, 2, 3)])),
+                        size=k, replace=False)
+    dup = frame.iloc[chosen].copy()
+    for f in FUNNELS:
+        for s in range(1, len(f.stage_names)):
+            dup.loc[dup["Этап"] == f.stage_names[s], "Этап"] = f.stage_names[s - 1]
+    dup["Причина отказа"] = None
+    dup["_key"] = chosen + 0.5
+    extra.append(dup)
+    # new leads with an undeclared stage or an unparsable date (fresh ids)
+    next_seq = {bi: int(leads.seq[leads.brand == bi].max()) + 1 for bi in range(len(FUNNELS))}
+    for reason in ("unknown_stage", "bad_date"):
+        k = plan[reason]
+        chosen = rng.choice(len(frame), size=k, replace=False)
+        new = frame.iloc[chosen].copy()
+        new_ids = []
+        for b in new["Бренд"]:
+            bi = [BRAND_NAME[f.brand] for f in FUNNELS].index(b)
+            new_ids.append(("ЭП-" if bi == 0 else "Ф-") + str(next_seq[bi]).zfill(5))
+            next_seq[bi] += 1
+        new["№ заявки"] = new_ids
+        new["Код пациента"] = None
+        new["Причина отказа"] = None
+        if reason == "unknown_stage":
+            new["Этап"] = [UNKNOWN_LEAD_STAGES[i % len(UNKNOWN_LEAD_STAGES)] for i in range(k)]
+        else:
+            new["Дата заявки"] = [BAD_DATES[i % len(BAD_DATES)] for i in range(k)]
+            new["Этап"] = [FUNNELS[[BRAND_NAME[f.brand] for f in FUNNELS].index(b)].stage_names[0]
+                           for b in new["Бренд"]]
+        new["_key"] = chosen + 0.75
+        extra.append(new)
+    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
+    cols = [c for c in frame.columns if not c.startswith("_")]
+    write_xlsx(path, [Sheet("Заявки", cols, [list(frame[c]) for c in cols],
+                            widths=[12, 13, 18, 16, 24, 24, 14, 30, 13])])
+    return {"rows_clean": int(n), "rows_written": int(len(frame))}
+
+
+def _write_traffic(path: Path, rng, scale: float) -> dict:
+    months = pd.period_range(HISTORY_START, AS_OF, freq="M")
+    m = np.arange(months.size)
+    season = 1 + 0.15 * np.sin(2 * np.pi * (months.month.to_numpy() - 2) / 12)
+    rows, totals = [], {}
+    text = np.array([f"{RU_MONTHS[p.month - 1]} {p.year}" for p in months], dtype=object)
+    for b in BRANDS[:2]:
+        base = TRAFFIC_BASE[b] * scale * season * (1 + rng.normal(0, 0.06, months.size))
+        src_w = np.array([w for _, w in TRAFFIC_SOURCES])
+        share = src_w[None, :] * (1 + rng.normal(0, 0.08, (months.size, src_w.size)))
+        share = share / share.sum(axis=1, keepdims=True)
+        sessions = np.rint(base[:, None] * share).astype(np.int64)
+        totals[b] = int(sessions.sum())
+        for si, (s, _) in enumerate(TRAFFIC_SOURCES):
+            rows.append(pd.DataFrame({"Месяц": text, "Бренд": BRAND_NAME[b], "Источник трафика": s,
+                                      "Визиты": sessions[:, si], "_m": m, "_s": si}))
+    frame = pd.concat(rows, ignore_index=True).sort_values(["_m", "Бренд", "_s"], kind="stable")
+    cols = ["Месяц", "Бренд", "Источник трафика", "Визиты"]
+    write_xlsx(path, [Sheet("Визиты по месяцам", cols, [list(frame[c]) for c in cols], widths=[11, 18, 18, 10])])
+    return {"sessions": totals, "months": int(months.size)}
+
+
+def _write_survey(path: Path, rs):
+    rng = rs["survey"]
+    sv = simulate_survey(SURVEY, rng)
+    n = SURVEY.respondents
+    ids = np.array([f"A-{i + 1:04d}" for i in range(n)], dtype=object)
+    cols = {
+        "Анкета": ids,
+        "Клиент клиники": np.where(sv.is_client, "Да", "Нет").astype(object),
+        "Бренд": np.array([BRAND_NAME[b] for b in sv.brand], dtype=object),
+        "Пол": np.where(sv.female, "Ж", "М").astype(object),
+        "Возраст": sv.age,
+        "Бюджет, руб.": np.where(np.isnan(sv.budget), None, sv.budget.astype(object)),
+    }
+    for j, (fid, fname) in enumerate(FACTORS):
+        cols[f"Важность: {fname}"] = sv.importance[:, j].astype(np.int64)
+    for j, (tid, tname, _, _) in enumerate(SURVEY_TOUCHPOINTS):
+        v = sv.satisfaction[:, j]
+        cols[f"Оценка: {tname}"] = np.where(np.isnan(v), None, v.astype(object))
+    cols["Готовность рекомендовать (0-10)"] = sv.nps
+    frame = pd.DataFrame(cols)
+    frame["_key"] = np.arange(n, dtype=float)
+    # duplicate_id: the same questionnaire number submitted twice with different answers
+    k = DIRTY["survey"]["duplicate_id"]
+    chosen = rng.choice(n, size=k, replace=False)
+    dup = frame.iloc[chosen].copy()
+    for fid, fname in FACTORS:
+        c = f"Важность: {fname}"
+        dup[c] = np.clip(dup[c].to_numpy() + rng.choice([-2, -1, 1, 2], size=k), 1, 10)
+    dup["_key"] = chosen + 0.5
+    frame = pd.concat([frame, dup], ignore_index=True).sort_values("_key", kind="stable")
+    out_cols = [c for c in frame.columns if c != "_key"]
+    write_xlsx(path, [Sheet("Ответы", out_cols, [list(frame[c]) for c in out_cols])])
+    return sv, ids
+
+
+def _write_interviews(path: Path, iv, rs) -> None:
+    rng = rs["interviews"]
+    codes = INTERVIEWS.codes
+    stage_name = {s: n for s, n, _ in JOURNEY}
+    stage_alias = {s: a for s, _, a in JOURNEY}
+    resp = Sheet("Респонденты", ["Респондент", "Бренд", "Направление", "Персона", "Клиент", "Пол", "Возраст"],
+                 [list(iv.resp_id), list(iv.brand), list(iv.line), list(iv.persona_label),
+                  list(np.where(iv.is_client, "да", "нет")), list(np.where(iv.female, "Ж", "М")), list(iv.age)])
+    m = iv.f_resp.size
+    use_alias = rng.random(m) < 0.15
+    stage_text = np.array([stage_alias[codes[c].stage] if a else stage_name[codes[c].stage]
+                           for c, a in zip(iv.f_code, use_alias)], dtype=object)
+    frame = pd.DataFrame({
+        "Респондент": iv.resp_id[iv.f_resp],
+        "Этап": stage_text,
+        "Тип кода": [codes[c].code_type for c in iv.f_code],
+        "Код": [codes[c].code for c in iv.f_code],
+        "Точка контакта": [codes[c].touchpoint for c in iv.f_code],
+        "Тональность": iv.f_sentiment.astype(np.int64),
+        "Тип фактора": [codes[c].factor_kind for c in iv.f_code],
+        "Уровень": [codes[c].level for c in iv.f_code],
+        "Цитата": iv.f_quote,
+        "_key": np.arange(m, dtype=float),
+    })
+    idea = next(c for c in codes if c.code_type == "idea")
+    extra = []
+    for reason in ("unknown_stage", "sentiment_out_of_range"):
+        k = DIRTY["codes"][reason]
+        chosen = rng.choice(m, size=k, replace=False)
+        new = frame.iloc[chosen].copy()
+        new["Тип кода"] = idea.code_type
+        new["Код"] = idea.code
+        new["Точка контакта"] = idea.touchpoint
+        new["Тип фактора"] = None
+        new["Уровень"] = None
+        new["Цитата"] = [idea.quotes[i % len(idea.quotes)] for i in range(k)]
+        if reason == "unknown_stage":
+            new["Этап"] = [UNKNOWN_CODE_STAGES[i % len(UNKNOWN_CODE_STAGES)] for i in range(k)]
+            new["Тональность"] = 0
+        else:
+            new["Этап"] = stage_name[idea.stage]
+            new["Тональность"] = [(5, -3, 4)[i % 3] for i in range(k)]
+        new["_key"] = chosen + 0.5
+        extra.append(new)
+    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
+    cols = [c for c in frame.columns if c != "_key"]
+    write_xlsx(path, [resp, Sheet("Коды", cols, [list(frame[c]) for c in cols],
+                                  widths=[11, 20, 14, 24, 22, 12, 12, 16, 90])])
+
+
+def _write_transcripts(raw: Path, iv, rng) -> list[dict]:
+    book = codebook(INTERVIEWS, "ru")
+    header = ("# Кодбук интервью клиники: код -> тип, этап пути, точка контакта, ключевые слова.\n"
+              "# keywords: слова в начальной форме (лемматизируйте текст перед сравнением);\n"
+              "# phrases: устойчивые фразы в начальной форме. Отрицание ('не дорого') код НЕ означает.\n")
+    (raw / "codebook.yml").write_text(dump_yaml(book, header), encoding="utf-8")
+    files, hand_r, hand_c = [], [], []
+    for r in range(TRANSCRIPT_RESPONDENTS):
+        turns, present = build_transcript(iv, r, INTERVIEWS, clinic_text.TRANSCRIPTS, rng)
+        rid = str(iv.resp_id[r])
+        name = f"{rid}.docx"  # the file name is the respondent id
+        write_transcript_docx(raw / "transcripts" / name, clinic_text.TRANSCRIPTS.title.format(rid=rid), turns)
+        traps = sum(1 for _, t in turns for c in INTERVIEWS.codes for neg in c.negations if neg in t)
+        files.append({"file": f"raw/transcripts/{name}", "respondent": rid, "codes": present, "negation_traps": traps})
+        hand_r += [rid] * len(present)
+        hand_c += present
+    write_xlsx(raw / "transcripts_hand_coding.xlsx",
+               [Sheet("Кодировка", ["Респондент", "Код"], [hand_r, hand_c], widths=[12, 28])])
+    return files
+
+
+# ------------------------------------------------------------------------------------------
+_TRUTH_HEADER = """\
+# truth.yml — every value planted in this synthetic case, for tests and for training.
+# Written by toolkit.synthetic (python -m toolkit.synthetic clinic_group); do not edit by hand.
+#
+# Conventions:
+# - a *visit* is one patient-day in one business line (a visit has 1-3 service rows);
+# - p_return["n"] = planted probability that a patient with visit n in a line makes visit n+1;
+# - every gap between visits is at most loyalty.max_gap_days, so p_return can be estimated
+#   without censoring bias on patients whose visit n is at least max_gap_days before as_of
+#   ("eligible"); median_gap_days["n"] is the gap before visit n (between visits n-1 and n),
+#   measured on returns after an eligible visit n-1;
+# - "planted" values are the generator's parameters; "observed" values are measured on the
+#   clean simulated data with the rules stated next to them (they carry sampling noise);
+# - data_quality counts the dirty rows written into the raw files, per table and reason.
+"""
+
+
+def _truth(seed, scale, fmt, leads, sales, codes, traffic, survey, iv, counts, transcripts=None) -> dict:
+    t: dict = {
+        "case": NAME,
+        "generator": {"seed": seed, "scale": scale, "format": fmt,
+                      "command": f"python -m toolkit.synthetic {NAME} --out DIR --seed {seed} --scale {scale}"},
+        "language": "ru", "currency": "RUB",
+        "history_start": HISTORY_START.isoformat(), "as_of": AS_OF.isoformat(),
+        "brands": {b: {"name": BRAND_NAME[b], "price_floor": PRICE_FLOOR.get(b)} for b in BRANDS},
+    }
+    t["counts"] = {
+        "customers": sales.n_customers,
+        "customers_by_entry_line": {ln.id: int((sales.entry_line == i).sum()) for i, ln in enumerate(LINES)},
+        "visits_by_line": {ln.id: int((sales.j_line[sales.v_journey] == i).sum()) for i, ln in enumerate(LINES)},
+        "transaction_rows_clean": int(sales.r_visit.size),
+        "leads_clean": int(leads.day.size),
+        "files": counts,
+    }
+    # -- loyalty --------------------------------------------------------------------------
+    by_line = {}
+    for li, ln in enumerate(LINES):
+        p = {str(n): float(ln.p_return[min(n, len(ln.p_return)) - 1]) for n in range(1, 13)}
+        gaps = {str(n): float(ln.stage_medians[max(i for i, b in enumerate(ln.stage_starts) if b <= n)])
+                for n in range(2, 16)}
+        entry = {
+            "name": ln.raw_names[0][0], "repeat_kind": ln.repeat_kind, "loyalty_visit": ln.loyalty_visit,
+            "p_return": p, "median_gap_days": gaps,
+            "loyalty_stages": loyalty_stages(ln.stage_starts, ln.stage_medians),
+            "expected_visits_per_customer": round(expected_visits(ln.p_return), 4),
+        }
+        if ln.loyalty_visit:
+            entry["plateau"] = float(ln.p_return[ln.loyalty_visit - 1])
+            entry["jump_at_loyalty_visit"] = round(ln.p_return[ln.loyalty_visit - 1] - ln.p_return[ln.loyalty_visit - 2], 4)
+        entry["observed"] = line_repeat(sales, li, HORIZON, MAX_GAP, 12)
+        by_line[ln.id] = entry
+    t["loyalty"] = {
+        "visit_definition": "customer_day within a business line",
+        "max_gap_days": MAX_GAP, "min_gap_days": MIN_GAP,
+        "gap_distribution": f"log-normal around the planted median, sigma {GAP_SIGMA}, rounded to days, "
+                            f"clipped to [{MIN_GAP}, {MAX_GAP}]",
+        "eligibility_rule": f"visit n counts for p_return[n] if its date <= as_of - {MAX_GAP} days",
+        "by_line": by_line,
+    }
+    # -- cross-penetration -----------------------------------------------------------------
+    t["cross_penetration"] = {
+        "definition": ("rate = share of patients whose FIRST-ever visit was in from_line (and at least "
+                       f"{CROSS_DELAY[1]} days before as_of) who later visit to_line; the cross visit "
+                       f"comes {CROSS_DELAY[0]}-{CROSS_DELAY[1]} days after that first visit (order: to_line after "
+                       "from_line); age = as_of year - birth year"),
+        "max_delay_days": CROSS_DELAY[1],
+        "rules": [
+            {"from_line": r.from_line, "to_line": r.to_line, "group": r.group_label or "all",
+             "group_rate": r.group_rate, "other_rate": r.other_rate,
+             "observed": cross_observed(sales, SALES, ri, HORIZON, CROSS_DELAY[1])}
+            for ri, r in enumerate(CROSS_RULES)
+        ],
+        "headline": {"from_line": "dentistry", "to_line": "cosmetology", "group": "women aged 45+",
+                     "group_rate": 0.30, "other_rate": 0.04, "order": "cosmetology after dentistry"},
+    }
+    # -- staff dependency --------------------------------------------------------------------
+    t["staff_dependency"] = {
+        "definition": ("every patient sees one doctor (per line) on all visits; share = share of a line's "
+                       "repeat patients (2+ visits in the line) whose doctor is top_staff"),
+        "by_line": {
+            ln.id: {"staff_shares": {b: {nm: s for nm, s in opts} for b, opts in ln.staff.items()},
+                    **staff_observed(sales, li)}
+            for li, ln in enumerate(LINES)
+        },
+        "headline": {"business_line": "dentistry", "top_staff": "Королёв А. В.",
+                     "top_staff_share_of_repeat_customers": 0.40},
+    }
+    # -- funnel and double funnel ------------------------------------------------------------
+    t["funnel"] = _funnel_truth(leads)
+    t["double_funnel"] = _double_funnel_truth(leads, sales)
+    if traffic is not None:
+        tr = traffic[0]
+        t["traffic"] = {
+            "planted_sessions_per_month": TRAFFIC_BASE,
+            "planted_ratio_premium_to_budget": round(TRAFFIC_BASE["estetika_premium"] / TRAFFIC_BASE["formula"], 4),
+            "seasonality": "x (1 + 0.15 sin(2 pi (month - 2) / 12)), noise sd 6%",
+            "observed_sessions_total": tr["sessions"],
+            "observed_ratio": round(tr["sessions"]["estetika_premium"] / tr["sessions"]["formula"], 4),
+            "months": tr["months"],
+        }
+    if survey is not None:
+        t["survey"] = _survey_truth(survey)
+    if iv is not None:
+        t["interviews"] = _interview_truth(iv)
+    if transcripts is not None:
+        t["transcripts"] = {"folder": "raw/transcripts", "codebook": "raw/codebook.yml",
+                            "hand_coding": "raw/transcripts_hand_coding.xlsx",
+                            "definition": ("a transcript contains exactly the codes of its respondent's rows in "
+                                           "interviews.xlsx (one quote per fragment, verbatim); negation traps are "
+                                           "sentences about a code the respondent does NOT have"),
+                            "files": transcripts}
+    t["data_quality"] = DIRTY if fmt == "native" else {}
+    t["data_quality_notes"] = {
+        "duplicate": "an exact copy of a clean row (same line number), right after it",
+        "refund": "negative amount: a return of an earlier service row of the same patient, 1-20 days later",
+        "missing_customer_id": "a copy of a clean row with the patient id (and name/phone) blank",
+        "bad_date": "unparsable date text (31.02.2024, ??.05.2024, ...)",
+        "future_date": "date 1-60 days after as_of",
+        "bad_amount": "text in the amount column",
+        "duplicate_id": "a lead/questionnaire id repeated with different content; counted once per repeat "
+                        "(the first occurrence is the clean row)",
+        "unknown_stage": "a stage text that is not a declared funnel/journey stage or alias",
+        "sentiment_out_of_range": "sentiment outside -2..+2",
+    } if fmt == "native" else {}
+    return t
+
+
+def _funnel_truth(leads) -> dict:
+    out = {"stages": list(FUNNEL_STAGES), "deal_stage": FUNNEL_STAGES[DEAL_STAGE],
+           "definition": "conversion k = share of leads reaching stage k+1 among those reaching stage k"}
+    for bi, f in enumerate(FUNNELS):
+        conv = planted_conversions(f)
+        sel = leads.brand == bi
+        reached = [int((leads.stage[sel] >= k).sum()) for k in range(len(FUNNEL_STAGES))]
+        obs = [round(reached[k + 1] / reached[k], 4) for k in range(len(FUNNEL_STAGES) - 1)]
+        k_min = int(np.argmin(conv))
+        out[f.brand] = {
+            "stage_names_in_file": list(f.stage_names),
+            "leads": int(sel.sum()),
+            "planted_conversion": [round(c, 4) for c in conv],
+            "bottleneck": {"from": FUNNEL_STAGES[k_min], "to": FUNNEL_STAGES[k_min + 1], "conversion": round(conv[k_min], 4)},
+            "planted_first_conversion_by_source": {s: round(planted_conversions(f, source=s)[0], 4) for s, _, _ in f.sources},
+            "source_weights": {s: w for s, w, _ in f.sources},
+            "segments": {s.id: {"share": s.share, "conversion": list(s.conversions)} for s in f.segments},
+            "observed": {"reached": reached, "conversion": obs},
+        }
+    return out
+
+
+def _visit_check_expectation(li: int, brand: str) -> float:
+    """Planted mean revenue of one visit (sum of its rows) of a line at a brand."""
+    ln = LINES[li]
+    w = np.array([s.weight for s in ln.main_services])
+    main = float((np.array([s.price for s in ln.main_services]) * w).sum() / w.sum())
+    extra = float(np.mean([s.price for s in ln.extra_services]))
+    n_extra = float(sum(k * p for k, p in enumerate(ln.first_rows)))
+    disc = sum((1 - d) * p for d, p in SALES.discounts) / sum(p for _, p in SALES.discounts)
+    return (main + n_extra * extra) * ln.price_multiplier[brand] * disc
+
+
+def _double_funnel_truth(leads, sales) -> dict:
+    prem, bud = FUNNELS
+    seg_nt = next(s for s in prem.segments if s.id == "nontarget")
+    nt_reach = planted_reach(prem, ("nontarget",))
+    t_reach = planted_reach(prem, ("target",))
+    b_reach = planted_reach(bud)
+    check = _visit_check_expectation(0, "formula")
+    sel = leads.brand == 0
+    budget = leads.budget[sel]
+    price_reason = np.isin(leads.lost_reason[sel], PRICE_LOST_REASONS)
+    by_rule = (budget < PRICE_FLOOR["estetika_premium"]) | (np.isnan(budget) & price_reason)
+    is_nt = leads.segment[sel] == "nontarget"
+    deal = leads.stage[sel] >= DEAL_STAGE
+    bsel = leads.brand == 1
+    # observed average check: budget-brand plastic-surgery visits (patient-day sums)
+    rows = row_arrays(sales, SALES)
+    m = (rows["line"] == 0) & (rows["brand"] == BRANDS.index("formula"))
+    visit_sum = np.bincount(rows["visit"][m], weights=rows["amount"][m], minlength=sales.v_day.size)
+    visits = np.unique(rows["visit"][m])
+    obs_check = float(visit_sum[visits].mean()) if visits.size else None
+    lead_to_op = b_reach[3]
+    premium_leads = int(sel.sum())
+    scenarios = []
+    for r in (0.1, 0.2, 0.3, 0.4, 0.5):
+        captured = premium_leads * seg_nt.share * r
+        scenarios.append({"capture_rate": r, "leads": round(captured, 2),
+                          "deals": round(captured * b_reach[DEAL_STAGE], 2),
+                          "operations": round(captured * lead_to_op, 2),
+                          "revenue": round(captured * lead_to_op * check, 0)})
+    return {
+        "premium_brand": "estetika_premium", "budget_brand": "formula",
+        "premium_price_floor": PRICE_FLOOR["estetika_premium"],
+        "price_lost_reasons": list(PRICE_LOST_REASONS),
+        "nontarget_rule": ("non-target = declared budget < premium price_floor, or budget blank and "
+                           "lost reason in price_lost_reasons"),
+        "premium_leads": premium_leads,
+        "nontarget_share": seg_nt.share,
+        "blank_budget_share": prem.blank_budget_share,
+        "nontarget_conversion_now": round(nt_reach[DEAL_STAGE], 4),
+        "target_conversion": round(t_reach[DEAL_STAGE], 4),
+        "budget_conversion": round(b_reach[DEAL_STAGE], 4),
+        "budget_lead_to_operation": round(lead_to_op, 4),
+        "budget_avg_check": round(check, 0),
+        "budget_avg_check_definition": "mean revenue of one plastic-surgery visit (patient-day) at the budget brand",
+        "scenario_formula": ("revenue = premium_leads x nontarget_share x capture_rate x budget_lead_to_operation "
+                             "x budget_avg_check (deals = ... x budget_conversion)"),
+        "scenarios": scenarios,
+        "observed": {
+            "nontarget_share_planted_segment": round(float(is_nt.mean()), 4),
+            "nontarget_share_by_rule": round(float(by_rule.mean()), 4),
+            "nontarget_leads_by_rule": int(by_rule.sum()),
+            "nontarget_conversion_by_rule": round(float(deal[by_rule].mean()), 4),
+            "target_conversion_by_rule": round(float(deal[~by_rule].mean()), 4),
+            "budget_conversion": round(float((leads.stage[bsel] >= DEAL_STAGE).mean()), 4),
+            "budget_avg_check": round(obs_check, 0) if obs_check else None,
+            "budget_visits": int(visits.size),
+        },
+    }
+
+
+def _survey_truth(sv) -> dict:
+    lo, hi = SURVEY.scale
+    m_p, v_p = persona_mix_moments(SURVEY, "estetika_premium", "price")
+    m_b, v_b = persona_mix_moments(SURVEY, "formula", "price")
+    prem = sv.importance[sv.brand == "estetika_premium", 0]
+    bud = sv.importance[sv.brand == "formula", 0]
+    sat_expected = {t: round(expected_discrete_mean(mu, SURVEY.sat_sd, 1, 5), 4) for t, _, mu, _ in SURVEY_TOUCHPOINTS}
+    sat_observed = {t: round(float(np.nanmean(sv.satisfaction[:, j])), 4) for j, (t, _, _, _) in enumerate(SURVEY_TOUCHPOINTS)}
+    return {
+        "respondents": SURVEY.respondents,
+        "persona_file": "truth_survey_personas.csv",
+        "importance_scale": [lo, hi], "noise_sd": SURVEY.noise_sd,
+        "factor_columns": {f: f"Важность: {n}" for f, n in FACTORS},
+        "personas": {p.id: {"label": p.label, "importance": p.importance} for p in PERSONAS},
+        "persona_mix_by_brand": {b: mix for b, _, mix in SURVEY.brands},
+        "persona_counts": {p.id: int((sv.persona == p.id).sum()) for p in PERSONAS},
+        "price_importance": {
+            "premium_mean_planted": round(m_p, 4), "budget_mean_planted": round(m_b, 4),
+            "effect_size_d_planted": round((m_b - m_p) / np.sqrt((v_b + v_p) / 2), 4),
+            "premium_mean_observed": round(float(prem.mean()), 4),
+            "budget_mean_observed": round(float(bud.mean()), 4),
+            "effect_size_d_observed": round(cohens_d(bud, prem), 4),
+            "definition": "Cohen's d = (budget mean - premium mean) / pooled sd (average of the two variances)",
+        },
+        "touchpoint_satisfaction": {
+            "latent_mean": {t: mu for t, _, mu, _ in SURVEY_TOUCHPOINTS},
+            "expected_mean": sat_expected, "observed_mean": sat_observed,
+            "lowest": "cleanliness", "asked_of_non_clients": [t for t, _, _, nc in SURVEY_TOUCHPOINTS if nc],
+        },
+        "nps": {
+            "latent_mean_by_brand": SURVEY.nps_mean, "sd": SURVEY.nps_sd,
+            "expected_nps_by_brand": {b: round(expected_nps(mu, SURVEY.nps_sd), 4) for b, mu in SURVEY.nps_mean.items()},
+            "observed_nps_by_brand": {b: round(nps_index(sv.nps[sv.brand == b]), 4) for b, _, _ in SURVEY.brands},
+        },
+    }
+
+
+def _interview_truth(iv) -> dict:
+    n = INTERVIEWS.respondents
+    codes = INTERVIEWS.codes
+    items = []
+    for c in codes:
+        items.append({"code": c.code, "type": c.code_type, "stage": c.stage, "share": c.share,
+                      "respondents": int(iv.mentions[c.code].size)})
+    curve, all_mean = {}, {}
+    stage_of = np.array([codes[c].stage for c in iv.f_code], dtype=object)
+    is_emotion = np.array([codes[c].code_type == "emotion" for c in iv.f_code])
+    for s in INTERVIEWS.stages:
+        e = (stage_of == s) & is_emotion
+        curve[s] = round(float(iv.f_sentiment[e].mean()), 4)
+        all_mean[s] = round(float(iv.f_sentiment[stage_of == s].mean()), 4)
+    top = {}
+    for s in INTERVIEWS.stages:
+        b = sorted([c for c in codes if c.stage == s and c.code_type == "barrier"], key=lambda c: -c.share)
+        top[s] = [{"code": c.code, "share": c.share} for c in b]
+    return {
+        "respondents": n, "fragments": int(iv.f_resp.size),
+        "share_definition": "share of the 40 respondents with at least one fragment of the code (planted exactly)",
+        "persona_counts": {p: int((iv.persona == p).sum()) for p, _, _ in INTERVIEWS.personas},
+        "codes": items,
+        "top_barriers_by_stage": top,
+        "emotion_curve": curve,
+        "emotion_curve_definition": "mean sentiment of emotion-code fragments per journey stage (planted exactly)",
+        "emotion_dip_stage": min(curve, key=curve.get),
+        "mean_sentiment_all_fragments": all_mean,
+        "scrub_targets": {"phone_in_quote": "+7 916 555-12-34", "email_in_quote": "irina.m@mail.example",
+                          "special_characters": ["<", "&"]},
+    }
+
+
+def case_yaml_text() -> str:
+    """The hand-written case.yml shipped with the package (copied next to generated data)."""
+    return (Path(__file__).parent / "case_files" / f"{NAME}.yml").read_text(encoding="utf-8")
+
+
+__all__ = ["generate", "DEFAULT_SEED", "NAME"]

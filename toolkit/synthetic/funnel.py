@@ -1,0 +1,137 @@
+"""Leads: the funnel before the first deal, per brand, with target and non-target segments.
+
+Definitions (also in ``truth.yml``):
+
+- a lead *reaches* stage k when it passed every transition before k; ``stage_reached`` is the
+  furthest stage (0 = the first, e.g. "Заявка");
+- the *conversion* of transition k is P(reach k+1 | reached k); planted per brand, segment
+  and (for the first transition) source;
+- a *non-target* lead of the premium brand cannot afford it: its declared budget is below the
+  brand's ``price_floor``; where the budget is blank and the lead was lost, its lost reason is
+  a price reason (so the segment is recoverable from the data);
+- a *deal* is reaching the deal stage (e.g. "Договор"); lead->deal conversion is the share of
+  leads reaching it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Segment:
+    id: str  # 'target' or 'nontarget'
+    share: float
+    conversions: tuple[float, ...]  # one per transition
+    budget_range: tuple[float, float]
+    lost_reasons: tuple[tuple[tuple[str, float], ...], ...]  # per stage where the lead stopped
+    blank_reason_share: float = 0.0  # lost leads whose reason the manager left blank
+
+
+@dataclass(frozen=True)
+class BrandFunnel:
+    brand: str
+    leads: int  # at scale 1
+    stage_names: tuple[str, ...]  # this brand's CRM spelling of each stage
+    sources: tuple[tuple[str, float, float], ...]  # (source, weight, multiplier of transition 0)
+    segments: tuple[Segment, ...]
+    blank_budget_share: float
+    budget_step: float
+
+
+@dataclass
+class Leads:
+    brand: np.ndarray  # index into the list of BrandFunnel
+    day: np.ndarray
+    source: np.ndarray  # source name
+    segment: np.ndarray  # segment id
+    budget: np.ndarray  # nan = blank
+    stage: np.ndarray  # stage reached (index)
+    stage_text: np.ndarray
+    lost_reason: np.ndarray  # '' = none
+    seq: np.ndarray  # running number within the brand, by date
+
+
+def _conversions(seg: Segment, mult: float) -> np.ndarray:
+    c = np.array(seg.conversions, dtype=float)
+    c[0] = min(c[0] * mult, 0.97)
+    return c
+
+
+def simulate_leads(funnels: tuple[BrandFunnel, ...], rng: np.random.Generator, scale: float,
+                   last_day: int) -> Leads:
+    """Draw every lead of every brand at once per brand (vectorised over leads)."""
+    out = {k: [] for k in ("brand", "day", "source", "segment", "budget", "stage", "stage_text",
+                           "lost_reason", "seq")}
+    for bi, f in enumerate(funnels):
+        n = int(round(f.leads * scale))
+        day = np.sort(rng.integers(0, last_day + 1, n))
+        src_w = np.array([s[1] for s in f.sources])
+        src = rng.choice(len(f.sources), size=n, p=src_w / src_w.sum())
+        seg_w = np.array([s.share for s in f.segments])
+        seg = rng.choice(len(f.segments), size=n, p=seg_w / seg_w.sum())
+        n_tr = len(f.stage_names) - 1
+        conv = np.empty((n, n_tr))
+        for si, s in enumerate(f.segments):
+            for ki, (_, _, mult) in enumerate(f.sources):
+                conv[(seg == si) & (src == ki)] = _conversions(s, mult)
+        passed = rng.random((n, n_tr)) < conv
+        stage = np.cumprod(passed, axis=1).sum(axis=1)
+        lo = np.array([s.budget_range[0] for s in f.segments])[seg]
+        hi = np.array([s.budget_range[1] for s in f.segments])[seg]
+        budget = np.round((lo + (hi - lo) * rng.random(n)) / f.budget_step) * f.budget_step
+        budget = np.where(rng.random(n) < f.blank_budget_share, np.nan, budget)
+        reason = np.full(n, "", dtype=object)
+        u = rng.random(n)
+        for si, s in enumerate(f.segments):
+            for k in range(n_tr):
+                sel = np.flatnonzero((seg == si) & (stage == k))
+                opts = s.lost_reasons[k]
+                w = np.array([o[1] for o in opts])
+                pick = rng.choice(len(opts), size=sel.size, p=w / w.sum())
+                names = np.array([o[0] for o in opts], dtype=object)[pick]
+                blank = u[sel] < s.blank_reason_share
+                reason[sel] = np.where(blank, "", names)
+        out["brand"].append(np.full(n, bi))
+        out["day"].append(day)
+        out["source"].append(np.array([s[0] for s in f.sources], dtype=object)[src])
+        out["segment"].append(np.array([s.id for s in f.segments], dtype=object)[seg])
+        out["budget"].append(budget)
+        out["stage"].append(stage)
+        out["stage_text"].append(np.array(f.stage_names, dtype=object)[stage])
+        out["lost_reason"].append(reason)
+        out["seq"].append(np.arange(1, n + 1))
+    return Leads(**{k: np.concatenate(v) for k, v in out.items()})
+
+
+def planted_conversions(f: BrandFunnel, segments: tuple[str, ...] | None = None,
+                        source: str | None = None) -> list[float]:
+    """Expected conversion of each transition for a mix of segments and sources (exact).
+
+    Conversion k = P(reach k+1) / P(reach k), mixing the planted per-segment, per-source
+    conversions by their planted weights.
+    """
+    n_tr = len(f.stage_names) - 1
+    reach = np.zeros(n_tr + 1)
+    src_w = np.array([s[1] for s in f.sources], dtype=float)
+    src_w = src_w / src_w.sum()
+    seg_w = np.array([s.share for s in f.segments], dtype=float)
+    seg_w = seg_w / seg_w.sum()
+    for si, s in enumerate(f.segments):
+        if segments is not None and s.id not in segments:
+            continue
+        for ki, (name, _, mult) in enumerate(f.sources):
+            if source is not None and name != source:
+                continue
+            c = _conversions(s, mult)
+            w = seg_w[si] * src_w[ki]
+            reach += w * np.r_[1.0, np.cumprod(c)]
+    return [float(reach[k + 1] / reach[k]) for k in range(n_tr)]
+
+
+def planted_reach(f: BrandFunnel, segments: tuple[str, ...] | None = None) -> list[float]:
+    """Expected share of leads reaching each stage."""
+    conv = planted_conversions(f, segments)
+    return [1.0] + list(np.cumprod(conv))
