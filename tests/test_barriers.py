@@ -125,6 +125,16 @@ def test_quotes_deterministic_most_negative_then_shortest_distinct_respondents(m
     assert t2.loc[t2["segment"] == "all", "quotes"].iloc[0] == q
 
 
+def test_quotes_skip_repeated_texts(model):
+    rows = [
+        ("r1", "deal", "barrier", "long_wait", None, -2.0, "долго"),
+        ("r2", "deal", "barrier", "long_wait", None, -2.0, "долго"),  # same stock phrase: shown once
+        ("r3", "deal", "barrier", "long_wait", None, -1.0, "ждала час"),
+    ]
+    t = B.barrier_table(codes_frame(rows), model)
+    assert t.loc[t["segment"] == "all", "quotes"].iloc[0] == ["долго", "ждала час"]
+
+
 def test_evidence_never_strong_below_minimum():
     rows = [(f"r{i:02d}", "deal", "barrier", "long_wait", None, -1.0, None) for i in range(12)]
     strict = S.stage_model(make_case(parameters={"evidence_min_respondents": 15}))

@@ -119,22 +119,36 @@ def test_bottleneck_against_best_brand(model):
 def test_bottleneck_min_n_and_fallback(model):
     t = F.funnel_table(leads_frame(TWO_BRANDS), model)
     # with min_n = 40, b (35 entering consult) cannot be the reference there -> a's 0.375 is
-    # the best, a has no shortfall anywhere -> fallback: largest drop-out, consult (80 - 30 = 50)
+    # the best, a has no shortfall anywhere -> fallback: its lowest conversion, consult (0.375 < 0.8)
     one = F.bottleneck(t, min_n=40).set_index("brand")
-    assert one.loc["a", "stage"] == "consult"
-    assert one.loc["a", "basis"] == "largest_drop" and one.loc["a", "lost_leads"] == 50
+    assert one.loc["a", "stage"] == "consult" and one.loc["a", "basis"] == "lowest_conversion"
+    assert one.loc["a", "lost_leads"] == 0
 
 
-def test_bottleneck_against_benchmark(model):
+def test_bottleneck_against_benchmark_weighs_lost_finishers(model):
     t = F.funnel_table(leads_frame(TWO_BRANDS), model)
-    b = F.bottlenecks(t, benchmark={"request->consult": 0.9, "consult": 0.5}).set_index(["brand", "stage"])
-    # a: request (0.9-0.8)*100 = 10, consult (0.5-0.375)*80 = 10 -> tie, earlier wins
+    bench = {"request->consult": 0.9, "consult": 0.5}
+    b = F.bottlenecks(t, benchmark=bench).set_index(["brand", "stage"])
+    # a: request (0.9-0.8)*100 = 10 lost leads, consult (0.5-0.375)*80 = 10 lost leads
     assert b.loc[("a", "request"), "lost_leads"] == pytest.approx(10)
     assert b.loc[("a", "consult"), "lost_leads"] == pytest.approx(10)
+    # ...but a lead regained at request still converts 0.375 at consult: 10 * 0.375 = 3.75
+    # finishers, against 10 * 1 = 10 at consult (the last transition)
+    assert b.loc[("a", "request"), "lost_finishers"] == pytest.approx(3.75)
+    assert b.loc[("a", "consult"), "lost_finishers"] == pytest.approx(10)
     # b: request (0.9-0.7)*50 = 10, consult above benchmark -> 0
     assert b.loc[("b", "consult"), "lost_leads"] == 0
-    one = F.bottleneck(t, benchmark={"request->consult": 0.9, "consult": 0.5}).set_index("brand")
-    assert one.loc["a", "stage"] == "request" and one.loc["a", "basis"] == "vs_benchmark"
+    one = F.bottleneck(t, benchmark=bench).set_index("brand")
+    assert one.loc["a", "stage"] == "consult" and one.loc["a", "basis"] == "vs_benchmark"
+    assert one.loc["b", "stage"] == "request"
+
+
+def test_bottleneck_tie_goes_to_the_earlier_transition(model):
+    t = F.funnel_table(leads_frame(TWO_BRANDS), model)
+    # request: (0.9-0.8)*100*0.375 = 3.75 finishers; consult: (27/64 - 0.375)*80 = 3.75 -> tie
+    b = F.bottleneck(t, benchmark={"request": 0.9, "consult": 27 / 64}).set_index("brand")
+    assert b.loc["a", "stage"] == "request"
+    assert b.loc["a", "lost_finishers"] == pytest.approx(3.75)
 
 
 def test_lost_reasons_shares(model):
@@ -153,9 +167,16 @@ def test_lost_reasons_shares(model):
 
 def test_lost_by_journey_stage(model):
     lost = F.lost_by_journey_stage(leads_frame(TWO_BRANDS), model).set_index("stage")
-    # framing (request): 20 + 15; evaluation (consult): 50 + 10; deal: none lost
-    assert lost["lost"].to_dict() == {"framing": 35, "evaluation": 60, "deal": 0}
-    assert lost.loc["evaluation", "entered"] == 115
+    # framing (request): 20 + 15; evaluation (consult): 50 + 10; deal holds only the last
+    # funnel stage (contract): losses there are not measured -> NaN, not 0
+    assert lost.loc["framing", "lost"] == 35 and lost.loc["evaluation", "lost"] == 60
+    assert np.isnan(lost.loc["deal", "lost"])
+    assert lost.loc["evaluation", "entered"] == 115 and lost.loc["deal", "entered"] == 55
+    # a journey stage with no funnel stage at all
+    m2 = S.stage_model(make_case(journey_stages=[{"id": "framing"}, {"id": "evaluation"}, {"id": "deal"},
+                                                 {"id": "loyalty_loop"}]))
+    lost2 = F.lost_by_journey_stage(leads_frame(TWO_BRANDS), m2).set_index("stage")
+    assert np.isnan(lost2.loc["loyalty_loop", "lost"]) and np.isnan(lost2.loc["loyalty_loop", "entered"])
 
 
 def test_traffic_to_lead_uses_months_with_traffic(model):

@@ -407,3 +407,30 @@ def test_choice_factors_kind_level_and_share():
     # company level: price (r1, r2) + interior (r3) -> 3; doctor level: r3 -> 1
     assert s.loc[("level", "company"), "respondents"] == 3
     assert s.loc[("level", "doctor"), "respondents"] == 1
+
+
+def test_choice_factors_include_tagged_codes():
+    m = S.stage_model(make_case())
+    codes = codes_frame([
+        ("r1", "evaluation", "barrier", "high_price", None, -2, None, "hard", "company"),
+        ("r2", "evaluation", "motivator", "doctor_portfolio", None, 1, None, "soft", "doctor"),
+        ("r2", "evaluation", "barrier", "queue", None, -1, None, None, None),  # untagged: not a factor
+        ("r3", "evaluation", "choice_factor", "price", None, None, None, None, None),
+    ])
+    t = S.choice_factors(codes, m)
+    over = t[t["segment"] == "all"].set_index("factor")
+    assert set(over.index) == {"high_price", "doctor_portfolio", "price"}
+    assert over.loc["high_price", "code_type"] == "barrier" and over.loc["high_price", "kind"] == "hard"
+    assert over.loc["doctor_portfolio", "level"] == "doctor"
+    # each 1 of 3 interviewed
+    assert over["share"].tolist() == pytest.approx([1 / 3] * 3)
+    only = S.choice_factors(codes, m, include_tagged=False)
+    assert only["factor"].tolist() == ["price"]
+    s = S.choice_factor_summary(codes, m).set_index(["dimension", "value"])
+    # hard: high_price (r1) + price (r3, declared hard) = 2 of 3; doctor level: r2
+    assert s.loc[("kind", "hard"), "respondents"] == 2
+    assert s.loc[("level", "doctor"), "respondents"] == 1
+
+
+def test_case_code_labels_without_codebook_is_empty():
+    assert S.case_code_labels(make_case()) == {}

@@ -29,15 +29,18 @@ revenue at stake
     x expected value per customer (``value_per_customer``, from the loyalty step)
     x mention share. It assumes every lost customer was stopped by one of the
     named barriers, so it is an upper bound of what fixing the barrier can win
-    back, not a forecast. Computed on the overall segment only (losses are not
-    split by persona); persona rows carry NaN.
+    back, not a forecast. A stage whose losses are not measured (no funnel stage
+    there and nothing passed in from the loyalty analysis) has NaN, not 0.
+    Computed on the overall segment only (losses are not split by persona);
+    persona rows carry NaN.
 priority (rank)
-    Within a segment: revenue at stake desc (missing = 0), then share desc, then
+    Within a segment: revenue at stake desc (unmeasured = 0), then share desc, then
     severity asc (more negative first; missing last), then stage order, then code.
 representative quotes
-    Up to ``n_quotes`` non-empty quotes from distinct respondents: most negative
-    sentiment first, then the shortest quote, then respondent id, then the text
-    (fully deterministic).
+    Up to ``n_quotes`` non-empty quotes from distinct respondents and with distinct
+    texts: most negative sentiment first, then the shortest quote, then respondent
+    id, then the text (fully deterministic; a respondent's best quote is the one
+    kept).
 
 Recommendation library
 ----------------------
@@ -279,7 +282,9 @@ def barrier_table(
     if len(q):
         q = q.assign(_len=q["quote"].str.len(), _sent=q["sentiment"].fillna(np.inf))
         q = q.sort_values([*keys, "_sent", "_len", "respondent_id", "quote"], kind="stable")
-        q = q.drop_duplicates([*keys, "respondent_id"]).groupby(keys, sort=False).head(n_quotes)
+        # distinct respondents and distinct texts (a coding sheet may repeat a stock phrase)
+        q = q.drop_duplicates([*keys, "respondent_id"]).drop_duplicates([*keys, "quote"])
+        q = q.groupby(keys, sort=False).head(n_quotes)
         quotes = q.groupby(keys, sort=True)["quote"].agg(list).rename("quotes").reset_index()
         g = g.merge(quotes, on=keys, how="left")
     else:

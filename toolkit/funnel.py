@@ -28,13 +28,17 @@ bottleneck
     For each group (brand, source, persona) and transition, the *reference* is the
     best conversion at the same transition among the groups with at least
     ``min_n`` leads entering it (or the ``benchmark`` conversion when one is
-    given). shortfall = max(0, reference - conversion); lost leads = shortfall x
+    given). shortfall = max(0, reference - conversion); *lost leads* = shortfall x
     leads entering the transition (leads that would have moved on at the
-    reference rate). A group's bottleneck is its transition with the most lost
-    leads (ties: the earlier transition). A group that is itself the best
-    everywhere (or has no peer and no benchmark) falls back to the transition
-    with the largest absolute drop-out (``basis = 'largest_drop'``; ``lost_leads``
-    is then the drop-out count).
+    reference rate). *Lost finishers* = lost leads x the group's own conversion
+    from the next stage to the last funnel stage: a lead regained early still has
+    to pass the later stages, so a shortfall at the first transition is worth
+    fewer final outcomes than the same shortfall just before the deal. A group's
+    bottleneck is its transition with the most lost finishers (ties: the earlier
+    transition), reported with its lost leads. A group that is itself the best
+    everywhere (or has no peer and no benchmark) falls back to its transition with
+    the lowest conversion (``basis = 'lowest_conversion'``), the narrowest neck of
+    its own funnel.
 """
 
 from __future__ import annotations
@@ -203,7 +207,7 @@ def bottlenecks(
 
     ``table``: ``funnel_table`` output grouped by ``by``. See the module docstring for
     the rule. Columns: ``*by, stage, next_stage, reached, next_reached, conversion,
-    reference, reference_group, shortfall, lost_leads, drop_out, basis``.
+    reference, reference_group, shortfall, lost_leads, to_last, lost_finishers, drop_out, basis``.
     """
     by = list(by)
     t = table.loc[table["next_stage"].notna()].copy()
@@ -227,9 +231,15 @@ def bottlenecks(
         basis = "vs_best"
     t["shortfall"] = np.clip(t["reference"] - t["conversion"], 0, None)
     t["lost_leads"] = t["shortfall"] * t["reached"]
+    # own conversion from the next stage to the last: product of the later conversions
+    t = t.sort_values([*by, "order"], kind="stable")
+    logc = np.log(t["conversion"].clip(lower=1e-12))
+    later = (logc.groupby([t[c] for c in by], sort=False) if by else logc).transform(lambda x: x[::-1].cumsum()[::-1]) - logc
+    t["to_last"] = np.exp(later)
+    t["lost_finishers"] = t["lost_leads"] * t["to_last"]
     t["basis"] = basis
     cols = [*by, "stage", "next_stage", "order", "reached", "next_reached", "conversion", "reference", "reference_group",
-            "shortfall", "lost_leads", "drop_out", "basis"]
+            "shortfall", "lost_leads", "to_last", "lost_finishers", "drop_out", "basis"]
     return t[cols].reset_index(drop=True)
 
 
@@ -239,22 +249,25 @@ def bottleneck(
     benchmark: Mapping | None = None,
     min_n: int = 30,
 ) -> pd.DataFrame:
-    """One row per group: its bottleneck transition (most lost leads against the
-    reference; fallback: largest drop-out), see the module docstring."""
+    """One row per group: its bottleneck transition (most lost finishers against the
+    reference; fallback: lowest conversion), see the module docstring."""
     by = list(by)
     b = bottlenecks(table, by, benchmark, min_n)
     if not len(b):
         return b
-    has_gap = b["lost_leads"].fillna(0) > 0
     # rounded so that float noise (0.9 - 0.8 = 0.0999...) cannot break a tie
-    b = b.assign(_lost=b["lost_leads"].round(9))
-    gap = b.loc[has_gap].sort_values([*by, "_lost", "order"], ascending=[*[True] * len(by), False, True], kind="stable")
+    b = b.assign(_lost=b["lost_finishers"].round(9), _conv=b["conversion"].round(12))
+    has_gap = b["_lost"].fillna(0) > 0
+    asc = [True] * len(by)
+    gap = b.loc[has_gap].sort_values([*by, "_lost", "order"], ascending=[*asc, False, True], kind="stable")
     gap = gap.drop_duplicates(by) if by else gap.head(1)
-    rest = b.loc[~b.set_index(by).index.isin(gap.set_index(by).index)] if by else (b if not len(gap) else b.iloc[0:0])
-    drop = rest.sort_values([*by, "drop_out", "order"], ascending=[*[True] * len(by), False, True], kind="stable")
-    drop = (drop.drop_duplicates(by) if by else drop.head(1)).assign(basis="largest_drop")
-    drop["lost_leads"] = drop["drop_out"]
-    out = pd.concat([gap, drop], ignore_index=True).drop(columns="_lost")
+    if by:
+        rest = b.loc[~b.set_index(by).index.isin(gap.set_index(by).index)]
+    else:
+        rest = b if not len(gap) else b.iloc[0:0]
+    low = rest.sort_values([*by, "_conv", "order"], ascending=[*asc, True, True], kind="stable")
+    low = (low.drop_duplicates(by) if by else low.head(1)).assign(basis="lowest_conversion")
+    out = pd.concat([gap, low], ignore_index=True).drop(columns=["_lost", "_conv"])
     return out.sort_values(by or ["order"], kind="stable").reset_index(drop=True)
 
 
@@ -291,7 +304,9 @@ def lost_reasons(leads: pd.DataFrame, model, by: Sequence[str] = ("brand",)) -> 
 def lost_by_journey_stage(leads: pd.DataFrame, model, by: Sequence[str] = ()) -> pd.DataFrame:
     """Leads lost per journey stage (the journey stage of the funnel stage where they stopped).
 
-    Every journey stage is listed (0 where the funnel has none). Columns:
+    Every journey stage is listed. ``lost`` is NaN where the funnel does not
+    measure losses: journey stages with no funnel stage, or whose only funnel
+    stage is the last one (a lead there has finished the funnel). Columns:
     ``*by, stage, lost, entered`` where entered = leads that reached the first
     funnel stage of that journey stage (NaN where the funnel has none). For
     ``toolkit.barriers``, pass ``lost_by_journey_stage(...).set_index('stage')['lost']``
@@ -300,15 +315,19 @@ def lost_by_journey_stage(leads: pd.DataFrame, model, by: Sequence[str] = ()) ->
     model = stage_model(model)
     by = list(by)
     t = funnel_table(leads, model, by)
-    agg = t.groupby([*by, "journey_stage"], sort=True).agg(lost=("lost_here", "sum"), entered=("reached", "max")).reset_index()
+    last = model.funnel["order"].max()
+    t = t.assign(_measured=t["order"] < last)
+    agg = t.groupby([*by, "journey_stage"], sort=True).agg(
+        lost=("lost_here", "sum"), entered=("reached", "max"), measured=("_measured", "any")
+    ).reset_index()
+    agg["lost"] = agg["lost"].astype(float).where(agg["measured"])
     agg = agg.rename(columns={"journey_stage": "stage"})
     stages = model.stages[["stage", "order"]]
     if by:
         grid = agg[by].drop_duplicates().merge(stages, how="cross")
     else:
         grid = stages
-    out = grid.merge(agg, on=[*by, "stage"], how="left").fillna({"lost": 0})
-    out["lost"] = out["lost"].astype(int)
+    out = grid.merge(agg, on=[*by, "stage"], how="left")
     return out.sort_values([*by, "order"], kind="stable")[[*by, "stage", "lost", "entered"]].reset_index(drop=True)
 
 
@@ -344,7 +363,7 @@ def funnel_metrics(
     stages) with ``conversion_ci[i]`` its Wilson interval. Extra keys:
     ``transitions`` ("a->b"), ``stage_names``, ``leads``, ``lost_here``,
     ``bottleneck`` ({from, to, conversion, reference, reference_group, lost_leads,
-    basis}), ``traffic_to_lead`` ({months, sessions, leads, rate, ci}) when traffic
+    lost_finishers, basis}), ``traffic_to_lead`` ({months, sessions, leads, rate, ci}) when traffic
     exists. ``{"skipped": reason}`` without leads or funnel stages.
     """
     model = stage_model(model)
@@ -375,7 +394,8 @@ def funnel_metrics(
             r = bn.loc[brand]
             entry["bottleneck"] = {
                 "from": r["stage"], "to": r["next_stage"], "conversion": r["conversion"], "reference": r["reference"],
-                "reference_group": r["reference_group"], "lost_leads": r["lost_leads"], "basis": r["basis"],
+                "reference_group": r["reference_group"], "lost_leads": r["lost_leads"],
+                "lost_finishers": r["lost_finishers"], "basis": r["basis"],
             }
         if ttl is not None and brand in ttl.index:
             r = ttl.loc[brand]

@@ -410,6 +410,18 @@ def _item_cells(items: pd.DataFrame, max_items: int, keys: list[str]) -> pd.Data
     return pd.concat([text, n], axis=1).reset_index()
 
 
+def case_code_labels(case) -> dict[str, str]:
+    """code -> display label from the case's codebook (``sources.transcripts.codebook``);
+    empty when the case has none or it cannot be read (labels are cosmetic)."""
+    try:
+        from toolkit.coding import case_codebook
+
+        book = case_codebook(case)
+    except Exception:  # noqa: BLE001 - no codebook means raw code ids are shown
+        return {}
+    return {c.code: c.label for c in book.codes.values() if c.label}
+
+
 def code_labels(codes: pd.Series, library: Mapping | None = None, language: str = "ru", labels: Mapping | None = None) -> pd.Series:
     """Display label of each code: ``labels[code]``, else the library entry's name, else the code."""
     out = codes.astype("string")
@@ -824,16 +836,29 @@ def _mode(values: pd.Series) -> pd.Series:
     return counts.drop_duplicates("key").set_index("key")["value"].astype("string")
 
 
+def _factor_rows(codes: pd.DataFrame, include_tagged: bool) -> pd.Series:
+    is_factor = codes["code_type"] == "choice_factor"
+    if include_tagged:
+        tagged = column(codes, "factor_kind").notna() | column(codes, "level").notna()
+        is_factor = is_factor | tagged
+    return is_factor.fillna(False).astype(bool)
+
+
 def choice_factors(
     codes: pd.DataFrame,
     model,
     respondents: pd.DataFrame | None = None,
     personas=None,
+    include_tagged: bool = True,
 ) -> pd.DataFrame:
     """How often each choice factor comes up in the interviews, per segment.
 
-    A factor is a ``choice_factor`` code, matched to a declared choice factor by id,
-    name or alias (an undeclared code is kept under its own name). Its *kind*
+    A factor is a ``choice_factor`` code and, with ``include_tagged``, any other
+    code the coder tagged with a ``factor_kind`` or ``level`` (a barrier such as
+    "high price" or a motivator such as "doctor's portfolio" is what the client
+    weighs when comparing options). Codes are matched to a declared choice factor
+    by id, name or alias (an undeclared code is kept under its own name);
+    ``code_type`` lists the code types behind the factor. Its *kind*
     (hard: the company cannot move it, e.g. budget; soft: shaped while the client
     studies the options) and its *evaluation level* (strategic_group / company /
     doctor) come from the codes' ``factor_kind`` / ``level`` (most frequent value
@@ -852,11 +877,13 @@ def choice_factors(
     segs = respondent_segments(respondents, personas)
     seg = segmented(c, segs)
     base = seg.groupby(["segment_type", "segment"], sort=True)["respondent_id"].nunique().rename("base").reset_index()
-    f = seg.loc[seg["code_type"] == "choice_factor"]
+    f = seg.loc[_factor_rows(seg, include_tagged)]
     fid = match_factors(f["code"].astype("string"), model).combine_first(f["code"].astype("string"))
     f = f.assign(factor=fid)
     g = f.groupby(["segment_type", "segment", "factor"], sort=True)["respondent_id"].nunique().rename("respondents").reset_index()
     g = g.merge(base, on=["segment_type", "segment"], how="left")
+    types = f.groupby("factor", sort=True)["code_type"].agg(lambda x: ",".join(sorted(set(x.astype(str)))))
+    g["code_type"] = g["factor"].map(types)
     # kind and level: codes first (the coder saw the context), the case's declaration second
     over = f.loc[f["segment_type"] == OVERALL[0]]
     kind_codes = _mode(column(over, "factor_kind").astype("string").set_axis(over["factor"].to_numpy()))
@@ -875,7 +902,7 @@ def choice_factors(
     g = pd.concat([g.reset_index(drop=True), sh], axis=1)
     g["evidence"] = evidence_level(g["respondents"], g["ci_hi"] - g["ci_lo"], model.evidence_min_respondents)
     g = g.assign(_seg=_segment_key(g)).sort_values(["_seg", "segment", "share", "factor"], ascending=[True, True, False, True], kind="stable")
-    cols = ["segment_type", "segment", "factor", "factor_name", "kind", "kind_source", "level", "level_source",
+    cols = ["segment_type", "segment", "factor", "factor_name", "code_type", "kind", "kind_source", "level", "level_source",
             "respondents", "base", "share", "ci_lo", "ci_hi", "evidence"]
     return g[cols].reset_index(drop=True)
 
@@ -885,6 +912,7 @@ def choice_factor_summary(
     model,
     respondents: pd.DataFrame | None = None,
     personas=None,
+    include_tagged: bool = True,
 ) -> pd.DataFrame:
     """Share of respondents per segment naming any hard / soft factor and any factor of
     each evaluation level (strategic_group, company, doctor), with Wilson intervals.
@@ -893,11 +921,11 @@ def choice_factor_summary(
     base, share, ci_lo, ci_hi``. A respondent naming two company-level factors counts once.
     """
     model = stage_model(model)
-    table = choice_factors(codes, model, respondents, personas)
+    table = choice_factors(codes, model, respondents, personas, include_tagged)
     c = codes.assign(respondent_id=codes["respondent_id"].astype("string"))
     seg = segmented(c, respondent_segments(respondents, personas))
     base = seg.groupby(["segment_type", "segment"], sort=True)["respondent_id"].nunique().rename("base").reset_index()
-    f = seg.loc[seg["code_type"] == "choice_factor"]
+    f = seg.loc[_factor_rows(seg, include_tagged)]
     f = f.assign(factor=match_factors(f["code"].astype("string"), model).combine_first(f["code"].astype("string")))
     over = table.loc[table["segment_type"] == OVERALL[0]].set_index("factor")
     parts = []
