@@ -31,6 +31,20 @@ class StepContext:
         folder = self.run.artifacts / "tables"
         return {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
 
+    def data(self):
+        """The canonical tables and refunds saved by the data-audit step, as a ``CaseData``."""
+        from toolkit.data.load import CaseData
+
+        refunds = self.run.load_table("refunds") if self.run.has_table("refunds") else pd.DataFrame()
+        quarantine = self.run.load_table("quarantine") if self.run.has_table("quarantine") else pd.DataFrame()
+        return CaseData(case=self.case, tables=self.tables(), refunds=refunds, quarantine=quarantine, quality={})
+
+    def figure(self, name: str, fig) -> Path:
+        """Save a report figure under ``figures/<name>.png``."""
+        from toolkit.figures import save_figure
+
+        return save_figure(fig, self.run.figure_path(name))
+
     def label(self, ru: str, en: str) -> str:
         return ru if self.language == "ru" else en
 
