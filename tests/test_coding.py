@@ -121,9 +121,16 @@ def test_turns_short_labels_need_a_colon_and_file_may_declare_its_id():
     assert turns["text"].iloc[3] == "Anything else?\nR - no dash label for single letters"
 
 
+def test_interview_title_with_an_id_declares_the_respondent():
+    turns, rid = split_turns(["Интервью R09", "Интервьюер: Вопрос?", "Респондент: Ответ."], "x", *RU_LABELS)
+    assert rid == "R09" and turns["respondent_id"].tolist() == ["R09", "R09"]
+    _, rid = split_turns(["Интервью с пациенткой, март", "Респондент: Ответ."], "x", *RU_LABELS)
+    assert rid == "x"
+
+
 def test_docx_transcript_paragraphs_breaks_and_table(tmp_path):
     d = docx.Document()
-    d.add_paragraph("Интервью 5")
+    d.add_paragraph("Интервью с пациенткой")  # a title without an id
     d.add_paragraph("Интервьюер: Что было сложно?")
     p = d.add_paragraph("Респондент: Долго ждать пришлось.")
     p.add_run().add_break()
@@ -132,10 +139,10 @@ def test_docx_transcript_paragraphs_breaks_and_table(tmp_path):
     t = d.add_table(rows=1, cols=2)
     t.cell(0, 0).text = "Респондент"
     t.cell(0, 1).text = "Врач хороший."
-    path = tmp_path / "resp_05.docx"
+    path = tmp_path / "interview_R05.docx"
     d.save(path)
     turns = read_transcript(path, *RU_LABELS)
-    assert turns["respondent_id"].unique().tolist() == ["resp_05"]
+    assert turns["respondent_id"].unique().tolist() == ["R05"]  # file name without «interview_»
     assert turns["speaker"].tolist() == ["interviewer", "respondent", "interviewer", "respondent"]
     assert turns["text"].iloc[1] == "Долго ждать пришлось.\nИ цены высокие."
     assert turns["text"].iloc[3] == "Врач хороший."
@@ -195,6 +202,23 @@ def test_negation_cancels_a_keyword_in_the_same_clause(codebook):
     assert codes_of("Не было у нас такого дорого лечения.", codebook) == ["price_high"]
 
 
+def test_polarity_check_drops_a_barrier_mentioned_in_a_positive_segment(codebook):
+    # price_high is a barrier (negative): «дорого» in a segment whose lexicon tone is positive is a mention
+    assert codes_of("Цена отличная, всё прекрасно.", codebook) == []  # отличный +2, прекрасно +2
+    # the contrastive «но» starts a new segment: «но дорого» is negative, the barrier stays
+    assert codes_of("Клиника отличная, но дорого.", codebook) == ["price_high"]
+    # a denied complaint is praise: «претензий к ним нет» (-1 flipped to +1) + «удобно» +1 = +2
+    assert codes_of("Цены удобные, претензий к ним нет.", codebook) == []
+    # one mild positive word is not enough to contradict the barrier: +1
+    assert codes_of("Цены удобные.", codebook) == ["price_high"]
+    # a filler phrase does not score: «честно говоря» is not praise
+    assert codes_of("Цена, честно говоря, удобная.", codebook) == ["price_high"]
+    # a segment without lexicon words has no tone: the code stays
+    assert codes_of("Цена высокая.", codebook) == ["price_high"]
+    # fear_pain has codebook sentiment -2: «боюсь» in a negative segment stays
+    assert codes_of("Боюсь, что будет больно.", codebook) == ["fear_pain"]
+
+
 def test_exclude_phrase_vetoes_the_code(codebook):
     assert codes_of("Врач внимательный.", codebook) == ["doctor_trust"]
     assert codes_of("Главный врач не ответил.", codebook) == []
@@ -214,6 +238,9 @@ def test_sentiment_from_lexicon_with_negation_flip_and_case_extension(codebook):
     assert s("Ужасно, но удобно.") == -1  # -2 + 1
     assert s("Цены кусаются.") == -2  # case lexicon entry кусаться: -2
     assert s("Пришла во вторник.") is None  # no lexicon word: no suggestion
+    assert s("Проблем не было.") == 1  # existential negation after the word flips it
+    assert s("Претензий к ним нет.") == 1
+    assert s("Если честно, пришла во вторник.") is None  # a 0-scored phrase shields «честно»
 
 
 def test_sentences_split_on_end_punctuation_and_lines():

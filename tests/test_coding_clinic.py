@@ -50,3 +50,20 @@ def test_clinic_every_transcript_has_respondent_turns_and_every_draft_row_a_quot
     assert draft["quote"].str.len().min() > 0
     assert set(draft["code"]) <= set(codebook.codes)
     assert set(draft["stage"]) <= set(_case_or_skip().stage_ids())
+
+
+def test_clinic_unreviewed_draft_reads_back_as_a_valid_codes_table(clinic, tmp_path):
+    from toolkit.coding import read_reviewed_codes, write_draft_sheet
+    from toolkit.data.schemas import check_contract
+
+    case, _, codebook, draft = clinic
+    path = write_draft_sheet(draft, codebook, tmp_path / "coding_draft.xlsx", language=case.language)
+    codes = read_reviewed_codes(case, path)  # nothing reviewed: blank accept = every row accepted
+    check_contract("codes", codes)  # dtypes, code types, levels, sentiment range of the contract
+    assert len(codes) == len(draft)
+    assert codes["code"].tolist() == draft["code"].tolist()
+    from toolkit.privacy import contains_personal
+
+    # the transcripts hold an e-mail and a phone; no quote or question keeps them
+    assert not any(contains_personal(q) for q in [*codes["quote"], *draft["question"]])
+    assert draft["quote"].str.contains("[телефон]", regex=False).any()

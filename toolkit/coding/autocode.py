@@ -2,7 +2,16 @@
 
 - A **fragment** is one sentence of a respondent turn (``toolkit.coding.text.split_sentences``).
 - A fragment **carries a code** when at least one of the code's keywords matches in it
-  without negation and none of the code's ``exclude`` words/phrases matches in it.
+  without negation (``toolkit.coding.text``) and in a segment whose tone does not
+  contradict the code, and none of the code's ``exclude`` words/phrases matches in it.
+- **Polarity check**: a code's polarity is the sign of its codebook ``sentiment``, else
+  negative for a barrier and positive for a motivator, else none. A *segment* is the
+  sentence cut at contrastive conjunctions («но», «а», «однако», «зато», «хотя», but,
+  however, although). A match whose segment's lexicon sentiment is clearly opposite
+  (sum of scores of the other sign, at least ``POLARITY_MIN`` = 2 in size) is dropped: «Чистота идеальная, претензий нет» mentions cleanliness in a positive
+  segment and is not the barrier «сомнения в чистоте»; «Отличная клиника, но дорого»
+  keeps the price barrier (its segment «но дорого» is negative). A codebook may turn
+  the check off with ``polarity_check: false``.
 - Phones and e-mails are removed before matching (so they never match a keyword) and
   masked in the quote (``toolkit.privacy.scrub_text``).
 - ``matched_words``: the words of the fragment that matched the code's keywords, as
@@ -18,8 +27,11 @@ import re
 import pandas as pd
 
 from toolkit.coding.codebook import Codebook
-from toolkit.coding.text import Token, sentence_sentiment, split_sentences, tokenize
+from toolkit.coding.text import Token, segment_sentiment, sentiment_hits, split_sentences, to_scale, tokenize
 from toolkit.privacy import scrub_text
+
+# A segment contradicts a code only when its tone is clearly opposite (one mild word is not enough).
+POLARITY_MIN = 2
 
 DRAFT_COLUMNS = [
     "respondent_id",
@@ -47,21 +59,27 @@ def code_sentence(sentence: str, codebook: Codebook) -> tuple[list[tuple[str, li
     """Codes a sentence carries, each with its matched words, and the sentiment suggestion."""
     clean = scrub_text(sentence, phone_mask=" ", email_mask=" ")
     tokens = tokenize(clean)
-    hits: dict[str, set[int]] = {}
+    hits = sentiment_hits(tokens, codebook.lexicon_index())
+    polarity_of_segment = segment_sentiment(tokens, hits)
+    found: dict[str, set[int]] = {}
     vetoed: set[str] = set()
     for (code, is_exclude), m in codebook.keyword_index().find(tokens):
         if m.negated:
             continue
         if is_exclude:
             vetoed.add(code)
-        else:
-            hits.setdefault(code, set()).update(m.positions)
+            continue
+        # polarity check: a barrier's word in a clearly positive segment is a mention, not a barrier
+        tone = polarity_of_segment.get(tokens[m.positions[0]].segment, 0.0)
+        if codebook.polarity_check and codebook.codes[code].polarity * tone <= -POLARITY_MIN:
+            continue
+        found.setdefault(code, set()).update(m.positions)
     out = []
     for code in codebook.codes:  # codebook order
-        if code in hits and code not in vetoed:
-            words = [clean[tokens[i].start : tokens[i].end] for i in sorted(hits[code])]
+        if code in found and code not in vetoed:
+            words = [clean[tokens[i].start : tokens[i].end] for i in sorted(found[code])]
             out.append((code, list(dict.fromkeys(words))))
-    sentiment = sentence_sentiment(tokens, codebook.lexicon_index()) if out else None
+    sentiment = to_scale(sum(c for _, c in hits)) if (out and hits) else None
     return out, sentiment, tokens
 
 

@@ -16,6 +16,7 @@ YAML form::
 
     phrase_gap: 2            # optional, see toolkit.coding.text
     negation_window: 3       # optional
+    polarity_check: true     # optional, see toolkit.coding.autocode
     sentiment_lexicon:       # optional, extends/overrides the package lexicon
       хамство: -2
     codes:
@@ -111,6 +112,13 @@ class Code:
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
 
+    @property
+    def polarity(self) -> int:
+        """+1/-1/0: sign of ``sentiment`` if given, else -1 for a barrier, +1 for a motivator, else 0."""
+        if self.sentiment is not None:
+            return (self.sentiment > 0) - (self.sentiment < 0)
+        return {"barrier": -1, "motivator": 1}.get(self.code_type, 0)
+
 
 @dataclass
 class Codebook:
@@ -121,6 +129,7 @@ class Codebook:
     phrase_gap: int = DEFAULT_PHRASE_GAP
     negation_window: int = DEFAULT_NEGATION_WINDOW
     source: str = "codebook"
+    polarity_check: bool = True
 
     def keyword_index(self) -> KeywordIndex:
         """Index of every code's keywords (payload ``(code, False)``) and exclusions (``(code, True)``)."""
@@ -332,6 +341,10 @@ def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, 
             problems.append(f"{key}: expected a whole number >= 0, got '{v}'")
             v = default
         out[key] = v
+    polarity_check = settings.pop("polarity_check", True)
+    if not isinstance(polarity_check, bool):
+        problems.append(f"polarity_check: expected true or false, got '{polarity_check}'")
+        polarity_check = True
     for key in settings:
         if key not in ("language", "version", "description", "name", "title"):
             problems.append(f"unknown top-level key '{key}'")
@@ -340,7 +353,7 @@ def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, 
     if problems:
         lines = "\n".join(f"  - {p}." for p in problems)
         raise InputFileError(f"Codebook {where} has {len(problems)} problem(s):\n{lines}")
-    return Codebook(codes, lexicon, out["phrase_gap"], out["negation_window"], where)
+    return Codebook(codes, lexicon, out["phrase_gap"], out["negation_window"], where, polarity_check)
 
 
 def read_codebook(path: str | Path, case=None) -> Codebook:

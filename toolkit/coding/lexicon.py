@@ -3,12 +3,18 @@
 Deliberately small: words a patient or customer uses about a service. Entries are
 lemmatised like codebook keywords (a form of the word matches), may be phrases, and
 a case extends or overrides them with ``sentiment_lexicon:`` in its codebook.
-Scores: ±2 strong (ужасно, отлично, страшно), ±1 mild (неудобно, удобно).
+Scores: ±2 strong (ужасно, отлично, страшно), ±1 mild (неудобно, удобно); 0 marks a
+filler phrase whose words must not score («честно говоря»).
 """
 
 from __future__ import annotations
 
 DEFAULT_LEXICON: dict[str, int] = {
+    # --- neutral phrases: score 0 shields their words («честно говоря» is a filler, not praise)
+    "честно говоря": 0,
+    "если честно": 0,
+    "ну хорошо": 0,
+    "to be honest": 0,
     # --- Russian, positive
     "отлично": 2,
     "отличный": 2,
@@ -52,6 +58,12 @@ DEFAULT_LEXICON: dict[str, int] = {
     "уверена": 1,
     "уверен": 1,
     "рекомендовать": 1,
+    "вовремя": 1,
+    "честно": 1,
+    "честный": 1,
+    "подробно": 1,
+    "понятно": 1,
+    "идеальный": 2,
     "советовать": 1,
     "рад": 1,
     "рада": 1,
@@ -107,6 +119,12 @@ DEFAULT_LEXICON: dict[str, int] = {
     "недоволен": -1,
     "недовольна": -1,
     "проблема": -1,
+    "претензия": -1,
+    "жалоба": -1,
+    "смутить": -1,
+    "волновать": -1,
+    "грязный": -1,
+    "забыть": -1,
     "сложно": -1,
     "непонятно": -1,
     # --- English, positive

@@ -28,6 +28,12 @@ Terms used throughout the coding package:
   words, a negated word's score flipped in sign and weakened to at most 1 in size
   («не страшно» is mildly positive, "not great" mildly negative), clipped to
   [-2, 2] and rounded half away from zero; ``None`` when no lexicon word occurs.
+  For sentiment a word is also negated by a following existential negation
+  («претензий нет», «проблем не было»); a lexicon phrase scored 0 («честно говоря»)
+  shields its words from scoring.
+- **Absence barriers** («нет рассрочки», «не перезвонили»): since a negated keyword
+  does not code, write the negation into the codebook phrase; a phrase that starts
+  with a particle is matched as written.
 """
 
 from __future__ import annotations
@@ -41,7 +47,9 @@ TOKEN_RE = re.compile(r"\w+(?:[-'’]\w+)*")
 CYRILLIC = re.compile(r"[а-яё]")
 # Clause boundaries between two tokens: punctuation, or a dash surrounded by spaces.
 CLAUSE_PUNCT = re.compile(r"[.!?…,;:()\[\]«»\"“”]|\s[-–—]\s|[–—]")
-CLAUSE_WORDS = frozenset({"но", "а", "однако", "зато", "but", "however", "although", "though", "whereas"})
+# Contrastive conjunctions: they cut a clause and also a *segment* (the unit of the polarity check).
+CONTRAST_WORDS = frozenset({"но", "а", "однако", "зато", "хотя", "but", "however", "although", "though", "whereas"})
+CLAUSE_WORDS = CONTRAST_WORDS
 NEGATORS = frozenset({"не", "ни", "нет", "без", "not", "no", "never", "without", "nor", "cannot", "dont"})
 DEFAULT_PHRASE_GAP = 2
 DEFAULT_NEGATION_WINDOW = 3
@@ -107,18 +115,21 @@ class Token:
     end: int
     clause: int  # clause number within the sentence
     lemmas: frozenset[str]
+    segment: int = 0  # segment number: the sentence cut at contrastive conjunctions only
 
 
 def tokenize(sentence: str) -> list[Token]:
     """Tokens of a sentence with their spans, clause numbers and lemma sets."""
     out: list[Token] = []
-    clause = 0
+    clause = segment = 0
     prev_end = 0
     for m in TOKEN_RE.finditer(sentence):
         word = normalise(m.group())
         if out and (CLAUSE_PUNCT.search(sentence[prev_end : m.start()]) or word in CLAUSE_WORDS):
             clause += 1
-        out.append(Token(word, m.start(), m.end(), clause, lemmas(word)))
+        if out and word in CONTRAST_WORDS:
+            segment += 1
+        out.append(Token(word, m.start(), m.end(), clause, lemmas(word), segment))
         prev_end = m.end()
     return out
 
@@ -252,25 +263,65 @@ def round_half_away(x: float) -> int:
     return int(math.copysign(math.floor(abs(x) + 0.5), x))
 
 
-def sentence_sentiment(tokens: list[Token], lexicon: KeywordIndex) -> int | None:
-    """Sentiment suggestion of one sentence from a lexicon index (payload = score; see module docstring).
+def sentiment_hits(tokens: list[Token], lexicon: KeywordIndex) -> list[tuple[tuple[int, ...], float]]:
+    """Lexicon words of a sentence as (token positions, contribution), in order of position.
 
-    A token counts once: when several lexicon entries cover it, the longest (then
-    the first listed) wins, so a phrase entry overrides its single words.
+    A token counts once: when several lexicon entries cover it, the longest (then the
+    first listed) wins, so a phrase entry overrides its single words. A negated
+    entry contributes its score flipped in sign and weakened to at most 1 in size.
     """
     candidates = [
         (-len(m.positions), m.positions[0], order, m, score)
         for order, (score, m) in enumerate(lexicon.find(tokens))
     ]
     used: set[int] = set()
-    total = 0.0
-    hits = 0
+    out = []
     for _, _, _, m, score in sorted(candidates, key=lambda c: c[:3]):
         if used.intersection(m.positions):
             continue
         used.update(m.positions)
-        hits += 1
-        total += -math.copysign(min(abs(score), 1.0), score) if m.negated else score
-    if hits == 0:
-        return None
+        if score == 0:  # a neutral phrase («честно говоря») only shields its words
+            continue
+        negated = m.negated or denies_existence(tokens, m.positions[-1])
+        out.append((m.positions, -math.copysign(min(abs(score), 1.0), score) if negated else score))
+    return sorted(out)
+
+
+def denies_existence(tokens: list[Token], i: int, window: int = DEFAULT_NEGATION_WINDOW) -> bool:
+    """Russian existential negation after a word: «претензий (к ним) нет», «проблем не было».
+
+    «нет», or «не» + a form of «быть», within ``window`` tokens after token ``i`` in its
+    clause. Used for sentiment only: for codes the same construction often *is* the
+    barrier («рассрочки не было»), so codes rely on the codebook's phrases instead.
+    """
+    clause = tokens[i].clause
+    for j in range(i + 1, min(len(tokens), i + 1 + window)):
+        if tokens[j].clause != clause:
+            return False
+        if tokens[j].text == "нет":
+            return True
+        if tokens[j].text == "не" and j + 1 < len(tokens) and "быть" in tokens[j + 1].lemmas:
+            return True
+    return False
+
+
+def to_scale(total: float) -> int:
+    """A sum of lexicon scores on the -2..+2 scale: clipped, rounded half away from zero."""
     return round_half_away(max(-2.0, min(2.0, total)))
+
+
+def sentence_sentiment(tokens: list[Token], lexicon: KeywordIndex) -> int | None:
+    """Sentiment suggestion of one sentence (see module docstring); ``None`` without lexicon words."""
+    hits = sentiment_hits(tokens, lexicon)
+    if not hits:
+        return None
+    return to_scale(sum(c for _, c in hits))
+
+
+def segment_sentiment(tokens: list[Token], hits) -> dict[int, float]:
+    """Sum of lexicon contributions per segment (segments without lexicon words are absent)."""
+    out: dict[int, float] = {}
+    for positions, contribution in hits:
+        seg = tokens[positions[0]].segment
+        out[seg] = out.get(seg, 0.0) + contribution
+    return out

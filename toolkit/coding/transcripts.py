@@ -10,9 +10,11 @@
   («Респондент (Ольга):», «Респондент 3:», «R1:»; name words start with a capital or a
   digit), then ``:`` (or a dash for full-word labels: «Интервьюер — ...»). Text before
   the first label (title, date, notes) is the preamble and is not coded.
-- **Respondent id**: the file name without extension, unless the preamble declares
-  one on a line such as «ID респондента: R07», «Код респондента: R07» or
-  "Respondent ID: R07".
+- **Respondent id**: declared in the preamble by a line such as «ID респондента: R07»,
+  «Код респондента: R07», "Respondent ID: R07", or a title naming the interview by an
+  id that holds a digit («Интервью R07», "Interview #7"); otherwise the file name
+  without extension and without a leading «interview_»/«интервью_»/«transcript_»
+  (``interview_R07.docx`` -> ``R07``).
 - **Turn number**: 1, 2, ... over all turns of the interview, both speakers, in
   order. Respondent turns are coded; each keeps as ``question`` the text of the
   nearest interviewer turn before it.
@@ -31,10 +33,14 @@ TRANSCRIPT_SUFFIXES = (".docx", ".txt")
 TURN_COLUMNS = ["respondent_id", "turn", "speaker", "text", "question", "file"]
 
 DECLARED_ID = re.compile(
-    r"^\s*(?:id\s+респондента|код\s+респондента|номер\s+респондента|респондент\s+id|"
-    r"respondent[\s_]+(?:id|code)|respondent_id)\s*[:=№#]\s*(?P<id>[\w\-.]+)\s*$",
+    r"^\s*(?:(?:id\s+респондента|код\s+респондента|номер\s+респондента|респондент\s+id|"
+    r"respondent[\s_]+(?:id|code)|respondent_id)\s*[:=№#]\s*(?P<id>[\w\-.]+)"
+    # a title naming the interview by an id holding a digit: «Интервью R01», "Interview #7"
+    r"|(?:интервью|interview|транскрипт|transcript)\s*(?:№|#|no\.)?\s*(?P<title_id>[\w\-.]*\d[\w\-.]*))\s*$",
     re.IGNORECASE,
 )
+# File-name prefixes that are not part of the respondent id: interview_R01.docx -> R01
+FILE_PREFIX = re.compile(r"^(?:interview|интервью|transcript|транскрипт|расшифровка)[\s_\-.]*(?=\S)", re.IGNORECASE)
 TIMESTAMP = r"(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?\s*)?"
 NAME = r"(?:\s*[(\[]?\s*[A-ZА-ЯЁ0-9][\w.\-]*(?:\s+[A-ZА-ЯЁ0-9][\w.\-]*){0,2}\s*[)\]]?)?"
 
@@ -107,7 +113,7 @@ def split_turns(
         if not turns:  # preamble: a declared id first («Respondent ID: R12» also looks like a label)
             d = DECLARED_ID.match(line)
             if d:
-                respondent_id = d.group("id")
+                respondent_id = d.group("id") or d.group("title_id")
                 continue
         m = pattern.match(line)
         if m:
@@ -124,6 +130,12 @@ def split_turns(
             question = text
     df = pd.DataFrame(rows, columns=TURN_COLUMNS[:-1])
     return df, respondent_id
+
+
+def file_respondent_id(path: str | Path) -> str:
+    """Respondent id from a file name: the stem without an «interview_»/«транскрипт_» prefix."""
+    stem = Path(path).stem.strip()
+    return FILE_PREFIX.sub("", stem) or stem
 
 
 def read_transcript(
@@ -145,7 +157,7 @@ def read_transcript(
         lines = _txt_lines(path)
     else:
         raise InputFileError(f"The transcript {path.name} is neither .docx nor .txt.")
-    df, _ = split_turns(lines, path.stem.strip(), interviewer_labels, respondent_labels)
+    df, _ = split_turns(lines, file_respondent_id(path), interviewer_labels, respondent_labels)
     df["file"] = path.name
     if not (df["speaker"] == "respondent").any():
         labels = ", ".join(f"'{x}:'" for x in respondent_labels)
