@@ -1,0 +1,219 @@
+"""Planted truth: the double funnel, the profit formula and the CRM specification on the synthetic
+cases (``case_studies/<case>/truth.yml``). Every expected value is read from truth.yml."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CLINIC = ROOT / "case_studies" / "clinic_group"
+RETAIL = ROOT / "case_studies" / "fashion_retail"
+
+
+def _need(folder: Path):
+    for f in ("case.yml", "truth.yml"):
+        if not (folder / f).is_file():
+            pytest.skip(f"{folder.relative_to(ROOT)}/{f} is missing (generate it: python -m toolkit.synthetic {folder.name})")
+
+
+def _run(folder: Path):
+    from toolkit.config import load_case
+    from toolkit.crm_spec import crm_spec
+    from toolkit.data.load import load_case_data
+    from toolkit.double_funnel import double_funnel_for_case
+    from toolkit.funnel import funnel_table
+    from toolkit.loyalty import loyalty_metrics, loyalty_tables
+    from toolkit.personas import survey_personas
+    from toolkit.profit import profit_table
+    from toolkit.sales import sales_history_for_case
+
+    case = load_case(folder)
+    data = load_case_data(case)
+    t = data.tables
+    personas = None
+    if t.get("survey") is not None and len(case.choice_factors):
+        personas = survey_personas(t["survey"], case.choice_factors, case.parameters, case.language)
+    df = double_funnel_for_case(case, data, personas)
+    profit = profit_table(case, t["transactions"], t.get("leads"), t.get("traffic"), data.refunds)
+    sales = sales_history_for_case(case, data)
+    try:
+        lt = loyalty_tables(sales, case.parameters)
+        loy = loyalty_metrics(sales, case.parameters, lt)
+    finally:
+        sales.close()
+    fun = funnel_table(t["leads"], case, by=()) if t.get("leads") is not None and len(case.funnel_stages) else None
+    spec = crm_spec(case, profit=profit, funnel=fun, loyalty=loy, loyalty_stages=lt["stages"], double_funnel=df.metrics)
+    truth = yaml.safe_load((folder / "truth.yml").read_text(encoding="utf-8"))
+    return {"case": case, "data": data, "df": df, "profit": profit, "stages": lt["stages"], "spec": spec,
+            "truth": truth}
+
+
+@pytest.fixture(scope="module")
+def clinic():
+    _need(CLINIC)
+    return _run(CLINIC)
+
+
+@pytest.fixture(scope="module")
+def retail():
+    _need(RETAIL)
+    return _run(RETAIL)
+
+
+# --------------------------------------------------------------------------- clinic: double funnel
+
+
+def test_clinic_nontarget_share_within_002_of_the_planted_share(clinic):
+    m, t = clinic["df"].metrics, clinic["truth"]["double_funnel"]
+    assert m["premium_brand"] == t["premium_brand"] and m["budget_brand"] == t["budget_brand"]
+    # The planted share of THIS draw: each lead's segment is drawn at random with probability
+    # nontarget_share, so the share actually planted in the data (observed.nontarget_share_planted_segment)
+    # differs from the probability by sampling noise; the analysis can only find the former.
+    planted = t.get("observed", {}).get("nontarget_share_planted_segment", t["nontarget_share"])
+    assert abs(m["nontarget_share"] - planted) <= 0.02, (m["nontarget_share"], planted)
+    lo, hi = m["nontarget_share_ci"]
+    assert lo <= m["nontarget_share"] <= hi
+    # the rules used are the planted ones (budget, then price lost reasons); nothing guessed
+    assert m["rules"]["budget"]["nontarget"] > 0 and m["rules"]["lost_reason"]["nontarget"] > 0
+    assert m["evidence_leads"] + m["no_evidence_leads"] == m["premium_leads"]
+
+
+def test_clinic_conversions_and_check_cover_the_planted_values(clinic):
+    m, t = clinic["df"].metrics, clinic["truth"]["double_funnel"]
+    # planted lead->deal conversions and the budget brand's check lie inside the measured 95 % intervals
+    lo, hi = m["nontarget_conversion_now_ci"]
+    assert lo <= t["nontarget_conversion_now"] <= hi
+    lo, hi = m["target_conversion_now_ci"]
+    assert lo <= t["target_conversion"] <= hi
+    lo, hi = m["budget_conversion_ci"]
+    assert lo <= t["budget_conversion"] <= hi
+    lo, hi = m["budget_avg_check_ci"]
+    assert lo <= t["budget_avg_check"] <= hi
+    # deals that paid x check = lead -> operation x check: the paid share estimates operation / contract
+    paid = t["budget_lead_to_operation"] / t["budget_conversion"]
+    lo, hi = m["budget_paid_share_ci"]
+    assert lo <= paid <= hi
+
+
+def test_clinic_scenario_revenue_equals_the_hand_formula_within_5_percent(clinic):
+    m, t = clinic["df"].metrics, clinic["truth"]["double_funnel"]
+    years = m["period_days"] / 365.25  # the scenarios are per year; truth's formula is over the leads' period
+    planted = {s["capture_rate"]: s for s in t["scenarios"]}
+    for s in m["scenarios"]:
+        r = s["capture_rate"]
+        # truth's scenario_formula: premium_leads x nontarget_share x r x budget_lead_to_operation x check
+        hand = (t["premium_leads"] * t["nontarget_share"] * r * t["budget_lead_to_operation"]
+                * t["budget_avg_check"]) / years
+        assert s["revenue"] == pytest.approx(hand, rel=0.05), (r, s["revenue"], hand)
+        if r in planted:  # and the same with truth's own rounded scenario revenue
+            assert s["revenue"] == pytest.approx(planted[r]["revenue"] / years, rel=0.05)
+        assert s["revenue_low"] <= s["revenue"] <= s["revenue_high"]
+
+
+def test_clinic_planted_audience_difference_keeps_the_brands_apart(clinic):
+    m = clinic["df"].metrics
+    price = clinic["truth"]["survey"]["price_importance"]
+    assert m["merge_brands"] is False
+    assert m["verdict"]["basis"] == "survey_audiences" and m["verdict"]["differ_on_price"] is True
+    # the planted direction: the budget audience rates price higher
+    side = "higher_for_budget" if price["budget_mean_planted"] > price["premium_mean_planted"] else "higher_for_premium"
+    assert m["price_factor"] in m["verdict"][side]
+    # the text states the share and the verdict
+    assert f"{100 * m['nontarget_share']:.0f}%" in m["recommendation"]
+    assert "Объединять бренды не стоит" in m["recommendation_ru"]
+    json.dumps(m, allow_nan=False)
+
+
+# --------------------------------------------------------------------------- clinic: CRM and profit
+
+
+def test_clinic_crm_lists_every_stage_and_times_triggers_from_the_median_gaps(clinic):
+    from toolkit.crm_spec import trigger_day
+
+    spec, stages, case = clinic["spec"], clinic["stages"], clinic["case"]
+    assert list(dict.fromkeys(spec["stage"])) == case.stage_ids()
+    rem = spec[spec["kind"] == "reminder"]
+    measured = stages.dropna(subset=["gap_median"])
+    # every loyalty stage has a measured gap except the first-visit stages (no gap before visit 1)
+    assert set(stages.loc[stages["gap_median"].isna(), "first_visit"]) <= {1}
+    assert len(measured) > 0
+    for r in measured.itertuples(index=False):
+        row = rem[(rem["scope"] == r.scope) & (rem["loyalty_stage"] == r.stage)]
+        assert len(row) == 1, (r.scope, r.stage)
+        assert row["median_gap_days"].iloc[0] == pytest.approx(r.gap_median)
+        assert row["send_day"].iloc[0] == trigger_day(r.gap_median)
+        assert row["send_day"].iloc[0] < r.gap_median
+    # the regular lines' loyalty visits are planted; a milestone trigger marks each one
+    checked = 0
+    for line, lt in clinic["truth"]["loyalty"]["by_line"].items():
+        if lt.get("loyalty_visit") is not None:
+            ms = spec[(spec["kind"] == "milestone") & (spec["scope"] == line)]
+            assert ms["after_visits"].tolist() == [str(lt["loyalty_visit"])], line
+            checked += 1
+    assert checked > 0
+
+
+def test_clinic_triggers_on_the_planted_loyalty_stages(clinic):
+    """With the planted stage boundaries, each planted loyalty stage gets a reminder timed from its
+    measured median gap, and that gap is the planted one (within 10 %, where at least
+    min_segment_size gaps were measured)."""
+    from toolkit.crm_spec import crm_spec, trigger_day
+    from toolkit.loyalty import intervals_by_stage
+    from toolkit.sales import sales_history_for_case
+
+    case = clinic["case"]
+    planted = {line: lt["loyalty_stages"] for line, lt in clinic["truth"]["loyalty"]["by_line"].items()
+               if lt.get("repeat_kind") == "regular"}
+    assert planted
+    starts = {line: [1] + [int(st["from_visit"]) for st in sts] for line, sts in planted.items()}
+    sales = sales_history_for_case(case, clinic["data"])
+    try:
+        stages = intervals_by_stage(sales, starts, return_window_days=case.parameters.return_window_days,
+                                    confidence=case.parameters.confidence)
+    finally:
+        sales.close()
+    spec = crm_spec(case, loyalty_stages=stages)
+    rem = spec[spec["kind"] == "reminder"].set_index(["scope", "loyalty_stage"])
+    for line, sts in planted.items():
+        got = stages[stages["scope"] == line].set_index("first_visit")
+        for st in sts:
+            row = got.loc[int(st["from_visit"])]
+            r = rem.loc[(line, row["stage"])]
+            assert r["median_gap_days"] == row["gap_median"]
+            assert r["send_day"] == trigger_day(row["gap_median"])
+            if row["gaps"] >= case.parameters.min_segment_size:  # a median of a handful of gaps says little
+                assert row["gap_median"] == pytest.approx(st["median_gap_days"], rel=0.1), (line, st)
+
+
+def test_clinic_profit_formula_product_and_reconciliation(clinic):
+    p = clinic["profit"]
+    for r in p.dropna(subset=["formula_revenue"]).itertuples(index=False):
+        product = r.traffic * r.conversion * r.average_check * r.purchases_per_customer
+        assert r.formula_revenue == pytest.approx(product)
+        if r.conversion_basis == "implied":
+            assert r.reconciliation == pytest.approx(1.0)
+        elif not math.isnan(r.reconciliation):
+            # the funnel's deals against the window's paying customers
+            assert r.reconciliation == pytest.approx(r.deals / r.customers)
+
+
+# --------------------------------------------------------------------------- retail
+
+
+def test_retail_double_funnel_and_crm(retail):
+    m, case, spec = retail["df"].metrics, retail["case"], retail["spec"]
+    assert list(dict.fromkeys(spec["stage"])) == case.stage_ids()
+    if "skipped" in m:
+        assert case.brand("premium") is None or case.brand("budget") is None or not case.funnel_stages
+        return
+    t = retail["truth"].get("double_funnel", {})
+    json.dumps(m, allow_nan=False)
+    assert 0 <= m["nontarget_share"] <= 1 and isinstance(m["merge_brands"], bool)
+    if "nontarget_share" in t:
+        planted = t.get("observed", {}).get("nontarget_share_planted_segment", t["nontarget_share"])
+        assert abs(m["nontarget_share"] - planted) <= 0.02
