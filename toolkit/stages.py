@@ -238,6 +238,10 @@ def stage_model(case) -> StageModel:
         },
         columns=["factor", "name", "kind", "level"],
     )
+    stages = stages.astype({"stage": "string", "name": "string"})
+    funnel = funnel.astype({"funnel_stage": "string", "name": "string", "journey_stage": "string", "order": int})
+    touchpoints = touchpoints.astype({"touchpoint": "string", "name": "string", "channel": "string", "stage": "string"})
+    factors = factors.astype({"factor": "string", "name": "string", "kind": "string", "level": "string"})
     return StageModel(
         stages=stages,
         funnel=funnel,
@@ -485,6 +489,8 @@ def journey_matrix(
     keys = ["segment_type", "segment", "stage", "row"]
 
     base = seg.groupby(["segment_type", "segment"], observed=True, sort=True)["respondent_id"].nunique().rename("base")
+    if OVERALL not in base.index:  # no interviews: the map still shows declared touchpoints and KPIs
+        base = pd.concat([pd.Series([0], index=pd.MultiIndex.from_tuples([OVERALL], names=base.index.names), name="base"), base])
     if min_segment_size:
         keep = (base >= min_segment_size) | (base.index.get_level_values(0) == OVERALL[0])
         base = base[keep]
@@ -531,6 +537,9 @@ def journey_matrix(
     decl = seg_list.merge(declared[["touchpoint", "stage", "label"]], how="cross")
     # declared touchpoints nobody named in the segment are listed with (0)
     named_keys = named[["segment_type", "segment", "stage", "item"]].drop_duplicates().rename(columns={"item": "touchpoint"})
+    key4 = ["segment_type", "segment", "stage", "touchpoint"]
+    named_keys = named_keys.astype({k: "string" for k in key4})
+    decl = decl.astype({k: "string" for k in key4})
     decl = decl.merge(named_keys, on=["segment_type", "segment", "stage", "touchpoint"], how="left", indicator=True)
     decl = decl.loc[decl["_merge"] == "left_only"].drop(columns="_merge")
     decl_text = (
@@ -574,7 +583,7 @@ def journey_matrix(
     if kpis:
         cells.append(_kpi_cells(kpis, seg_list, model))
 
-    out = pd.concat([c for c in cells if len(c)], ignore_index=True)
+    out = pd.concat([c for c in cells if len(c)] or [pd.DataFrame(columns=[*keys, "text", "respondents"])], ignore_index=True)
     grid = seg_list.merge(model.stages[["stage"]], how="cross").merge(pd.DataFrame({"row": list(ROWS)}), how="cross")
     out = grid.merge(out, on=keys, how="left")
     out = out.merge(base.reset_index(), on=["segment_type", "segment"], how="left")
@@ -629,7 +638,7 @@ def emotion_fragments(codes: pd.DataFrame, code_types: Sequence[str] | None = No
     return with_sent, "all"
 
 
-def _sentiment_by_stage(seg: pd.DataFrame, confidence: float, keys_extra=("row",)) -> pd.DataFrame:
+def _sentiment_by_stage(seg: pd.DataFrame, confidence: float) -> pd.DataFrame:
     """Mean sentiment per (segment, stage): respondent means first, then t-interval over respondents."""
     s = seg.assign(sentiment=pd.to_numeric(column(seg, "sentiment"), errors="coerce").astype(float)).dropna(subset=["sentiment"])
     per_resp = s.groupby(["segment_type", "segment", "stage", "respondent_id"], observed=True, sort=True)["sentiment"].mean()
