@@ -434,3 +434,15 @@ def test_choice_factors_include_tagged_codes():
 
 def test_case_code_labels_without_codebook_is_empty():
     assert S.case_code_labels(make_case()) == {}
+
+
+def test_matrix_without_interviews_keeps_declared_touchpoints_and_kpis():
+    m = S.stage_model(make_case())
+    empty = small_codes().iloc[0:0]
+    mat = S.journey_matrix(empty, m, kpis={"deal": ["конверсия 40%"]})
+    assert set(mat["segment"]) == {"all"} and len(mat) == 3 * len(S.ROWS)
+    cell = mat.set_index(["stage", "row"])
+    assert cell.loc[("framing", "touchpoints"), "text"] == "Сайт [онлайн] (0)"
+    assert cell.loc[("framing", "touchpoints"), "evidence"] == "none"
+    assert cell.loc[("deal", "kpis"), "text"] == "конверсия 40%"
+    assert cell.loc[("deal", "kpis"), "evidence"] == "partial"
