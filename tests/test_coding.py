@@ -126,6 +126,8 @@ def test_interview_title_with_an_id_declares_the_respondent():
     assert rid == "R09" and turns["respondent_id"].tolist() == ["R09", "R09"]
     _, rid = split_turns(["Интервью с пациенткой, март", "Респондент: Ответ."], "x", *RU_LABELS)
     assert rid == "x"
+    _, rid = split_turns(["Интервью 12.03.2024", "Респондент: Ответ."], "x", *RU_LABELS)
+    assert rid == "x"  # a date is not an id
 
 
 def test_docx_transcript_paragraphs_breaks_and_table(tmp_path):
@@ -342,6 +344,7 @@ def test_review_round_trip_accepted_rejected_changed_and_added(tmp_path, codeboo
     ws.cell(4, col["change_sentiment"], 2)  # changed sentiment
     ws.cell(5, col["change_code"], "long_wait")  # changed code: type/stage from the codebook
     ws.cell(6, col["comment"], "верно")  # blank accept = accepted
+    ws.cell(6, col["stage"], "experience")  # the consultant moves the fragment to another stage
     ws.cell(7, col["respondent_id"], "R3")  # a row the consultant added
     ws.cell(7, col["code"], "phone_contact")
     ws.cell(7, col["quote"], "Позвонила и записалась.")
@@ -351,7 +354,7 @@ def test_review_round_trip_accepted_rejected_changed_and_added(tmp_path, codeboo
     expected = pd.DataFrame(
         {
             "respondent_id": ["R1", "R1", "R2", "R2", "R3"],
-            "stage": ["evaluation", "evaluation", "experience", "framing", "evaluation"],
+            "stage": ["evaluation", "evaluation", "experience", "experience", "evaluation"],
             "code_type": ["barrier", "choice_factor", "barrier", "emotion", "touchpoint"],
             "code": ["price_high", "doctor_trust", "long_wait", "fear_pain", "phone_contact"],
             "touchpoint": [None, None, "reception", None, None],
@@ -393,6 +396,28 @@ def test_review_errors_name_sheet_row_and_column(tmp_path, codebook, column, val
     with pytest.raises(InputFileError) as e:
         read_coding_review(path, codebook)
     assert str(e.value).startswith(message)
+
+
+def test_review_reports_every_problem_at_once(tmp_path, codebook):
+    d = draft_codes(sample_turns(), codebook)
+    path = write_draft_sheet(d, codebook, tmp_path / "coding_draft.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["draft"]
+    col = {c.value: c.column for c in ws[1]}
+    ws.cell(2, col["stage"], "payment")
+    ws.cell(5, col["suggested_sentiment"], "good")
+    ws.cell(6, col["accept"], "no")  # a rejected row is not checked
+    ws.cell(6, col["change_code"], "whatever")
+    wb.save(path)
+    with pytest.raises(InputFileError) as e:
+        read_coding_review(path, codebook)
+    assert str(e.value).splitlines() == [
+        "The reviewed sheet coding_draft.xlsx has 2 problem(s):",
+        "  - coding_draft.xlsx, sheet 'draft', row 2, column stage: 'payment' is not a journey stage "
+        "(evaluation, experience, framing).",
+        "  - coding_draft.xlsx, sheet 'draft', row 5, column suggested_sentiment: 'good' is not a sentiment "
+        "from -2 to 2.",
+    ]
 
 
 # --- codebook ------------------------------------------------------------------------

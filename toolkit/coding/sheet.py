@@ -203,12 +203,16 @@ def write_draft_sheet(draft: pd.DataFrame, codebook: Codebook, out_path: str | P
     return out_path
 
 
-def _cell(v) -> str:
-    if _blank(v):
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
+def _text(col: pd.Series) -> pd.Series:
+    """Cells as stripped text ("" for blanks; 2.0 -> "2", so typed numbers read as written)."""
+    def one(v):
+        if _blank(v):
+            return ""
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    return col.map(one).astype("string")
 
 
 def read_coding_review(path: str | Path, codebook: Codebook, stages: list[str] | None = None) -> pd.DataFrame:
@@ -226,80 +230,70 @@ def read_coding_review(path: str | Path, codebook: Codebook, stages: list[str] |
             raise InputFileError(f"{path.name} has no sheet '{DRAFT_SHEET}'; it is not a coding draft.") from None
         raise InputFileError(f"{path.name} cannot be read: {e}.") from None
     df.columns = [str(c).strip() for c in df.columns]
-    needed = ["respondent_id", "code", "quote"]
-    missing = [c for c in needed if c not in df.columns]
+    missing = [c for c in ("respondent_id", "code", "quote") if c not in df.columns]
     if missing:
         raise InputFileError(f"{path.name}, sheet '{DRAFT_SHEET}': column(s) {', '.join(missing)} are missing.")
-    for c in ["stage", "suggested_sentiment", *REVIEW_COLUMNS]:
-        if c not in df.columns:
-            df[c] = None
-    known_stages = set(stages) if stages is not None else {c.stage for c in codebook.codes.values()}
+    df.index = df.index + 2  # Excel row numbers: the header is row 1
+    cells = pd.DataFrame({c: _text(df[c]) if c in df.columns else pd.Series("", index=df.index, dtype="string")
+                          for c in ["respondent_id", "stage", "code", "quote", "suggested_sentiment", *REVIEW_COLUMNS]})
+    cells = cells[(cells != "").any(axis=1)]  # fully blank rows are skipped
     where = f"{path.name}, sheet '{DRAFT_SHEET}'"
-    problems: list[str] = []
-    out = []
-    for i, rec in enumerate(df.to_dict("records")):
-        xl_row = i + 2  # header is row 1
-        if all(_blank(v) for v in rec.values()):
-            continue
-        at = f"{where}, row {xl_row}"
-        accept = _cell(rec["accept"]).lower()
-        if accept in NO:
-            continue
-        if accept and accept not in YES:
-            problems.append(f"{at}, column accept: '{rec['accept']}' is neither yes nor no (blank means yes)")
-            continue
-        rid = _cell(rec["respondent_id"])
-        if not rid:
-            problems.append(f"{at}, column respondent_id: the respondent is missing")
-        changed = _cell(rec["change_code"])
-        code = changed or _cell(rec["code"])
-        col = "change_code" if changed else "code"
-        entry = codebook.codes.get(code)
-        if entry is None:
-            if code:
-                problems.append(f"{at}, column {col}: '{code}' is not a code of the codebook")
-            else:
-                problems.append(f"{at}, column code: the code is missing")
-            continue
-        stage = entry.stage
-        sheet_stage = _cell(rec["stage"])
-        if not changed and sheet_stage and sheet_stage != entry.stage:
-            if sheet_stage in known_stages:
-                stage = sheet_stage
-            else:
-                problems.append(f"{at}, column stage: '{sheet_stage}' is not a journey stage "
-                                f"({', '.join(sorted(known_stages))})")
-        sentiment = None
-        for scol in ("change_sentiment", "suggested_sentiment"):
-            raw = rec[scol]
-            if _blank(raw):
-                continue
-            try:
-                sentiment = float(str(raw).replace(",", ".").strip())
-            except ValueError:
-                sentiment = None
-            if sentiment is None or not -2 <= sentiment <= 2:
-                problems.append(f"{at}, column {scol}: '{_cell(raw)}' is not a sentiment from -2 to 2")
-                sentiment = None
-            break
-        quote = _cell(rec["quote"])
-        out.append({
-            "respondent_id": rid,
-            "stage": stage,
-            "code_type": entry.code_type,
-            "code": entry.code,
-            "touchpoint": entry.touchpoint,
-            "sentiment": sentiment,
-            "factor_kind": entry.factor_kind,
-            "level": entry.level,
-            "quote": quote or None,
-        })
+    problems: list[tuple[int, str]] = []
+
+    def report(mask: pd.Series, column: str, what) -> None:
+        for row in mask[mask].index:
+            problems.append((row, f"{where}, row {row}, column {column}: {what(row)}"))
+
+    accept = cells["accept"].str.lower()
+    bad_accept = (accept != "") & ~accept.isin(YES | NO)
+    report(bad_accept, "accept", lambda r: f"'{cells.at[r, 'accept']}' is neither yes nor no (blank means yes)")
+    rows = cells[~accept.isin(NO) & ~bad_accept]  # kept rows (blank or yes)
+
+    changed = rows["change_code"] != ""
+    code = rows["change_code"].where(changed, rows["code"])
+    known = code.isin(list(codebook.codes))
+    report(~known & changed, "change_code", lambda r: f"'{code[r]}' is not a code of the codebook")
+    report(~known & ~changed & (code != ""), "code", lambda r: f"'{code[r]}' is not a code of the codebook")
+    report(code == "", "code", lambda r: "the code is missing")
+    report(rows["respondent_id"] == "", "respondent_id", lambda r: "the respondent is missing")
+
+    book = codebook.table().set_index("code")
+    book_stage = code.map(book["stage"])
+    sheet_stage = rows["stage"]
+    known_stages = set(stages) if stages is not None else set(book["stage"])
+    edited = ~changed & (sheet_stage != "") & (sheet_stage != book_stage) & known
+    bad_stage = edited & ~sheet_stage.isin(list(known_stages))
+    report(bad_stage, "stage", lambda r: f"'{sheet_stage[r]}' is not a journey stage ({', '.join(sorted(known_stages))})")
+    stage = sheet_stage.where(edited, book_stage)
+
+    use_change = rows["change_sentiment"] != ""
+    raw = rows["change_sentiment"].where(use_change, rows["suggested_sentiment"])
+    sentiment = pd.to_numeric(raw.str.replace(",", ".", regex=False), errors="coerce").astype("float64")
+    bad_sent = (raw != "") & ~sentiment.between(-2, 2)
+    for col, mask in (("change_sentiment", bad_sent & use_change), ("suggested_sentiment", bad_sent & ~use_change)):
+        report(mask, col, lambda r: f"'{raw[r]}' is not a sentiment from -2 to 2")
+
     if problems:
-        if len(problems) == 1:
-            raise InputFileError(problems[0] + ".")
-        lines = "\n".join(f"  - {p}." for p in problems)
-        raise InputFileError(f"The reviewed sheet {path.name} has {len(problems)} problem(s):\n{lines}")
-    codes = pd.DataFrame(out, columns=CODES_COLUMNS)
+        msgs = [m for _, m in sorted(problems, key=lambda p: p[0])]
+        if len(msgs) == 1:
+            raise InputFileError(msgs[0] + ".")
+        lines = "\n".join(f"  - {m}." for m in msgs)
+        raise InputFileError(f"The reviewed sheet {path.name} has {len(msgs)} problem(s):\n{lines}")
+
+    def from_book(col):
+        return code.map(book[col]).replace("", pd.NA)
+
+    codes = pd.DataFrame({
+        "respondent_id": rows["respondent_id"],
+        "stage": stage,
+        "code_type": from_book("code_type"),
+        "code": code,
+        "touchpoint": from_book("touchpoint"),
+        "sentiment": sentiment,
+        "factor_kind": from_book("factor_kind"),
+        "level": from_book("level"),
+        "quote": rows["quote"].replace("", pd.NA),
+    }).reset_index(drop=True)
     for c in CODES_COLUMNS:
         codes[c] = codes[c].astype("float64") if c == "sentiment" else codes[c].astype("string")
     return codes

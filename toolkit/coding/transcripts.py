@@ -12,7 +12,7 @@
   the first label (title, date, notes) is the preamble and is not coded.
 - **Respondent id**: declared in the preamble by a line such as «ID респондента: R07»,
   «Код респондента: R07», "Respondent ID: R07", or a title naming the interview by an
-  id that holds a digit («Интервью R07», "Interview #7"); otherwise the file name
+  id that holds a digit and is not a date («Интервью R07», "Interview #7"); otherwise the file name
   without extension and without a leading «interview_»/«интервью_»/«transcript_»
   (``interview_R07.docx`` -> ``R07``).
 - **Turn number**: 1, 2, ... over all turns of the interview, both speakers, in
@@ -39,6 +39,7 @@ DECLARED_ID = re.compile(
     r"|(?:интервью|interview|транскрипт|transcript)\s*(?:№|#|no\.)?\s*(?P<title_id>[\w\-.]*\d[\w\-.]*))\s*$",
     re.IGNORECASE,
 )
+DATE = re.compile(r"\d{1,4}[./\-]\d{1,2}[./\-]\d{1,4}")  # «Интервью 12.03.2024» names a date, not an id
 # File-name prefixes that are not part of the respondent id: interview_R01.docx -> R01
 FILE_PREFIX = re.compile(r"^(?:interview|интервью|transcript|транскрипт|расшифровка)[\s_\-.]*(?=\S)", re.IGNORECASE)
 TIMESTAMP = r"(?:[\[(]?\d{1,2}:\d{2}(?::\d{2})?[\])]?\s*)?"
@@ -112,7 +113,7 @@ def split_turns(
             continue
         if not turns:  # preamble: a declared id first («Respondent ID: R12» also looks like a label)
             d = DECLARED_ID.match(line)
-            if d:
+            if d and not DATE.fullmatch(d.group("id") or d.group("title_id")):
                 respondent_id = d.group("id") or d.group("title_id")
                 continue
         m = pattern.match(line)
