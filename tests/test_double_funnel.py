@@ -242,6 +242,9 @@ def test_persona_rule_through_the_customer_id_and_its_absence():
     assert m["rules"]["persona"] == {"nontarget": 1, "target": 1}
     assert m["no_evidence_leads"] == 1
     assert m["nontarget_share"] == pytest.approx(0.5)
+    # context: premium respondents r1 (P1), r2 (P2 price-driven) -> 1 of 2 in a price-driven persona
+    assert m["survey_price_driven_share_premium"]["share"] == pytest.approx(0.5)
+    assert m["survey_price_driven_share_premium"]["n"] == 2
     # the same survey without a customer id: the rule contributes nothing, and says so
     m2 = double_funnel_analysis(case, leads, survey=survey.drop(columns="customer_id"), personas=personas).metrics
     assert m2["rules"]["persona"] == {"nontarget": 0, "target": 0}
@@ -280,9 +283,11 @@ def test_scenarios_and_sensitivity_arithmetic():
     assert sc.iloc[1]["revenue"] == pytest.approx(5 * 270000)  # linear in the capture rate
     sens = sensitivity_table(1000, 0.3, 50000, [0.1, 0.5], [0.15, 0.2, 0.25], paid_share=0.9)
     # 0.1 x 0.15: 1000 * 0.3 * 0.1 * 0.15 * 0.9 * 50 000 = 202 500
-    assert sens.loc[0.1, 0.15] == pytest.approx(202500)
-    assert sens.loc[0.1, 0.2] == pytest.approx(270000)
-    assert sens.shape == (2, 3)
+    cell = sens.set_index(["capture_rate", "level"])["revenue"]
+    assert cell[(0.1, "low")] == pytest.approx(202500)
+    assert cell[(0.1, "point")] == pytest.approx(270000)
+    assert cell[(0.5, "high")] == pytest.approx(1000 * 0.3 * 0.5 * 0.25 * 0.9 * 50000)
+    assert len(sens) == 6
 
 
 def test_leads_per_year():

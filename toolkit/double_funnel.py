@@ -48,7 +48,9 @@ Non-target lead (rules in order of precedence; the first that applies decides)
 
 Non-target share = non-target leads / leads with evidence (rules 1-4), with a Wilson
 interval. The leads without evidence are assumed to have the same mix when the share is
-applied to the whole lead flow in the scenarios.
+applied to the whole lead flow in the scenarios. As context (not a rule), the share of the
+premium brand's survey respondents in a price-driven persona is reported too
+(``survey_price_driven_share_premium``): respondents are clients and prospects, not leads.
 
 "Now" conversions
 -----------------
@@ -469,13 +471,18 @@ def sensitivity_table(
     capture_rates: Sequence[float],
     conversions: Sequence[float],
     paid_share: float = 1.0,
+    levels: Sequence[str] = ("low", "point", "high"),
 ) -> pd.DataFrame:
-    """Revenue per year for each capture rate (rows) x budget conversion (columns), at the point
-    share, paid share and check."""
-    c = np.asarray(list(capture_rates), dtype=float)[:, None]
-    v = np.asarray([_num(x) for x in conversions], dtype=float)[None, :]
-    rev = _num(leads_per_year_) * _num(share) * c * v * _num(paid_share) * _num(check)
-    return pd.DataFrame(rev, index=pd.Index(c[:, 0], name="capture_rate"), columns=pd.Index(v[0], name="budget_conversion"))
+    """Revenue per year for each capture rate x budget conversion, at the point share, paid share
+    and check. Tidy: one row per pair, columns capture_rate, level (the conversion's name:
+    ``low``/``point``/``high`` = Wilson lower end, estimate, upper end), budget_conversion, revenue."""
+    c = np.asarray(list(capture_rates), dtype=float)
+    v = np.asarray([_num(x) for x in conversions], dtype=float)
+    cc, vv = np.meshgrid(c, v, indexing="ij")
+    lv = np.broadcast_to(np.asarray(list(levels)[: len(v)], dtype=object)[None, :], cc.shape)
+    rev = _num(leads_per_year_) * _num(share) * cc * vv * _num(paid_share) * _num(check)
+    return pd.DataFrame({"capture_rate": cc.ravel(), "level": lv.ravel().astype(str), "budget_conversion": vv.ravel(),
+                         "revenue": rev.ravel()})
 
 
 # --------------------------------------------------------------------------- merge or keep separate
@@ -559,10 +566,11 @@ def _money(x, currency: str) -> str:
     return f"{x:,.0f}".replace(",", "\u00a0") + f"\u00a0{currency}"
 
 
-def _pct(x, digits: int = 0) -> str:
+def _pct(x, digits: int = 0, language: str = "en") -> str:
     if x is None or (isinstance(x, float) and not math.isfinite(x)):
         return "—"
-    return f"{100 * x:.{digits}f}%"
+    text = f"{100 * x:.{digits}f}%"
+    return text.replace(".", ",") if language == "ru" else text
 
 
 def _names(ids: Sequence[str], names: dict[str, str]) -> str:
@@ -581,24 +589,32 @@ def recommendation_text(s: dict[str, Any], language: str) -> str:
     fn = s["factor_names"]
     pen = ((s.get("penetration") or {}).get("both") or {}).get("share")
     ru = language == "ru"
+
+    def pct(x, digits: int = 0) -> str:
+        return _pct(x, digits, language)
+
     parts = []
     if ru:
+        P, B = f"«{P}»", f"«{B}»"
+
         parts.append(
             f"Из {s['evidence_leads']} лидов {P}, по которым есть данные о платёжеспособности, "
-            f"{_pct(s['nontarget_share'])} [{_pct(ci[0])}–{_pct(ci[1])}] — нецелевые: их бюджет ниже "
+            f"{pct(s['nontarget_share'])} [{pct(ci[0])}–{pct(ci[1])}] — нецелевые: их бюджет ниже "
             f"порога {_money(s['price_floor'], cur)} или они ушли из-за цены."
         )
         parts.append(
-            f"Сейчас они доходят до сделки в {_pct(now['nontarget']['rate'], 1)} случаев "
-            f"(N={now['nontarget']['n']}) против {_pct(now['target']['rate'], 1)} у целевых (N={now['target']['n']})."
+            f"Сейчас они доходят до сделки в {pct(now['nontarget']['rate'], 1)} случаев "
+            f"(N={now['nontarget']['n']}) против {pct(now['target']['rate'], 1)} у целевых (N={now['target']['n']})."
         )
-        parts.append(
-            f"{B} превращает свои лиды в сделки в {_pct(s['budget_conversion'], 1)} случаев, "
-            f"средний чек первого визита — {_money(s['budget_avg_check'], cur)}."
-        )
+        if s.get("budget_avg_check_basis") == "lead_linked_first_visit":
+            money = (f"оплачивается {pct(s['budget_paid_share'])} сделок, средний чек первого оплаченного визита "
+                     f"после заявки — {_money(s['budget_avg_check'], cur)}")
+        else:
+            money = f"средний чек первого визита — {_money(s['budget_avg_check'], cur)}"
+        parts.append(f"{B} превращает свои лиды в сделки в {pct(s['budget_conversion'], 1)} случаев, {money}.")
         if sc:
             parts.append(
-                f"Если инструменты неявного перехвата переведут в {B} {_pct(sc['capture_rate'])} нецелевого потока, "
+                f"Если инструменты неявного перехвата переведут в {B} {pct(sc['capture_rate'])} нецелевого потока, "
                 f"группа сохранит около {sc['leads']:.0f} лидов и {sc['deals']:.0f} сделок в год — "
                 f"{_money(sc['revenue'], cur)} выручки в год (от {_money(sc['revenue_low'], cur)} "
                 f"до {_money(sc['revenue_high'], cur)})."
@@ -611,7 +627,7 @@ def recommendation_text(s: dict[str, Any], language: str) -> str:
                 txt.append(f"аудитория {B} — {_names(v['higher_for_budget'], fn)}")
             parts.append("Аудитории различаются: " + "; ".join(txt) + ".")
         if pen is not None:
-            parts.append(f"Оба бренда покупали лишь {_pct(pen, 1)} клиентов.")
+            parts.append(f"Оба бренда покупали лишь {pct(pen, 1)} клиентов.")
         parts.append(
             f"Объединять бренды не стоит: развивайте {B} как вторую воронку для ценочувствительной аудитории."
             if not v["merge_brands"]
@@ -620,20 +636,22 @@ def recommendation_text(s: dict[str, Any], language: str) -> str:
     else:
         parts.append(
             f"Of the {s['evidence_leads']} {P} leads with evidence on what they can pay, "
-            f"{_pct(s['nontarget_share'])} [{_pct(ci[0])}–{_pct(ci[1])}] are non-target: their budget is below "
+            f"{pct(s['nontarget_share'])} [{pct(ci[0])}–{pct(ci[1])}] are non-target: their budget is below "
             f"the {_money(s['price_floor'], cur)} floor or they left over price."
         )
         parts.append(
-            f"Today they reach a deal {_pct(now['nontarget']['rate'], 1)} of the time (N={now['nontarget']['n']}) "
-            f"against {_pct(now['target']['rate'], 1)} for target leads (N={now['target']['n']})."
+            f"Today they reach a deal {pct(now['nontarget']['rate'], 1)} of the time (N={now['nontarget']['n']}) "
+            f"against {pct(now['target']['rate'], 1)} for target leads (N={now['target']['n']})."
         )
-        parts.append(
-            f"{B} converts its own leads at {_pct(s['budget_conversion'], 1)}, with an average first-visit "
-            f"check of {_money(s['budget_avg_check'], cur)}."
-        )
+        if s.get("budget_avg_check_basis") == "lead_linked_first_visit":
+            money = (f"{pct(s['budget_paid_share'])} of its deals are paid, at an average check of "
+                     f"{_money(s['budget_avg_check'], cur)} for the first paid visit after the lead")
+        else:
+            money = f"with an average first-visit check of {_money(s['budget_avg_check'], cur)}"
+        parts.append(f"{B} converts its own leads at {pct(s['budget_conversion'], 1)}; {money}.")
         if sc:
             parts.append(
-                f"If implicit-capture tools move {_pct(sc['capture_rate'])} of the non-target flow to {B}, the group "
+                f"If implicit-capture tools move {pct(sc['capture_rate'])} of the non-target flow to {B}, the group "
                 f"keeps about {sc['leads']:.0f} leads and {sc['deals']:.0f} deals a year, "
                 f"{_money(sc['revenue'], cur)} of revenue a year (range {_money(sc['revenue_low'], cur)} "
                 f"to {_money(sc['revenue_high'], cur)})."
@@ -646,7 +664,7 @@ def recommendation_text(s: dict[str, Any], language: str) -> str:
                 txt.append(f"{B} respondents rate {_names(v['higher_for_budget'], fn)} higher")
             parts.append("The audiences differ: " + "; ".join(txt) + ".")
         if pen is not None:
-            parts.append(f"Only {_pct(pen, 1)} of customers bought from both brands.")
+            parts.append(f"Only {pct(pen, 1)} of customers bought from both brands.")
         parts.append(
             f"Keep the brands separate and develop {B} as the second funnel for the price-sensitive audience."
             if not v["merge_brands"]
@@ -668,6 +686,20 @@ class DoubleFunnelResult:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     notes: list[str] = field(default_factory=list)
+
+
+def survey_price_driven_share(survey: pd.DataFrame | None, assignments: pd.DataFrame | None,
+                              price_driven: Sequence[str], brand: str, confidence: float = 0.95) -> dict | None:
+    """Context, not a rule: the share of a brand's clustered survey respondents who fall in a
+    price-driven persona (``{share, ci, k, n}``; None without a survey brand column or personas).
+    Respondents are the brand's clients and prospects, not its leads, so this share need not
+    equal the non-target share of leads."""
+    if survey is None or assignments is None or "brand" not in survey.columns or not len(assignments):
+        return None
+    a = assignments.merge(survey[["respondent_id", "brand"]], on="respondent_id", how="inner")
+    a = a[a["brand"] == brand]
+    r = rate_with_ci(int(a["persona"].isin(list(price_driven)).sum()), len(a), confidence)
+    return {"share": r["rate"], "ci": r["ci"], "k": r["k"], "n": r["n"]}
 
 
 def skip_reason(case: Case, leads: pd.DataFrame | None) -> str | None:
@@ -751,6 +783,7 @@ def double_funnel_analysis(
         notes.append("no survey persona is price-driven: linked leads only count as target evidence")
 
     classified = classify_leads(pl, model, prem.price_floor, p.price_lost_reasons, persona, price_driven)
+    survey_pd = survey_price_driven_share(survey, assignments, price_driven, prem.id, conf)
     share = nontarget_share(classified, conf)
     now = conversions_now(classified, conf)
     per_year, days = leads_per_year(pl["created_at"])
@@ -830,11 +863,13 @@ def double_funnel_analysis(
         "premium_leads_per_year": per_year,
         "scenario_period": "year",
         "sensitivity": {
-            "capture_rates": list(sens.index),
-            "budget_conversions": list(sens.columns),
-            "revenue": sens.to_numpy().tolist(),
+            "capture_rates": sorted(set(sens["capture_rate"])),
+            "budget_conversions": list(dict.fromkeys(sens["budget_conversion"])),
+            "revenue": sens.pivot_table(index="capture_rate", columns="level", values="revenue", aggfunc="first")
+            .reindex(columns=list(dict.fromkeys(sens["level"]))).to_numpy().tolist(),
         },
         "penetration": pen,
+        "survey_price_driven_share_premium": survey_pd,
         "price_factor": pf,
         "verdict": verdict,
         "notes": notes,
