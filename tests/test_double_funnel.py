@@ -395,3 +395,32 @@ def test_deterministic():
     b = double_funnel_metrics(make_case(), THREE.sample(frac=1, random_state=1), TX.sample(frac=1, random_state=2))
     assert json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
     assert not math.isnan(a["nontarget_share"])
+
+
+def test_retail_style_case_with_custom_stages():
+    case = make_case(
+        brands=[{"id": "boutique", "role": "premium", "price_floor": 20000},
+                {"id": "outlet", "role": "budget"}],
+        journey_stages=[{"id": "store_visit"}, {"id": "trying_on"}, {"id": "payment"}, {"id": "after_sale"}],
+        funnel_stages=[{"id": "came", "journey_stage": "store_visit"}, {"id": "tried", "journey_stage": "trying_on"},
+                       {"id": "paid", "journey_stage": "payment"}],
+    )
+    leads = frame(
+        [
+            ["a", "2024-01-01", "boutique", "came", "Дорого", 5000.0, None],  # priced out (budget)
+            ["b", "2024-01-02", "boutique", "paid", None, 30000.0, None],  # target, bought
+            ["c", "2024-01-03", "boutique", "tried", "Не устроила цена", np.nan, None],  # priced out (reason)
+            ["d", "2024-01-04", "boutique", "tried", "Нет размера", np.nan, None],  # target (other reason)
+            ["e", "2024-01-02", "outlet", "paid", None, np.nan, None],
+            ["f", "2024-01-03", "outlet", "came", None, np.nan, None],
+        ],
+        LEAD_COLS,
+    )
+    m = double_funnel_metrics(case, leads, TX.assign(brand=TX["brand"].map({"bud": "outlet", "prem": "boutique"})))
+    # no funnel stage is the journey stage 'deal': the last funnel stage 'paid' is the deal
+    assert m["deal_stage"] == "paid" and m["deal_stage_rule"] == "last_funnel_stage"
+    assert any("last funnel stage" in n for n in m["notes"])
+    # a, c non-target; b, d target -> 2 of 4; the outlet converts 1 of 2; its check (10 000 + 14 000) / 2
+    assert m["nontarget_share"] == pytest.approx(0.5)
+    assert m["budget_conversion"] == pytest.approx(0.5)
+    assert m["budget_avg_check"] == pytest.approx(12000)
