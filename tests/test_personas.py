@@ -14,6 +14,7 @@ from toolkit.errors import CaseError
 from toolkit.personas import (
     brand_audience_comparison,
     cliffs_delta,
+    cluster_importances,
     distinguishing_factors,
     holm,
     importance_matrix,
@@ -38,21 +39,20 @@ FACTORS = [
 
 # three planted groups: (size, brand, importances of price, brand, status, doctor, location)
 GROUPS = [
-    (14, "budget", [5, 1, 1, 3, 3]),  # price first
-    (12, "premium", [1, 5, 5, 3, 2]),  # brand and status
-    (10, "premium", [3, 2, 2, 5, 3]),  # the doctor
+    (50, "budget", [5, 1, 1, 3, 3]),  # price first
+    (40, "premium", [1, 5, 5, 3, 2]),  # brand and status
+    (30, "premium", [3, 2, 2, 5, 3]),  # the doctor
 ]
 
 
 def planted_survey() -> tuple[pd.DataFrame, np.ndarray]:
-    """36 respondents in 3 tight groups (noise of +-1 on one factor at a time), ids shuffled."""
+    """120 respondents in 3 groups: the group's importances + seeded normal noise (sd 0.5), ids scrambled."""
+    rng = np.random.default_rng(11)
     rows, truth = [], []
-    noise = [0, 1, 0, -1, 0]
     i = 0
     for g, (size, brand, centre) in enumerate(GROUPS):
         for j in range(size):
-            v = np.array(centre, dtype=float)
-            v[j % 5] = np.clip(v[j % 5] + noise[(j // 5) % 5] + (1 if j % 3 == 0 else 0), 1, 5)
+            v = np.round(np.array(centre, dtype=float) + rng.normal(0, 0.5, len(centre)), 2)
             rows.append(
                 {
                     "respondent_id": f"r{(i * 7919) % 1000:03d}",
@@ -241,6 +241,12 @@ def test_brand_audience_comparison_flags_the_price_difference():
     assert t.loc["price", "p_holm"] == pytest.approx(0.00124929, rel=1e-4)
     assert bool(t.loc["price", "material"]) and t.loc["price", "higher_for"] == "budget"
     assert t.loc["price", "magnitude"] == "large"
+    # Cohen's d beside it: var_a = 8 * 0.25 / 7 = 2/7; var_b = (5 * 0.375^2 + 3 * 0.625^2) / 7 = 1.875/7
+    # sd = sqrt((0.285714 + 0.267857) / 2) = 0.526104; d = -3.125 / 0.526104 = -5.93989
+    # se = sqrt(16/64 + 5.93989^2 / 32) = 1.162996; CI = d -+ 1.959964 * se = (-8.21933, -3.66045)
+    assert t.loc["price", "cohens_d"] == pytest.approx(-5.93989, abs=1e-4)
+    assert t.loc["price", "cohens_d_lo"] == pytest.approx(-8.21933, abs=1e-4)
+    assert t.loc["price", "cohens_d_hi"] == pytest.approx(-3.66045, abs=1e-4)
     # brand: the same multiset {1,2,3,4} x2 on both sides -> delta 0, U = 32 = 64/2, p = 1 -> not material
     assert t.loc["brand", "cliffs_delta"] == pytest.approx(0.0)
     assert t.loc["brand", "p_value"] == pytest.approx(1.0)
@@ -259,12 +265,12 @@ def test_survey_personas_finds_the_planted_groups():
     res = survey_personas(survey, FACTORS, PARAMS, language="ru")
     assert res.k == 3
     p = res.personas.set_index("persona")
-    # sizes 14, 12, 10 -> P1 price group, P2 brand/status group, P3 doctor group
-    assert p["respondents"].tolist() == [14, 12, 10]
+    # sizes 50, 40, 30 -> P1 price group, P2 brand/status group, P3 doctor group
+    assert p["respondents"].tolist() == [50, 40, 30]
     by_id = survey.set_index("respondent_id")
     got = res.assignments.set_index("respondent_id")["persona"]
     planted = pd.Series(truth, index=survey["respondent_id"]).reindex(got.index)
-    assert (pd.crosstab(got, planted).max(axis=1) == [14, 12, 10]).all()  # each persona = one group
+    assert (pd.crosstab(got, planted).max(axis=1) == [50, 40, 30]).all()  # each persona = one group
     assert p.loc["P1", "top_positive"] == "price" and bool(p.loc["P1", "price_driven"])
     assert not p.loc[["P2", "P3"], "price_driven"].any()
     # names from the case's factor names: price alone leads P1; status (1.36 SD) and brand (1.32) lead
@@ -275,18 +281,35 @@ def test_survey_personas_finds_the_planted_groups():
     assert p.loc["P1", "top_hard"] == "price"
     assert p.loc["P2", "top_soft"] in {"brand", "status"}
     assert p.loc["P3", "top_soft"] == "doctor"
-    # share with Wilson interval: 14 of 36
-    lo, hi = wilson_interval(14, 36)
-    assert p.loc["P1", "share"] == pytest.approx(14 / 36)
+    # share with Wilson interval: 50 of 120
+    lo, hi = wilson_interval(50, 120)
+    assert p.loc["P1", "share"] == pytest.approx(50 / 120)
     assert (p.loc["P1", "share_lo"], p.loc["P1", "share_hi"]) == pytest.approx((lo, hi))
-    # attributes: P2 all nps 10 -> mean 10, nps score 1.0; P1 budget 1000; clients 7 of 14 (every 2nd)
+    # attributes: P2 all nps 10 -> mean 10, nps score 1.0; P1 budget 1000; clients 25 of 50 (every 2nd)
     assert p.loc["P2", "nps_mean"] == 10 and p.loc["P2", "nps_score"] == 1.0
     assert p.loc["P1", "nps_score"] == -1.0  # all 6 -> detractors
     assert p.loc["P1", "budget_median"] == 1000.0
-    assert p.loc["P1", "clients"] == 7 and p.loc["P1", "client_share"] == 0.5
+    assert p.loc["P1", "clients"] == 25 and p.loc["P1", "client_share"] == 0.5
     mix = res.brand_mix.set_index(["persona", "brand"])["share"]
     assert mix[("P1", "budget")] == 1.0
-    assert by_id.shape[0] == 36
+    assert by_id.shape[0] == 120
+
+
+def test_gap_rule_picks_the_planted_k_and_flags_structureless_data():
+    survey, _ = planted_survey()
+    m, _ = importance_matrix(survey, [f.id for f in FACTORS])
+    labels, sel = cluster_importances(standardise(m), (2, 4), min_size=5, seed=42)
+    sel = sel.set_index("k")
+    # 3 tight groups: gap(3) >= gap(4) - se(4) while gap(2) < gap(3) - se(3) -> the 1-SE rule gives 3
+    assert sel["gap"][2] < sel["gap"][3] - sel["gap_se"][3]
+    assert sel["gap"][3] >= sel["gap"][4] - sel["gap_se"][4]
+    assert sel.index[sel["chosen"]].tolist() == [3] and len(set(labels)) == 3
+    assert not sel.attrs["no_structure"]
+    # structureless answers (independent uniform 1-5): the rule would pick k = 1 -> flagged
+    rng = np.random.default_rng(0)
+    noise = pd.DataFrame(rng.integers(1, 6, size=(120, 4)).astype(float), columns=list("abcd"))
+    _, sel = cluster_importances(standardise(noise), (2, 4), min_size=5, seed=42)
+    assert sel.attrs["no_structure"]
 
 
 def test_personas_do_not_depend_on_row_order_or_run():
@@ -308,9 +331,13 @@ def test_small_groups_are_never_personas():
     extra[["imp_price", "imp_brand", "imp_status", "imp_doctor", "imp_location"]] = [1, 1, 1, 1, 5]
     res = survey_personas(pd.concat([survey, extra], ignore_index=True), FACTORS, PARAMS)
     assert res.personas["respondents"].min() >= PARAMS.min_segment_size
-    assert res.personas["respondents"].sum() == 39  # dissolved members were reassigned, not dropped
+    # the gap rule picks k = 4 (the outliers as a 4th cluster); dissolving it leaves 3 personas
+    chosen = res.k_selection[res.k_selection["chosen"]]
+    assert int(chosen["k"].iloc[0]) == 4 and res.k == 3
+    assert set(res.assignments["respondent_id"]) >= {"x1", "x2", "x3"}
+    assert res.personas["respondents"].sum() == 123  # dissolved members were reassigned, not dropped
     # a minimum no split can meet: one persona of everybody
-    one = survey_personas(survey, FACTORS, Parameters(min_segment_size=20, persona_k_range=(2, 4)), "en")
+    one = survey_personas(survey, FACTORS, Parameters(min_segment_size=70, persona_k_range=(2, 4)), "en")
     assert one.k == 1 and one.personas["name"].tolist() == ["All respondents"]
 
 
