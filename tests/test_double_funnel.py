@@ -323,6 +323,9 @@ def test_deal_revenue_follows_the_lead_to_its_customer():
     assert r["paid_share"] == pytest.approx(2 / 3)
     assert r["check"] == pytest.approx(12000)
     assert r["check_n"] == 2
+    # since the lead: b1's customer c1 spent 10 000 + 20 000, b2's customer c2 14 000 -> (30 000 + 14 000) / 2
+    assert r["revenue_per_customer"] == pytest.approx(22000)
+    assert r["revenue_per_customer_basis"] == "lead_linked_since_lead"
 
 
 # --------------------------------------------------------------------------- merge or keep separate

@@ -77,9 +77,10 @@ For each capture rate c in ``Parameters.capture_rates``:
   every deal is assumed to pay (paid share 1, said in ``notes``). Visits are
   ``toolkit.sales`` visits of the budget brand's transactions; the check carries a
   t-interval (``toolkit.stats.mean_interval``, its lower end clipped at 0);
-- revenue_ltv = paying x the budget brand's observed revenue per customer
-  (``toolkit.loyalty.lifetime_value`` on the budget brand's history: net revenue to date /
-  customers), when transactions exist;
+- revenue_ltv = paying x the revenue per customer observed to date: with lead links, what a
+  paid deal's customer has spent at the budget brand since the lead (the value of a customer
+  won through a lead); without, the budget brand's net revenue per customer
+  (``toolkit.loyalty.lifetime_value``). Recent deals have had less time, so it is a floor;
 - band: ``revenue_low`` multiplies the lower ends of the four intervals (share, conversion,
   paid share, check), ``revenue_high`` the upper ends. Taking every input at its bound
   together is conservative: the band is wider than a joint interval would be;
@@ -381,18 +382,22 @@ def deal_revenue(
     ``check`` = mean amount of that first visit (t-interval, lower end clipped at 0): basis
     ``lead_linked_first_visit``. Without links: ``check`` = mean amount of every customer's first
     visit to the brand and ``paid_share`` = 1 (assumed, basis ``all_customers_first_visit``).
-    Also the mean amount of any visit and the observed revenue/visits per customer (LTV to date).
+    Also the mean amount of any visit and the revenue per customer (LTV observed to date): with
+    links, what a paid deal's customer has spent at the brand on or after the lead's date
+    (``revenue_per_customer_basis = 'lead_linked_since_lead'``: the value of a customer won
+    through a lead); without, the brand's net revenue per customer
+    (``toolkit.loyalty.lifetime_value``, basis ``brand_ltv``).
     """
     out = {"basis": None, "check": float("nan"), "check_ci": [float("nan"), float("nan")], "check_n": 0,
            "paid_share": float("nan"), "paid_share_ci": [float("nan"), float("nan")], "deals": 0, "paid_deals": 0,
-           "all_visits_mean": float("nan"), "revenue_per_customer": float("nan"),
+           "all_visits_mean": float("nan"), "revenue_per_customer": float("nan"), "revenue_per_customer_basis": None,
            "visits_per_customer": float("nan"), "customers": 0}
     if transactions is None or not len(transactions):
         return out
     visits, ltv = _brand_visits(transactions, refunds, as_of, visit_definition)
     out.update(all_visits_mean=float(visits["amount"].mean()) if len(visits) else float("nan"))
     if ltv is not None:
-        out.update(revenue_per_customer=float(ltv["revenue_per_customer"]),
+        out.update(revenue_per_customer=float(ltv["revenue_per_customer"]), revenue_per_customer_basis="brand_ltv",
                    visits_per_customer=float(ltv["visits_per_customer"]), customers=int(ltv["customers"]))
     first = None
     if leads is not None and len(leads) and "customer_id" in leads.columns:
@@ -404,6 +409,12 @@ def deal_revenue(
             r = rate_with_ci(len(m), len(deals), confidence)
             out.update(basis="lead_linked_first_visit", paid_share=r["rate"], paid_share_ci=r["ci"],
                        deals=len(deals), paid_deals=len(m))
+            # what a paid deal's customer has spent at the brand since the lead (visits, gross)
+            v = visits[["customer_id", "visit_date", "amount"]].astype({"customer_id": "string"})
+            since = m[["lead_id", "customer_id", "created_at"]].merge(v, on="customer_id", how="inner")
+            since = since[pd.to_datetime(since["visit_date"]) >= pd.to_datetime(since["created_at"])]
+            out.update(revenue_per_customer=float(since.groupby("lead_id")["amount"].sum().mean()),
+                       revenue_per_customer_basis="lead_linked_since_lead")
     if first is None:
         first = visits.loc[visits["visit_number"] == 1, "amount"].to_numpy(dtype=float)
         out.update(basis="all_customers_first_visit", paid_share=1.0, paid_share_ci=[1.0, 1.0])
@@ -768,7 +779,8 @@ def double_funnel_analysis(
     # persona link
     assignments = getattr(personas, "assignments", None)
     table = getattr(personas, "personas", None)
-    price_driven = list(table.loc[table["price_driven"], "persona"]) if table is not None and len(table) else []
+    price_driven = (list(table.loc[table["price_driven"].fillna(False).astype(bool), "persona"])
+                    if table is not None and len(table) else [])
     link = None
     for t in (respondents, survey):
         if t is not None and "customer_id" in t.columns and "respondent_id" in t.columns:
@@ -850,6 +862,8 @@ def double_funnel_analysis(
         "budget_paid_deals": money["paid_deals"],
         "budget_avg_visit_amount": money["all_visits_mean"],
         "budget_revenue_per_customer": rpc,
+        "budget_revenue_per_customer_basis": ("parameter" if budget_revenue_per_customer is not None
+                                              else money["revenue_per_customer_basis"]),
         "budget_visits_per_customer": money["visits_per_customer"],
         "price_floor": prem.price_floor,
         "deal_stage": d_id,
