@@ -528,6 +528,11 @@ def survey_personas(
             f"no k in {list(parameters.persona_k_range)} gives two personas of at least "
             f"{parameters.min_segment_size} respondents: one persona shown"
         )
+    if selection.attrs.get("no_structure"):
+        notes.append(
+            "the gap statistic finds no clear groups in the importances (k = 1 would be chosen): "
+            "read the personas as tendencies, not distinct segments"
+        )
     k = int(len(np.unique(labels)))
     assignments = pd.DataFrame({"respondent_id": matrix.index.to_numpy(), "persona": labels})
     profile = distinguishing_factors(z, labels, factors)
