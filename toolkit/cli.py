@@ -2,6 +2,9 @@
 
     cjm new-case NAME [--dir case_studies]   write a commented starter case
     cjm validate CASE_DIR                     load everything, print data quality
+    cjm run CASE_DIR [--out DIR] [--only STEP ...] [--lang ru|en] [--pdf]
+                                              execute the notebooks, write the report
+    cjm code CASE_DIR [--evaluate]            draft interview coding from transcripts
     cjm generate NAME --out DIR               write a generated case study
 
 Problems are printed as one clear message and a non-zero exit code; ``--debug``
@@ -73,6 +76,18 @@ def cmd_new_case(args) -> int:
     return 0
 
 
+def cmd_run(args) -> int:
+    from toolkit.pipeline import cmd_run as run
+
+    return run(args)
+
+
+def cmd_code(args) -> int:
+    from toolkit.coding import run_code_command
+
+    return run_code_command(args.case_dir, out=args.out, evaluate=args.evaluate)
+
+
 def cmd_generate(args) -> int:
     from toolkit.synthetic import generate_case
 
@@ -99,6 +114,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", default="case_studies", help="parent folder (default: case_studies)")
     p.add_argument("--lang", choices=["ru", "en"], default="ru")
     p.set_defaults(func=cmd_new_case)
+
+    p = sub.add_parser("run", parents=[common], help="run the notebooks of a case and write the report")
+    p.add_argument("case_dir")
+    p.add_argument("--out", default=None, help="run folder (default: out/<case name>)")
+    p.add_argument("--only", nargs="+", default=None, metavar="STEP", help="re-run only these steps (e.g. 05 or loyalty)")
+    p.add_argument("--lang", choices=["ru", "en"], default=None, help="report language (default: the case's)")
+    p.add_argument("--pdf", action="store_true", help="also convert the report to PDF with LibreOffice")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("code", parents=[common], help="draft coding of interview transcripts with the codebook")
+    p.add_argument("case_dir")
+    p.add_argument("--out", default=None, help="where to write coding_draft.xlsx (default: the case folder)")
+    p.add_argument("--evaluate", action="store_true", help="print agreement with the case's hand coding")
+    p.set_defaults(func=cmd_code)
 
     p = sub.add_parser("generate", parents=[common], help="write a generated case study (synthetic data with planted truths)")
     p.add_argument("name", choices=["clinic_group", "fashion_retail"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,44 @@ from toolkit.artifacts import RunFolder
 from toolkit.errors import CaseError
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+# Imported in each kernel while the previous step still runs, so that a step's own
+# time is its analysis, not Python start-up (the module cache is all it leaves).
+WARM_UP = (
+    "import pandas, numpy, scipy.stats, duckdb, pyarrow, matplotlib.figure, seaborn, sklearn.cluster\n"
+    "import toolkit.notebook, toolkit.steps.data_audit, toolkit.steps.segmentation, toolkit.steps.stage_mapping, "
+    "toolkit.steps.barriers, toolkit.steps.loyalty, toolkit.steps.double_funnel, toolkit.steps.report\n"
+    "del pandas, numpy, scipy, duckdb, pyarrow, matplotlib, seaborn, sklearn, toolkit"
+)
+
+
+class _Kernel:
+    """A python3 kernel started ahead of its step over IPC (no network port, no
+    plain-TCP warning), its output going to ``kernels.log`` in the run folder."""
+
+    def __init__(self, cwd: Path, workdir: Path, log):
+        import asyncio
+        import uuid
+
+        from jupyter_client import BlockingKernelClient
+        from jupyter_client.manager import AsyncKernelManager
+
+        # papermill's client is async, so the manager it is handed must be async too
+        self.km = AsyncKernelManager(kernel_name="python3", transport="ipc")
+        self.km.ip = str(workdir / f"k{uuid.uuid4().hex[:8]}")
+        asyncio.run(self.km.start_kernel(cwd=str(cwd), stdout=log, stderr=log))
+        self.kc = BlockingKernelClient()
+        self.kc.load_connection_info(self.km.get_connection_info())
+        self.kc.start_channels()
+        self.kc.execute(WARM_UP, silent=True, store_history=False)
+
+    def shutdown(self) -> None:
+        import asyncio
+
+        try:
+            self.kc.stop_channels()
+        finally:
+            asyncio.run(self.km.shutdown_kernel(now=True))
 
 
 @dataclass(frozen=True)
@@ -114,32 +153,46 @@ def run_case(
         "interactive": False,
     }
     result = RunResult(out_dir=run.root)
-    for i, step in enumerate(steps, start=1):
-        src = notebooks_dir / f"{step.notebook}.ipynb"
-        if not src.exists():
-            raise CaseError(f"Notebook {src} is missing; the toolkit checkout is incomplete.")
-        dst = run.notebooks / src.name
-        bar = {"desc": f"[{i}/{len(steps)}] {step.title}", "unit": "cell", "leave": True} if progress else False
-        t0 = time.perf_counter()
+    for step in steps:
+        if not (notebooks_dir / f"{step.notebook}.ipynb").exists():
+            raise CaseError(f"Notebook {notebooks_dir / step.notebook}.ipynb is missing; the toolkit checkout is incomplete.")
+    with tempfile.TemporaryDirectory(prefix="cjm-kernels-") as workdir, open(run.root / "kernels.log", "ab") as log:
+        kernel = _Kernel(notebooks_dir, Path(workdir), log)
         try:
-            pm.execute_notebook(
-                str(src),
-                str(dst),
-                parameters=params,
-                kernel_name="python3",
-                progress_bar=bar,
-                cwd=str(notebooks_dir),
-                log_output=False,
-            )
-        except PapermillExecutionError as e:
-            raise StepFailed(
-                f"Step {step.notebook} failed in cell {e.exec_count} ({e.ename}: {_first_line(e.evalue)}); "
-                f"the executed notebook with the full error is {dst}."
-            ) from None
-        except Exception as e:  # kernel died, could not start, ...
-            raise StepFailed(f"Step {step.notebook} could not run ({type(e).__name__}: {_first_line(str(e))}).") from None
-        result.seconds[step.notebook] = time.perf_counter() - t0
-        result.steps.append(step.notebook)
+            for i, step in enumerate(steps, start=1):
+                src = notebooks_dir / f"{step.notebook}.ipynb"
+                dst = run.notebooks / src.name
+                bar = {"desc": f"[{i}/{len(steps)}] {step.title}", "unit": "cell", "leave": True} if progress else False
+                current = kernel
+                kernel = _Kernel(notebooks_dir, Path(workdir), log) if i < len(steps) else None
+                t0 = time.perf_counter()
+                try:
+                    pm.execute_notebook(
+                        str(src),
+                        str(dst),
+                        parameters=params,
+                        kernel_name="python3",
+                        progress_bar=bar,
+                        cwd=str(notebooks_dir),
+                        log_output=False,
+                        km=current.km,
+                    )
+                except PapermillExecutionError as e:
+                    raise StepFailed(
+                        f"Step {step.notebook} failed in cell {e.exec_count} ({e.ename}: {_first_line(e.evalue)}); "
+                        f"the executed notebook with the full error is {dst}."
+                    ) from None
+                except Exception as e:  # kernel died, could not start, ...
+                    raise StepFailed(
+                        f"Step {step.notebook} could not run ({type(e).__name__}: {_first_line(str(e))})."
+                    ) from None
+                finally:
+                    current.shutdown()
+                result.seconds[step.notebook] = time.perf_counter() - t0
+                result.steps.append(step.notebook)
+        finally:
+            if kernel is not None:
+                kernel.shutdown()
     report = run.root / "report.docx"
     result.report = report if report.exists() else None
     if pdf:

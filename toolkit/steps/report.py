@@ -1,0 +1,14 @@
+"""Step 07: assemble metrics.json and fill the Word report."""
+
+from __future__ import annotations
+
+from toolkit.metrics import assemble_metrics
+from toolkit.notebook import StepContext
+
+
+def run(ctx: StepContext) -> dict:
+    from toolkit.report import render_report
+
+    metrics = assemble_metrics(ctx.run)
+    report = render_report(ctx.run.root, ctx.case, ctx.language)
+    return {"metrics": metrics, "report": report}
