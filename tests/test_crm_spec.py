@@ -82,6 +82,7 @@ def test_every_stage_listed_and_triggers_timed_from_the_median_gap():
     first = rem.iloc[0]
     assert first["after_visits"] == "1-4" and first["send_day"] == 67
     assert "67-й день" in first["action_ru"] and "day 67" in first["action_en"]
+    assert "после визита № 1-4" in first["action_ru"]
     assert rem.iloc[1]["after_visits"] == "5+"  # stage 6+ follows visits 5, 6, ...
     wb = spec[spec["kind"] == "win_back"]
     # win-back at ceil(q75): 110 and 50; cosmetology has no q75
@@ -144,3 +145,22 @@ def test_xlsx_is_deterministic_and_readable(tmp_path):
     assert rows[0][0] == "Этап" and len(rows) == len(spec) + 1
     en = crm_sheet(spec, "en")
     assert en.columns[0] == "Stage" and en.shape == (len(spec), 12)
+
+
+def test_one_off_lines_get_cross_sell_instead_of_reminders():
+    case = make_case(business_lines=[{"id": "cosmetology", "name": "Косметология", "repeat_kind": "regular"},
+                                     {"id": "surgery", "name": "Хирургия", "repeat_kind": "one_off"}])
+    stages = pd.concat([STAGES, pd.DataFrame({
+        "scope": ["surgery", "surgery"], "stage": ["1", "2+"], "first_visit": [1, 2],
+        "last_visit": pd.array([1, None], dtype="Int64"), "gaps": [0, 40], "gap_q25": [None, 100.0],
+        "gap_median": [None, 150.0], "gap_q75": [None, 170.0]})], ignore_index=True)
+    cross = pd.DataFrame({"from_line": ["surgery", "surgery", "cosmetology"],
+                          "to_line": ["cosmetology", "dentistry", "surgery"], "base": [200, 200, 500],
+                          "share_after": [0.25, 0.05, 0.02], "share_after_ci_low": [0.19, 0.03, 0.01],
+                          "share_after_ci_high": [0.31, 0.09, 0.04]})
+    spec = crm_spec(case, loyalty_stages=stages, cross_penetration=cross)
+    assert not ((spec["scope"] == "surgery") & spec["kind"].isin(["reminder", "win_back"])).any()
+    cs = spec[spec["kind"] == "cross_sell"]
+    # surgery's customers most often buy cosmetology afterwards (25 %); regular lines get no cross-sell row
+    assert cs["scope"].tolist() == ["surgery"] and cs["value"].tolist() == [0.25] and cs["n"].tolist() == [200]
+    assert "«Косметология»" in cs["action_ru"].iloc[0] and "25%" in cs["action_en"].iloc[0]

@@ -27,7 +27,7 @@ def _run(folder: Path):
     from toolkit.data.load import load_case_data
     from toolkit.double_funnel import double_funnel_for_case
     from toolkit.funnel import funnel_table
-    from toolkit.loyalty import loyalty_metrics, loyalty_tables
+    from toolkit.loyalty import cross_penetration, loyalty_metrics, loyalty_tables
     from toolkit.personas import survey_personas
     from toolkit.profit import profit_table
     from toolkit.sales import sales_history_for_case
@@ -44,10 +44,13 @@ def _run(folder: Path):
     try:
         lt = loyalty_tables(sales, case.parameters)
         loy = loyalty_metrics(sales, case.parameters, lt)
+        cross = cross_penetration(sales, min_segment_size=case.parameters.min_segment_size,
+                                  confidence=case.parameters.confidence)
     finally:
         sales.close()
     fun = funnel_table(t["leads"], case, by=()) if t.get("leads") is not None and len(case.funnel_stages) else None
-    spec = crm_spec(case, profit=profit, funnel=fun, loyalty=loy, loyalty_stages=lt["stages"], double_funnel=df.metrics)
+    spec = crm_spec(case, profit=profit, funnel=fun, loyalty=loy, loyalty_stages=lt["stages"], double_funnel=df.metrics,
+                    cross_penetration=cross)
     truth = yaml.safe_load((folder / "truth.yml").read_text(encoding="utf-8"))
     return {"case": case, "data": data, "df": df, "profit": profit, "stages": lt["stages"], "spec": spec,
             "truth": truth}
@@ -138,9 +141,13 @@ def test_clinic_crm_lists_every_stage_and_times_triggers_from_the_median_gaps(cl
     spec, stages, case = clinic["spec"], clinic["stages"], clinic["case"]
     assert list(dict.fromkeys(spec["stage"])) == case.stage_ids()
     rem = spec[spec["kind"] == "reminder"]
-    measured = stages.dropna(subset=["gap_median"])
+    one_off = {b.id for b in case.business_lines if b.repeat_kind == "one_off"}
     # every loyalty stage has a measured gap except the first-visit stages (no gap before visit 1)
     assert set(stages.loc[stages["gap_median"].isna(), "first_visit"]) <= {1}
+    measured = stages.dropna(subset=["gap_median"])
+    # one-off lines get no repeat reminder (nothing to remind of)
+    assert not rem["scope"].isin(one_off).any()
+    measured = measured[~measured["scope"].isin(one_off)]
     assert len(measured) > 0
     for r in measured.itertuples(index=False):
         row = rem[(rem["scope"] == r.scope) & (rem["loyalty_stage"] == r.stage)]
@@ -156,6 +163,20 @@ def test_clinic_crm_lists_every_stage_and_times_triggers_from_the_median_gaps(cl
             assert ms["after_visits"].tolist() == [str(lt["loyalty_visit"])], line
             checked += 1
     assert checked > 0
+
+
+def test_clinic_one_off_lines_cross_sell_the_planted_line(clinic):
+    spec, case = clinic["spec"], clinic["case"]
+    one_off = {b.id for b in case.business_lines if b.repeat_kind == "one_off"}
+    best: dict[str, tuple[float, str]] = {}
+    for rule in clinic["truth"]["cross_penetration"]["rules"]:
+        rate = max(rule["group_rate"], rule["other_rate"])
+        if rule["from_line"] in one_off and rate > best.get(rule["from_line"], (0.0, ""))[0]:
+            best[rule["from_line"]] = (rate, rule["to_line"])
+    assert best
+    cs = spec[spec["kind"] == "cross_sell"].set_index("scope")
+    for line, (_, to_line) in best.items():
+        assert f"«{dict((b.id, b.label) for b in case.business_lines)[to_line]}»" in cs.loc[line, "action_ru"]
 
 
 def test_clinic_triggers_on_the_planted_loyalty_stages(clinic):

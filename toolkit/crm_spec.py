@@ -8,8 +8,8 @@ row kinds
     loyalty analysis, the double funnel; a profit-formula metric is listed even when the analysis
     that measures it was not given: its value is then empty, it is still what to record);
     ``placeholder``: a stage no metric belongs to (record the satisfaction with its touchpoints
-    from now on); ``reminder``, ``win_back`` and
-    ``milestone``: trigger communications.
+    from now on); ``reminder``, ``win_back``, ``milestone`` and ``cross_sell``: trigger
+    communications.
 metric at a stage
     Each profit-formula factor is recorded at the journey stages that move it
     (``toolkit.profit.factor_stages``): traffic at the first of its stages; conversion
@@ -38,6 +38,11 @@ win-back
 milestone
     At the loyalty visit k of a scope (``loyalty_visit``): the customer has become loyal --
     welcome to the loyalty programme on the day of visit k (``send_day`` 0).
+one-off lines
+    A business line declared ``repeat_kind: one_off`` gets no reminder or win-back (a second
+    operation is not something to remind of). Given ``cross_penetration``, it gets a
+    ``cross_sell`` trigger instead: after its visit, offer the line its customers most often
+    buy *afterwards* (highest ``share_after``; the share is the row's value, with its interval).
 trigger stage
     Triggers are filed at the journey stage ``trigger`` when the case has it, else at the first
     stage that moves purchases per customer (``toolkit.profit.factor_stages``).
@@ -152,7 +157,7 @@ def _loyalty_metrics(loy: Mapping | None, fs: dict[str, list[str]]) -> list[dict
 
 
 def _triggers(stages_table: pd.DataFrame | None, loyalty: Mapping | None, stage: str, line_names: dict,
-              lead_share: float) -> list[dict]:
+              lead_share: float, one_off: set[str] = frozenset()) -> list[dict]:
     """Reminder, win-back and milestone rows from the loyalty stages (module doc)."""
     out: list[dict] = []
     if stages_table is None or not len(stages_table):
@@ -164,6 +169,8 @@ def _triggers(stages_table: pd.DataFrame | None, loyalty: Mapping | None, stage:
             ks[line] = l.get("loyalty_visit")
     for r in stages_table.to_dict(orient="records"):
         scope = str(r["scope"])
+        if scope in one_off:
+            continue  # a one-off line: no repeat to remind of (growth comes from other lines)
         who_ru = "все направления" if scope == ALL_LINES else line_names.get(scope, (scope, scope))[0]
         who_en = "all lines" if scope == ALL_LINES else line_names.get(scope, (scope, scope))[1]
         label = str(r["stage"])
@@ -177,18 +184,18 @@ def _triggers(stages_table: pd.DataFrame | None, loyalty: Mapping | None, stage:
         if _isnum(gap) and a >= 1:
             d = trigger_day(float(gap), lead_share)
             out.append({**base, "kind": "reminder", "median_gap_days": float(gap), "send_day": d,
-                        "action_ru": f"{who_ru}, после визита {after} (следующий — этап {label}): напоминание "
+                        "action_ru": f"{who_ru}, после визита № {after} (следующий — этап {label}): напоминание "
                                      f"о записи на {d}-й день (медианный интервал — {gap:.0f} дн.)",
-                        "action_en": f"{who_en}, after visit {after} (next: stage {label}): booking reminder on "
+                        "action_en": f"{who_en}, after visit no. {after} (next: stage {label}): booking reminder on "
                                      f"day {d} (median gap: {gap:.0f} days)"})
         q75 = r.get("gap_q75")
         if _isnum(q75) and a >= 1:
             d = int(math.ceil(float(q75)))
             out.append({**base, "kind": "win_back", "median_gap_days": float(gap) if _isnum(gap) else None,
                         "send_day": d,
-                        "action_ru": f"{who_ru}, после визита {after}: не вернулся за {d} дн. (75% возвратов уже "
+                        "action_ru": f"{who_ru}, после визита № {after}: не вернулся за {d} дн. (75% возвратов уже "
                                      "случились) — персональное предложение вернуться",
-                        "action_en": f"{who_en}, after visit {after}: not back after {d} days (75% of returns have "
+                        "action_en": f"{who_en}, after visit no. {after}: not back after {d} days (75% of returns have "
                                      "happened by then) -- a personal offer to come back"})
         k = ks.get(scope)
         if k is not None and int(r["first_visit"]) == int(k):
@@ -196,6 +203,29 @@ def _triggers(stages_table: pd.DataFrame | None, loyalty: Mapping | None, stage:
                         "action_ru": f"{who_ru}: {k}-й визит — клиент стал лояльным, приглашение в программу лояльности",
                         "action_en": f"{who_en}: visit {k} -- the customer has become loyal; invitation to the "
                                      "loyalty programme"})
+    return out
+
+
+def _cross_sell(cross: pd.DataFrame | None, stage: str, line_names: dict, one_off: set[str]) -> list[dict]:
+    """Cross-sell rows for one-off lines (module doc)."""
+    if cross is None or not len(cross) or not one_off:
+        return []
+    c = cross[cross["from_line"].isin(one_off) & cross["share_after"].notna() & (cross["share_after"] > 0)]
+    c = c.sort_values(["from_line", "share_after", "to_line"], ascending=[True, False, True], kind="stable")
+    c = c.drop_duplicates("from_line")
+    out = []
+    for r in c.to_dict(orient="records"):
+        a_ru, a_en = line_names.get(r["from_line"], (r["from_line"],) * 2)
+        b_ru, b_en = line_names.get(r["to_line"], (r["to_line"],) * 2)
+        out.append({"stage": stage, "kind": "cross_sell", "scope": r["from_line"], "source": "cross_penetration",
+                    "value": r["share_after"], "ci_low": r.get("share_after_ci_low"),
+                    "ci_high": r.get("share_after_ci_high"), "n": int(r["base"]), "_first_visit": 1,
+                    "after_visits": "1", "metric_ru": f"Доля клиентов «{a_ru}», купивших потом «{b_ru}»",
+                    "metric_en": f"Share of {a_en} customers who later bought {b_en}",
+                    "action_ru": f"{a_ru}: после визита предложить «{b_ru}» (его уже покупают потом "
+                                 f"{100 * r['share_after']:.0f}% клиентов)",
+                    "action_en": f"{a_en}: after the visit, offer {b_en} ({100 * r['share_after']:.0f}% of "
+                                 "customers already buy it later)"})
     return out
 
 
@@ -207,6 +237,7 @@ def crm_spec(
     loyalty: Mapping | None = None,
     loyalty_stages: pd.DataFrame | None = None,
     double_funnel: Mapping | None = None,
+    cross_penetration: pd.DataFrame | None = None,
     lead_share: float = LEAD_SHARE,
 ) -> pd.DataFrame:
     """The CRM specification as a DataFrame (module doc), one row per stage and item, in
@@ -215,7 +246,9 @@ def crm_spec(
     ``profit``: ``toolkit.profit.profit_table``; ``funnel``: ``toolkit.funnel.funnel_table`` with
     ``by=()``; ``loyalty``: metrics.json's ``loyalty`` value (``loyalty_metrics``) or one LOY;
     ``loyalty_stages``: ``toolkit.loyalty.intervals_by_stage`` (``loyalty_tables()["stages"]``);
-    ``double_funnel``: ``double_funnel_metrics``. Columns: ``COLUMNS``.
+    ``double_funnel``: ``double_funnel_metrics``; ``cross_penetration``:
+    ``toolkit.loyalty.cross_penetration`` (for the cross-sell triggers of one-off lines).
+    Columns: ``COLUMNS``.
     """
     model = stage_model(case)
     fs = factor_stages(case)
@@ -244,7 +277,9 @@ def crm_spec(
                             d.get("evidence_leads"), "double_funnel"))
     trig_stage = "trigger" if "trigger" in ids else (fs.get("purchases_per_customer") or ids[-1:])[0]
     line_names = {b.id: (b.label, b.label) for b in case.business_lines}
-    rows += _triggers(loyalty_stages, loyalty, trig_stage, line_names, lead_share)
+    one_off = {b.id for b in case.business_lines if b.repeat_kind == "one_off"}
+    rows += _triggers(loyalty_stages, loyalty, trig_stage, line_names, lead_share, one_off)
+    rows += _cross_sell(cross_penetration, trig_stage, line_names, one_off)
     covered = {r["stage"] for r in rows}
     for s in ids:
         if s not in covered:
@@ -258,8 +293,8 @@ def crm_spec(
     tps = model.touchpoints.dropna(subset=["stage"]).groupby("stage", sort=False)["name"].agg("; ".join)
     out["touchpoints"] = out["stage"].map(tps)
     # metrics first (in the order built), then triggers by scope (all lines first), loyalty stage, kind
-    kind_rank = {"metric": 0, "placeholder": 0, "reminder": 1, "milestone": 2, "win_back": 3}
-    out["_trigger"] = out["kind"].isin(["reminder", "win_back", "milestone"])
+    kind_rank = {"metric": 0, "placeholder": 0, "reminder": 1, "milestone": 2, "win_back": 3, "cross_sell": 4}
+    out["_trigger"] = out["kind"].isin(["reminder", "win_back", "milestone", "cross_sell"])
     out["_k"] = out["kind"].map(kind_rank)
     scope = out["scope"].astype("string").fillna(ALL_LINES)
     out["_scope"] = scope.where(scope != ALL_LINES, "")
@@ -333,13 +368,13 @@ def crm_spec_for_case(case: Case, data, double_funnel: Mapping | None = None) ->
     """:func:`crm_spec` on a loaded case: runs the profit formula, the funnel and the loyalty
     analysis it needs (``data`` from ``toolkit.data.load.load_case_data``)."""
     from toolkit.funnel import funnel_table
-    from toolkit.loyalty import loyalty_metrics, loyalty_tables
+    from toolkit.loyalty import cross_penetration, loyalty_metrics, loyalty_tables
     from toolkit.profit import profit_table
     from toolkit.sales import sales_history_for_case
 
     t = data.tables
     tx, leads = t.get("transactions"), t.get("leads")
-    profit = loy = stages = fun = None
+    profit = loy = stages = fun = cross = None
     if tx is not None and len(tx):
         profit = profit_table(case, tx, leads, t.get("traffic"), getattr(data, "refunds", None))
         sales = sales_history_for_case(case, data)
@@ -347,8 +382,11 @@ def crm_spec_for_case(case: Case, data, double_funnel: Mapping | None = None) ->
             tables = loyalty_tables(sales, case.parameters)
             loy = loyalty_metrics(sales, case.parameters, tables)
             stages = tables["stages"]
+            cross = cross_penetration(sales, min_segment_size=case.parameters.min_segment_size,
+                                      confidence=case.parameters.confidence)
         finally:
             sales.close()
     if leads is not None and len(leads) and len(case.funnel_stages):
         fun = funnel_table(leads, case, by=())
-    return crm_spec(case, profit=profit, funnel=fun, loyalty=loy, loyalty_stages=stages, double_funnel=double_funnel)
+    return crm_spec(case, profit=profit, funnel=fun, loyalty=loy, loyalty_stages=stages, double_funnel=double_funnel,
+                    cross_penetration=cross)
