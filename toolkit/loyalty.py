@@ -7,7 +7,7 @@ Visits, scopes (``all_lines`` or one business line), gaps and net revenue are de
 - **return window** ``W`` (days): a customer "returned after visit n" when their visit n+1 came
   at most ``W`` days after visit n. Default (``Parameters.return_window_days`` unset): the
   99th percentile (``RETURN_WINDOW_QUANTILE``) of the observed gaps between consecutive visits
-  in the scope, so that almost every return that happens is counted and the return probability
+  in the scope (the smallest gap g such that at least 99 % of the gaps are <= g), so that almost every return that happens is counted and the return probability
   is not biased low; a line with fewer than ``MIN_GAPS_FOR_OWN_WINDOW`` gaps (a one-off line)
   uses the whole history's window; ``W`` is capped at half of the history (from the first
   visit to ``as_of``) so that at least half of the history can be eligible; with no gaps at
@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.config import Parameters
-from toolkit.sales import ALL_LINES, SalesHistory, as_sales_history, customer_summary_sql, sql_date
+from toolkit.sales import ALL_LINES, SalesHistory, as_sales_history, customer_summary_sql, sql_date, visit_totals_sql
 from toolkit.stats import wilson_interval
 
 RETURN_WINDOW_QUANTILE = 0.99
@@ -85,14 +85,30 @@ def _return_ctes(
     """CTEs ``scope_visits``, ``gap_distribution``, ``return_windows``, ``return_events``:
     the one definition of the return window, eligibility and return (see the module docstring)."""
     visits = sales.visits_relation(scopes, detail=detail)
-    materialized = "" if sales.cache else "MATERIALIZED "
+    # the visits feed three CTEs when W comes from the gaps: compute them once
+    materialized = "" if sales.cache or return_window_days is not None else "MATERIALIZED "
     as_of = sql_date(sales.as_of)
     param = "NULL" if return_window_days is None else str(int(return_window_days))
+    if return_window_days is None:
+        window = "w.return_window_days"
+        window_join = "JOIN return_windows w USING (scope)"
+    else:  # a fixed W: no need to look at the gap distribution at all
+        window = param
+        window_join = ""
     return f"""
     scope_visits AS {materialized}(SELECT * FROM {visits}),
-    gap_distribution AS (  -- observed gaps between consecutive visits, per scope
-        SELECT scope, count(gap_days) AS gaps, quantile_disc(gap_days, {float(quantile)}) AS gap_quantile
-        FROM scope_visits GROUP BY scope
+    gap_counts AS (        -- how many gaps of each length, per scope (a small histogram; first visits
+                           -- have no gap: their NULL row keeps a scope without gaps in the table)
+        SELECT scope, gap_days, count(*) FILTER (WHERE gap_days IS NOT NULL) AS n FROM scope_visits GROUP BY ALL
+    ),
+    gap_distribution AS (  -- the quantile: the smallest gap g with at least q of the gaps <= g
+        SELECT scope, CAST(any_value(total) AS BIGINT) AS gaps,
+               min(gap_days) FILTER (WHERE cumulative >= {float(quantile)} * total - 1e-9) AS gap_quantile
+        FROM (SELECT scope, gap_days,
+                     sum(n) OVER (PARTITION BY scope ORDER BY gap_days) AS cumulative,
+                     sum(n) OVER (PARTITION BY scope) AS total
+              FROM gap_counts)
+        GROUP BY scope
     ),
     history_span AS (      -- days from the first visit to as_of
         SELECT date_diff('day', min(visit_date), {as_of}) AS days FROM scope_visits
@@ -121,11 +137,10 @@ def _return_ctes(
         FROM window_candidates
     ),
     return_events AS (     -- each visit: eligible (>= W days before as_of)? returned within W days?
-        SELECT v.*, w.return_window_days,
-               v.visit_date <= {as_of} - w.return_window_days AS eligible,
-               v.visit_date <= {as_of} - w.return_window_days
-                   AND coalesce(v.days_to_next <= w.return_window_days, false) AS returned
-        FROM scope_visits v JOIN return_windows w USING (scope)
+        SELECT v.*, {window} AS return_window_days,
+               v.visit_date <= {as_of} - {window} AS eligible,
+               v.visit_date <= {as_of} - {window} AND coalesce(v.days_to_next <= {window}, false) AS returned
+        FROM scope_visits v {window_join}
     )"""
 
 
@@ -165,6 +180,7 @@ def visit_number_table(
     return_window_days: int | None = None,
     quantile: float = RETURN_WINDOW_QUANTILE,
     with_gaps: bool = True,
+    with_check: bool = True,
 ) -> pd.DataFrame:
     """Everything measured per visit number, in one query (all visit numbers present).
 
@@ -172,6 +188,7 @@ def visit_number_table(
     (their mean amount), ``eligible`` and ``returned`` after visit n (see the module
     docstring), ``return_window_days``; with ``with_gaps``: ``gap_q25``, ``gap_median``,
     ``gap_q75`` of the gaps *after* visit n among the returns (i.e. the gap before visit n+1).
+    ``with_gaps``/``with_check``: leave the gap quartiles / the average check out (faster).
     """
     sales = as_sales_history(sales)
     ctes = _return_ctes(sales, _scopes(per_line), return_window_days, quantile)
@@ -183,7 +200,7 @@ def visit_number_table(
     df = sales.query(
         f"""WITH {ctes}
         SELECT * {_QUARTILE_COLUMNS if with_gaps else ""} FROM (
-            SELECT scope, visit_number, count(*) AS visits, avg(amount) AS average_check,
+            SELECT scope, visit_number, count(*) AS visits{", avg(amount) AS average_check" if with_check else ""},
                    count(*) FILTER (WHERE eligible) AS eligible,
                    count(*) FILTER (WHERE returned) AS returned,
                    any_value(return_window_days) AS return_window_days{gaps}
@@ -242,7 +259,8 @@ def repeat_curve(
     ``ci_low``/``ci_high`` at ``confidence``, and the scope's ``return_window_days``.
     """
     table = visit_number_table(
-        sales, per_line=per_line, return_window_days=return_window_days, quantile=quantile, with_gaps=False
+        sales, per_line=per_line, return_window_days=return_window_days, quantile=quantile,
+        with_gaps=False, with_check=False,
     )
     return repeat_curve_from_table(table, max_visit_number, confidence)
 
@@ -590,35 +608,47 @@ def cross_penetration(
 
 def _staff_ctes(sales: SalesHistory) -> str:
     """CTEs of the staff-dependency definitions (see the module docstring): ``line_visits``,
-    ``customer_money``, ``customer_line_visits``, ``repeat_customers``, ``visits_with_staff``,
-    ``attached``, ``line_totals``."""
-    visits = sales.visits_relation("lines", detail=True)
-    summary = customer_summary_sql(sales, "both")
+    ``customer_line_visits``, ``repeat_customers``, ``visits_with_staff``, ``attached``,
+    ``line_totals``, ``attached_money``."""
     return f"""
-        line_visits AS (SELECT * FROM {visits}),
-        customer_money AS ({summary}),
-        customer_line_visits AS (   -- each customer's visits in each line, and how many had a known staff member
-            SELECT scope AS business_line, customer_id, count(*) AS visits, count(staff_id) AS staffed_visits
-            FROM line_visits GROUP BY ALL
+        line_visits AS ({visit_totals_sql(sales, per_line=True, with_staff=True)}
+        ),
+        line_refunds AS (
+            SELECT business_line, customer_id, sum(amount) AS refunds
+            FROM refund_rows WHERE business_line IS NOT NULL GROUP BY ALL
+        ),
+        customer_line_visits AS (   -- each customer's visits in each line: how many, with a known staff
+                                    -- member, and the net revenue (line refunds netted)
+            SELECT v.business_line, v.customer_id, count(*) AS visits, count(v.staff_id) AS staffed_visits,
+                   sum(v.amount) + coalesce(any_value(r.refunds), 0) AS monetary
+            FROM line_visits v LEFT JOIN line_refunds r USING (business_line, customer_id)
+            GROUP BY ALL
         ),
         repeat_customers AS (       -- >= 2 visits in the line, at least one with a known staff member
             SELECT * FROM customer_line_visits WHERE visits >= 2 AND staffed_visits >= 1
         ),
         visits_with_staff AS (      -- how many of a customer's line visits each staff member led
-            SELECT scope AS business_line, customer_id, staff_id, count(*) AS staff_visits
+            SELECT business_line, customer_id, staff_id, count(*) AS staff_visits
             FROM line_visits WHERE staff_id IS NOT NULL GROUP BY ALL
         ),
         attached AS (               -- the staff member who led more than half of the known-staff visits
-            SELECT r.business_line, r.customer_id, s.staff_id
+            SELECT r.business_line, r.customer_id, s.staff_id, r.monetary
             FROM repeat_customers r JOIN visits_with_staff s USING (business_line, customer_id)
             WHERE 2 * s.staff_visits > r.staffed_visits
         ),
         line_totals AS (            -- every line: its repeat customers and its net revenue
-            SELECT m.scope AS business_line, sum(m.monetary) AS line_revenue,
-                   count(r.customer_id) AS repeat_customers
-            FROM customer_money m LEFT JOIN repeat_customers r
-              ON r.business_line = m.scope AND r.customer_id = m.customer_id
-            WHERE m.scope <> '{ALL_LINES}' GROUP BY ALL
+            SELECT business_line, sum(monetary) AS line_revenue,
+                   count(*) FILTER (WHERE visits >= 2 AND staffed_visits >= 1) AS repeat_customers
+            FROM customer_line_visits GROUP BY ALL
+        ),
+        attached_money AS (         -- the whole-history net revenue of every attached customer
+            SELECT customer_id, sum(amount) AS monetary FROM (
+                SELECT customer_id, amount FROM sale_rows
+                WHERE customer_id IN (SELECT customer_id FROM attached)
+                UNION ALL
+                SELECT customer_id, amount FROM refund_rows
+                WHERE customer_id IN (SELECT customer_id FROM attached)
+            ) GROUP BY ALL
         )"""
 
 
@@ -640,13 +670,12 @@ def staff_attachment(sales) -> pd.DataFrame:
     df = sales.query(
         f"""WITH {_staff_ctes(sales)}
         SELECT a.business_line, a.staff_id, count(*) AS attached_customers,
-               sum(line_money.monetary) AS attached_revenue,
-               sum(all_money.monetary) AS attached_revenue_all_lines,
+               sum(a.monetary) AS attached_revenue,
+               sum(m.monetary) AS attached_revenue_all_lines,
                any_value(lt.repeat_customers) AS repeat_customers,
                any_value(lt.line_revenue) AS line_revenue
         FROM attached a
-        JOIN customer_money line_money ON line_money.scope = a.business_line AND line_money.customer_id = a.customer_id
-        JOIN customer_money all_money ON all_money.scope = '{ALL_LINES}' AND all_money.customer_id = a.customer_id
+        JOIN attached_money m USING (customer_id)
         JOIN line_totals lt USING (business_line)
         GROUP BY ALL
         ORDER BY a.business_line, attached_customers DESC, a.staff_id"""

@@ -35,7 +35,8 @@ result; there is no second, pandas implementation of the same definition. The SQ
 from named CTEs (``sale_rows``, ``visit_parts``, ``visit_totals``, ``numbered_visits`` ...).
 A :class:`SalesHistory` built with ``cache=True`` materialises the visit table once (inside
 DuckDB, not in pandas) so that a whole analysis step reuses it; with ``cache=False`` every
-query inlines the lean visit SQL it needs (fastest for a single query).
+query inlines the lean visit SQL it needs (fastest for a single query). Staff and main-line columns are computed only by the steps
+that need them.
 """
 
 from __future__ import annotations
@@ -95,17 +96,18 @@ class SalesHistory:
         df = self.query("SELECT DISTINCT business_line FROM sale_rows WHERE business_line IS NOT NULL ORDER BY 1")
         return [str(x) for x in df["business_line"]]
 
-    def visits_relation(self, scopes: Scopes = "both", detail: bool = True) -> str:
+    def visits_relation(self, scopes: Scopes = "both", detail: bool = False) -> str:
         """SQL text usable after ``FROM``: the numbered visit table (see :func:`visits_sql`).
 
-        With ``cache=True`` the full table (both scopes, with staff and main line) is
-        materialised once as the DuckDB temp table ``visits`` and filtered by scope; otherwise
-        the lean SQL for just the requested scopes and columns is inlined.
+        With ``cache=True`` the lean table (both scopes, without staff and main line) is
+        materialised once as the DuckDB temp table ``visits`` and filtered by scope; the
+        ``detail`` columns (staff, main line), needed by few steps, are always computed inline,
+        as is everything with ``cache=False``.
         """
-        if not self.cache:
+        if detail or not self.cache:
             return f"({visits_sql(self, scopes=scopes, detail=detail)})"
         if not self._cached:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE visits AS {visits_sql(self, 'both', True)}")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE visits AS {visits_sql(self, 'both', False)}")
             self._cached = True
         if scopes == "all":
             return f"(SELECT * FROM visits WHERE scope = '{ALL_LINES}')"
@@ -160,6 +162,8 @@ def sales_history(
     ``visit_definition``: ``"customer_day"`` (default) or ``"row"``.
     """
     con = duckdb.connect()
+    # every result is explicitly sorted: let DuckDB write intermediate tables in any order (much faster)
+    con.execute("SET preserve_insertion_order = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     row_mode = visit_definition == "row"
@@ -249,6 +253,79 @@ def as_sales_history(sales, **kwargs) -> SalesHistory:
     return sales_history(sales, **kwargs)
 
 
+def visit_key(sales: SalesHistory, per_line: bool) -> str:
+    """The columns that identify a visit: (line,) customer, day (and the row in row mode)."""
+    line_key = "business_line, " if per_line else ""
+    return f"{line_key}customer_id, visit_date" + (", row_key" if sales.visit_definition == "row" else "")
+
+
+def visit_totals_sql(sales: SalesHistory, per_line: bool, with_staff: bool = False) -> str:
+    """SQL: one row per visit (whole history, or each line's own visits with ``per_line``): the
+    visit key, ``amount`` (sum of its rows), ``service_rows``; with ``with_staff`` also
+    ``staff_id``, the visit's main staff member (largest amount on the visit, ties by smallest
+    id; NULL when no row of the visit names a staff member)."""
+    key = visit_key(sales, per_line)
+    where = "WHERE business_line IS NOT NULL" if per_line else ""
+    if not with_staff:
+        return f"""
+        SELECT {key}, sum(amount) AS amount, count(*) AS service_rows
+        FROM sale_rows {where} GROUP BY {key}"""
+    # "largest amount, ties by smallest id" = the smallest (-amount, id) pair: arg_min over a struct
+    return f"""
+        SELECT {key}, sum(staff_amount) AS amount, sum(staff_rows) AS service_rows,
+               arg_min(staff_id, struct_pack(minus_amount := -staff_amount, id := staff_id))
+                   FILTER (WHERE staff_id IS NOT NULL) AS staff_id
+        FROM (SELECT {key}, staff_id, sum(amount) AS staff_amount, count(*) AS staff_rows
+              FROM sale_rows {where} GROUP BY {key}, staff_id)    -- what each staff member was paid
+        GROUP BY {key}"""
+
+
+def _scope_visits_sql(sales: SalesHistory, kind: str, detail: bool) -> tuple[str, str]:
+    """CTEs numbering the visits of one kind of scope, and the name of the last one.
+
+    ``kind="all"``: the whole history (partition by customer); ``kind="lines"``: each line's
+    own history (partition by line and customer). Keys carry no constant columns, which keeps
+    DuckDB's hash aggregation and window sort lean.
+    """
+    row_mode = sales.visit_definition == "row"
+    per_line = kind == "lines"
+    name = "per_line" if per_line else "all_lines"
+    line_key = "business_line, " if per_line else ""
+    key = visit_key(sales, per_line)
+    scope = "business_line" if per_line else f"'{ALL_LINES}'"
+    what = "customer-day (or row)" + (" in each line" if per_line else "") + (", main staff" if detail else "")
+    ctes = [f"visit_totals_{name} AS (  -- one row per visit: {what}{visit_totals_sql(sales, per_line, detail)}\n    )"]
+    joins, detail_cols = "", ""
+    if detail:
+        detail_cols = ", v.business_line, v.staff_id" if per_line else ", main_line_all_lines.business_line, v.staff_id"
+    if detail and not per_line:
+        ctes.append(
+            f"""main_line_{name} AS (   -- main business line: largest amount on the visit, ties by smallest id
+        SELECT {key}, arg_min(business_line, struct_pack(minus_amount := -line_amount, id := business_line))
+               AS business_line
+        FROM (SELECT {key}, business_line, sum(amount) AS line_amount
+              FROM sale_rows WHERE business_line IS NOT NULL GROUP BY {key}, business_line)
+        GROUP BY {key}
+    )"""
+        )
+        joins = f" LEFT JOIN main_line_{name} USING ({key})"
+    order = "visit_date, row_key" if row_mode else "visit_date"  # one visit per day otherwise
+    row_key = "row_key" if row_mode else "0 AS row_key"
+    ctes.append(
+        f"""numbered_{name} AS (    -- visit numbers and gaps within the scope
+        SELECT {scope} AS scope, customer_id, visit_date,
+               row_number() OVER w AS visit_number,
+               amount, CAST(service_rows AS BIGINT) AS service_rows{detail_cols},
+               date_diff('day', lag(visit_date) OVER w, visit_date) AS gap_days,
+               date_diff('day', visit_date, lead(visit_date) OVER w) AS days_to_next,
+               {row_key}
+        FROM visit_totals_{name} v{joins}
+        WINDOW w AS (PARTITION BY {line_key}customer_id ORDER BY {order})
+    )"""
+    )
+    return ",\n    ".join(ctes), f"numbered_{name}"
+
+
 def visits_sql(sales: SalesHistory, scopes: Scopes = "both", detail: bool = True) -> str:
     """The SQL of the numbered visit table (the one definition of a visit).
 
@@ -260,70 +337,13 @@ def visits_sql(sales: SalesHistory, scopes: Scopes = "both", detail: bool = True
     """
     if scopes != "all" and not sales.has_business_line:
         scopes = "all"  # no business lines in the data: the whole history only
-    row_key = "row_key" if sales.visit_definition == "row" else "0 AS row_key"
-    # a visit part: one customer, day, line and staff member (row mode: one row)
-    part_keys = ["customer_id", "visit_date"]
-    if detail or scopes != "all":
-        part_keys.append("business_line")
-    if detail:
-        part_keys.append("staff_id")
-    part_keys.append("row_key")  # 0 for customer-day visits: one visit per customer-day
-    scoped = []
-    if scopes in ("all", "both"):
-        scoped.append(f"SELECT '{ALL_LINES}' AS scope, * FROM visit_parts")
-    if scopes in ("lines", "both"):
-        scoped.append("SELECT business_line AS scope, * FROM visit_parts WHERE business_line IS NOT NULL")
-    visit_key = "scope, customer_id, visit_date, row_key"
-    detail_ctes = ""
-    detail_cols = ""
-    detail_joins = ""
-    if detail:
-        detail_ctes = f"""
-    staff_amounts AS (     -- what each staff member was paid on each visit
-        SELECT {visit_key}, staff_id, sum(amount) AS staff_amount
-        FROM scoped_parts WHERE staff_id IS NOT NULL GROUP BY ALL
-    ),
-    main_staff AS (        -- the visit's main staff member: largest amount, ties by smallest id
-        SELECT {visit_key}, first(staff_id ORDER BY staff_amount DESC, staff_id) AS staff_id
-        FROM staff_amounts GROUP BY ALL
-    ),
-    line_amounts AS (      -- what each business line earned on each visit
-        SELECT {visit_key}, business_line, sum(amount) AS line_amount
-        FROM scoped_parts WHERE business_line IS NOT NULL GROUP BY ALL
-    ),
-    main_line AS (         -- the visit's main line: largest amount, ties by smallest id
-        SELECT {visit_key}, first(business_line ORDER BY line_amount DESC, business_line) AS business_line
-        FROM line_amounts GROUP BY ALL
-    ),"""
-        detail_cols = ", main_line.business_line, main_staff.staff_id"
-        detail_joins = """
-        LEFT JOIN main_staff USING (scope, customer_id, visit_date, row_key)
-        LEFT JOIN main_line USING (scope, customer_id, visit_date, row_key)"""
+    kinds = {"all": ["all"], "lines": ["lines"], "both": ["all", "lines"]}[scopes]
+    parts = [_scope_visits_sql(sales, k, detail) for k in kinds]
+    ctes = ",\n    ".join(c for c, _ in parts)
+    union = "\n    UNION ALL ".join(f"SELECT * FROM {name}" for _, name in parts)
     return f"""
-    WITH visit_parts AS (  -- rows merged per customer, day, line{", staff" if detail else ""}
-        SELECT {", ".join(k if k != "row_key" else row_key for k in part_keys)},
-               sum(amount) AS amount, count(*) AS service_rows
-        FROM sale_rows GROUP BY ALL
-    ),
-    scoped_parts AS (      -- each part counts in the whole history and in its own line's history
-        {" UNION ALL ".join(scoped)}
-    ),
-    visit_totals AS (      -- one row per visit (customer-day, or row) in each scope
-        SELECT {visit_key}, sum(amount) AS amount, CAST(sum(service_rows) AS BIGINT) AS service_rows
-        FROM scoped_parts GROUP BY ALL
-    ),{detail_ctes}
-    visits_with_detail AS (
-        SELECT visit_totals.*{detail_cols}
-        FROM visit_totals{detail_joins}
-    )
-    SELECT scope, customer_id, visit_date,
-           row_number() OVER w AS visit_number,
-           amount, service_rows{", business_line, staff_id" if detail else ""},
-           date_diff('day', lag(visit_date) OVER w, visit_date) AS gap_days,
-           date_diff('day', visit_date, lead(visit_date) OVER w) AS days_to_next,
-           row_key
-    FROM visits_with_detail
-    WINDOW w AS (PARTITION BY scope, customer_id ORDER BY visit_date, row_key)
+    WITH {ctes}
+    {union}
     """
 
 
@@ -338,7 +358,7 @@ def build_visits(sales, *, per_line: bool = False) -> pd.DataFrame:
     sales = as_sales_history(sales)
     rel = sales.visits_relation("lines" if per_line else "all", detail=True)
     if per_line and not sales.has_business_line:
-        rel = "(SELECT * FROM visits WHERE false)" if sales.cache else f"({visits_sql(sales, 'all')} LIMIT 0)"
+        rel = f"({visits_sql(sales, 'all')} LIMIT 0)"
     df = sales.query(
         f"""SELECT scope, customer_id, visit_date, visit_number, amount, business_line, staff_id,
                    gap_days, days_to_next, service_rows
@@ -359,7 +379,7 @@ def customer_summary_sql(sales: SalesHistory, scopes: Scopes = "both") -> str:
             "SELECT business_line AS scope, customer_id, amount FROM refund_rows WHERE business_line IS NOT NULL"
         )
     if sales.cache:
-        visits = sales.visits_relation(scopes, detail=True)
+        visits = sales.visits_relation(scopes)
         per_customer = f"""
         SELECT scope, customer_id, min(visit_date) AS first_visit, max(visit_date) AS last_visit,
                count(*) AS visits, sum(amount) AS revenue
