@@ -18,6 +18,7 @@ from toolkit.personas import (
     distinguishing_factors,
     holm,
     importance_matrix,
+    leading_positions,
     merge_small_clusters,
     order_labels,
     persona_metrics,
@@ -174,6 +175,38 @@ def test_order_labels_by_size_then_centre():
 )
 def test_suggest_persona_name_composes_factor_names(names, scores, language, expected):
     assert suggest_persona_name(names, scores, language) == expected
+
+
+def test_leading_positions():
+    assert leading_positions([1.5, 0.3]) == [0]  # 0.3 < 0.5 * 1.5
+    assert leading_positions([1.83, 1.77, 1.0]) == [0, 1]  # 1.77 >= 0.915: co-leader; never a third
+    assert leading_positions([0.19, 0.1]) == []  # below the 0.2 SD bar
+    assert leading_positions([0.5, 0.25, 0.2]) == [0, 1]  # 0.25 >= 0.2 bar and >= half of 0.5
+    assert leading_positions([]) == []
+
+
+def test_price_driven_when_price_co_leads():
+    """Price a close second behind discounts (as a bargain hunter): still price-driven."""
+    factors = [
+        ChoiceFactor(id="price", name="Price", kind="hard"),
+        ChoiceFactor(id="discounts", name="Discounts"),
+        ChoiceFactor(id="brand", name="Brand"),
+    ]
+    rng = np.random.default_rng(3)
+    centres = {"bargain": [4.8, 5.0, 1.5], "brand": [2.0, 2.0, 4.8]}
+    rows = []
+    for g, (label, c) in enumerate(centres.items()):
+        x = np.array(c) + rng.normal(0, 0.3, (40, 3))
+        rows.append(pd.DataFrame(x, columns=["imp_price", "imp_discounts", "imp_brand"]).assign(g=label))
+    survey = pd.concat(rows, ignore_index=True)
+    survey.insert(0, "respondent_id", pd.array([f"r{i:03d}" for i in range(80)], dtype="string"))
+    res = survey_personas(survey, factors, Parameters(min_segment_size=10, persona_k_range=(2, 3)), "en")
+    p = res.personas.set_index("name")
+    assert res.k == 2
+    # discounts (planted 5.0) leads, price (4.8) co-leads -> the name shows both, the flag is set
+    assert p.loc["Discounts & price", "leading_factors"] == ["discounts", "price"]
+    assert bool(p.loc["Discounts & price", "price_driven"])
+    assert not bool(p.loc["Brand-driven", "price_driven"])
 
 
 def test_split_hard_soft_follows_the_case():

@@ -54,10 +54,17 @@ distinguishing score
     the rest. The persona's *top factors* are the 3 largest by ``|score|``
     (ties by declared factor order); its *name* is built from its top
     positive factors' display names, in the case language.
+leading factors
+    The persona's top positive factor if it beats the rest by at least 0.2 SD,
+    plus the second one when it scores at least half as much as the first
+    (``leading_positions``). The persona's name is built from them.
 price-driven persona
-    A persona whose highest positive distinguishing factor is the case's price
-    factor (``Parameters.price_factor``, else the first declared factor whose id
-    contains ``price``/``cost`` or whose name says price/цена/стоимость).
+    A persona with the case's price factor among its leading factors (so its
+    name mentions price). The price factor is ``Parameters.price_factor``, else
+    the first declared factor whose id contains ``price``/``cost`` or whose name
+    says price/цена/стоимость. "Among the leading factors" rather than "the top
+    factor" because price usually travels with a close companion (discounts,
+    installments) whose score can edge it out by noise.
 hard / soft factor
     As the case declares (``choice_factors[].kind``): hard factors the company
     cannot move (budget, deadline), soft ones it can shape with content.
@@ -434,6 +441,22 @@ def _keep_case(new: str, old: str) -> str:
     return new[:1].upper() + new[1:] if old[:1].isupper() else new
 
 
+def leading_positions(scores: Sequence[float]) -> list[int]:
+    """Positions of a persona's *leading factors* in ``scores`` (ordered highest first).
+
+    The leader is the first factor scoring at least ``NAMING_MIN_SCORE`` (0.2 SD above the rest);
+    the second factor co-leads when it scores at least ``DOMINANCE_RATIO`` (half) of the leader's
+    score. The persona's name is built from its leading factors, and a persona is *price-driven*
+    when the price factor is one of them.
+    """
+    ok = [i for i, s in enumerate(scores[:2]) if s is not None and not math.isnan(s) and s >= NAMING_MIN_SCORE]
+    if not ok or ok[0] != 0:
+        return []
+    if len(ok) == 2 and scores[1] >= DOMINANCE_RATIO * scores[0]:
+        return [0, 1]
+    return [0]
+
+
 def suggest_persona_name(names: Sequence[str], scores: Sequence[float], language: str = "ru") -> str:
     """A persona name composed from its top positive distinguishing factors' display names.
 
@@ -443,17 +466,17 @@ def suggest_persona_name(names: Sequence[str], scores: Sequence[float], language
     ``"Ориентированы на цену"``; two comparable leaders give ``"Brand & status"`` / ``"Бренд и статус"``.
     No factor above the bar gives a neutral name.
     """
-    top = [(n, s) for n, s in zip(names, scores) if s is not None and not math.isnan(s) and s >= NAMING_MIN_SCORE]
-    if not top:
+    lead = leading_positions(scores)
+    if not lead:
         return "Без выраженного фактора выбора" if language == "ru" else "No dominant choice factor"
-    first = top[0][0].strip()
-    if len(top) == 1 or top[1][1] < DOMINANCE_RATIO * top[0][1]:
+    first = names[lead[0]].strip()
+    if len(lead) == 1:
         if language == "ru":
             return f"Ориентированы на {_ru_accusative(first)}"
         if len(first.split()) == 1 and first.isascii():
             return f"{first[:1].upper()}{first[1:]}-driven"
         return f"Driven by {_lower_first(first)}"
-    second = _lower_first(top[1][0].strip())
+    second = _lower_first(names[lead[1]].strip())
     first = first[:1].upper() + first[1:]
     return f"{first} и {second}" if language == "ru" else f"{first} & {second}"
 
@@ -496,8 +519,9 @@ def survey_personas(
 
     ``personas`` columns: persona, name, respondents, share, share_lo, share_hi (Wilson, of the
     clustered respondents), top_factors (ids, most distinguishing first), top_factor_names,
-    top_positive (id of the highest positive score), top_hard, top_soft (the hard / soft
-    factor with the highest positive score, or None), price_driven, clients, client_share,
+    top_positive (id of the highest positive score), leading_factors (ids the name is built
+    from), top_hard, top_soft (the hard / soft factor with the highest positive score, or None),
+    price_driven (the price factor is a leading factor), clients, client_share,
     client_share_lo, client_share_hi (of respondents with a known is_client), nps_mean, nps_lo,
     nps_hi, nps_n, nps_score (promoters 9-10 minus detractors 0-6, a fraction), budget_median,
     budget_n.
@@ -585,6 +609,7 @@ def survey_personas(
             top = pr[pr["rank"] <= TOP_FACTORS]
             positive = pr[pr["score"] > 0].sort_values(["score", "order"], ascending=[False, True], kind="stable")
             name = suggest_persona_name(list(positive["name"]), list(positive["score"]), language)
+        leading = [positive["factor_id"].iloc[i] for i in leading_positions(list(positive["score"]))]
         hard = positive[positive["kind"] == "hard"]
         soft = positive[positive["kind"] == "soft"]
         top_positive = positive["factor_id"].iloc[0] if len(positive) else None
@@ -595,9 +620,10 @@ def survey_personas(
                 "top_factors": list(top["factor_id"]),
                 "top_factor_names": list(top["name"]),
                 "top_positive": top_positive,
+                "leading_factors": leading,
                 "top_hard": hard["factor_id"].iloc[0] if len(hard) else None,
                 "top_soft": soft["factor_id"].iloc[0] if len(soft) else None,
-                "price_driven": bool(price is not None and top_positive == price),
+                "price_driven": bool(price is not None and price in leading),
             }
         )
     named = pd.DataFrame(rows).set_index("persona")
@@ -608,7 +634,7 @@ def survey_personas(
     first = ["persona", "name", "respondents", "share", "share_lo", "share_hi"]
     personas = personas[first + [c for c in personas.columns if c not in first]]
     if price is not None and k > 1 and not personas["price_driven"].any():
-        notes.append(f"no persona has the price factor '{price}' as its leading factor")
+        notes.append(f"no persona has the price factor '{price}' among its leading factors")
 
     if "brand" in attrs.columns:
         b = attrs.dropna(subset=["brand"])
