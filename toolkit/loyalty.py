@@ -533,8 +533,17 @@ def cross_penetration(
     by: list[str] | tuple[str, ...] | None = None,
     min_segment_size: int = 30,
     confidence: float = 0.95,
+    first_line_only: bool = False,
+    min_follow_up_days: int | None = None,
 ) -> pd.DataFrame:
     """Cross-penetration between business lines (see the module docstring for the terms).
+
+    ``first_line_only``: the base of line A is only the customers whose first visit with the
+    company was in A (the customers A brought in; a first day with A and B counts for both).
+    ``min_follow_up_days`` (F): censoring control for the order: the base is only the customers
+    whose first A visit is at least F days before ``as_of``, and ``bought_after`` counts a first
+    B visit within F days after the first A visit, so every customer in the base had the same
+    time to cross (``also_bought`` still counts B at any time).
 
     ``by``: customer attributes to split by (columns of the customers table, or ``age_band``:
     the age at ``as_of`` from ``birth_year`` (as_of year - birth year) or else ``age``, in
@@ -558,14 +567,28 @@ def cross_penetration(
     )
     coalesce_groups = "".join(f", coalesce(customer_groups.{b}, '{UNKNOWN}') AS {b}" for b in by)
     pair_join = "".join(f" AND pairs.{b} = bases.{b}" for b in by)
+    conditions = []
+    if first_line_only:
+        conditions.append("first_visits.first_visit = first_ever.first_visit")
+    after = "b.first_visit > a.first_visit"
+    if min_follow_up_days is not None:
+        f = int(min_follow_up_days)
+        conditions.append(f"first_visits.first_visit <= {sql_date(sales.as_of)} - {f}")
+        after += f" AND b.first_visit <= a.first_visit + {f}"
+    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
     df = sales.query(
         f"""WITH first_visits AS (   -- each customer's first visit to each business line
             SELECT customer_id, business_line, min(visit_date) AS first_visit
             FROM sale_rows WHERE business_line IS NOT NULL GROUP BY ALL
         ),
+        first_ever AS (           -- each customer's first visit with the company
+            SELECT customer_id, min(first_visit) AS first_visit FROM first_visits GROUP BY ALL
+        ),
         {"customer_groups AS (" + groups + ")," if by else ""}
         line_customers AS (       -- the base of each line, with the customer's group
-            SELECT first_visits.*{coalesce_groups} FROM first_visits {join_groups}
+            SELECT first_visits.customer_id, first_visits.business_line, first_visits.first_visit{coalesce_groups}
+            FROM first_visits JOIN first_ever USING (customer_id) {join_groups}
+            {where}
         ),
         bases AS (
             SELECT business_line AS from_line{group_cols}, count(*) AS base FROM line_customers GROUP BY ALL
@@ -573,18 +596,21 @@ def cross_penetration(
         pairs AS (                -- customers of from_line who also bought to_line, and when
             SELECT a.business_line AS from_line, b.business_line AS to_line{a_group_cols},
                    count(*) AS also_bought,
-                   count(*) FILTER (WHERE b.first_visit > a.first_visit) AS bought_after
+                   count(*) FILTER (WHERE {after}) AS bought_after
             FROM line_customers a JOIN first_visits b
               ON a.customer_id = b.customer_id AND a.business_line <> b.business_line
             GROUP BY ALL
         ),
-        lines AS (SELECT DISTINCT business_line AS to_line FROM first_visits)
-        SELECT bases.from_line, lines.to_line{"".join(f", bases.{b}" for b in by)}, bases.base,
+        lines AS (SELECT DISTINCT business_line AS to_line FROM first_visits),
+        from_lines AS (SELECT DISTINCT business_line AS from_line FROM first_visits)
+        SELECT from_lines.from_line, lines.to_line{"".join(f", bases.{b}" for b in by)},
+               coalesce(bases.base, 0) AS base,
                coalesce(pairs.also_bought, 0) AS also_bought, coalesce(pairs.bought_after, 0) AS bought_after
-        FROM bases CROSS JOIN lines
-        LEFT JOIN pairs ON pairs.from_line = bases.from_line AND pairs.to_line = lines.to_line{pair_join}
-        WHERE lines.to_line <> bases.from_line
-        ORDER BY bases.from_line, lines.to_line{"".join(f", bases.{b}" for b in by)}"""
+        FROM from_lines CROSS JOIN lines    -- every pair of lines, even when a base is empty
+        LEFT JOIN bases ON bases.from_line = from_lines.from_line
+        LEFT JOIN pairs ON pairs.from_line = from_lines.from_line AND pairs.to_line = lines.to_line{pair_join}
+        WHERE lines.to_line <> from_lines.from_line
+        ORDER BY from_lines.from_line, lines.to_line{"".join(f", bases.{b}" for b in by)}"""
     )
     for c in ("base", "also_bought", "bought_after"):
         df[c] = df[c].astype("int64")
