@@ -16,39 +16,20 @@ Planted story (every number is recorded in ``truth.yml``):
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import clinic_text, names_ru
-from toolkit.synthetic.common import (
-    customer_codes,
-    line_repeat,
-    row_arrays,
-    ru_money,
-    write_parquet_case,
-)
-from toolkit.synthetic.funnel import BrandFunnel, Segment, planted_conversions, planted_reach, simulate_leads
+from toolkit.synthetic.common import customer_codes, row_arrays, ru_money, write_parquet_case
+from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, build_transcript, codebook, simulate_interviews
 from toolkit.synthetic.reproducible import dump_yaml
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
-from toolkit.synthetic.survey import (
-    Persona,
-    SurveySpec,
-    expected_discrete_mean,
-    expected_nps,
-    persona_mix_moments,
-    simulate_survey,
-)
-from toolkit.synthetic.truth import (
-    cohens_d,
-    cross_observed,
-    expected_visits,
-    loyalty_stages,
-    nps_index,
-    staff_observed,
-)
+from toolkit.synthetic.survey import Persona, SurveySpec, simulate_survey
+from toolkit.synthetic.truth import case_truth
 from toolkit.synthetic.writers import Sheet, write_csv, write_transcript_docx, write_xlsx
 
 NAME = "clinic_group"
@@ -233,8 +214,8 @@ PERSONAS = (
 )
 SURVEY = SurveySpec(
     respondents=400, scale=(1, 10), noise_sd=1.3, factors=tuple(f for f, _ in FACTORS), personas=PERSONAS,
-    brands=(("estetika_premium", 0.40, {"status": 0.5, "doctor": 0.4, "price": 0.1}),
-            ("formula", 0.40, {"price": 0.65, "doctor": 0.25, "status": 0.10}),
+    brands=(("estetika_premium", 0.40, {"status": 0.55, "doctor": 0.40, "price": 0.05}),
+            ("formula", 0.40, {"price": 0.75, "doctor": 0.20, "status": 0.05}),
             ("estetika_med", 0.20, {"doctor": 0.5, "price": 0.3, "status": 0.2})),
     client_share=0.6, touchpoints=tuple((t, mu, nc) for t, _, mu, nc in SURVEY_TOUCHPOINTS), sat_sd=0.9,
     nps_mean={"estetika_premium": 8.4, "formula": 7.4, "estetika_med": 7.8}, nps_sd=1.8,
@@ -259,6 +240,19 @@ INTERVIEWS = InterviewSpec(
     age_by_line={"ЭКО": (27, 44), "УЗИ и акушерство": (22, 42)},
 )
 TRANSCRIPT_RESPONDENTS = 8
+
+# What truth.yml highlights, and case details its shared sections need.
+LANGUAGE, CURRENCY = "ru", "RUB"
+CROSS_HEADLINE = {"from_line": "dentistry", "to_line": "cosmetology", "group": "women aged 45+",
+                  "group_rate": 0.30, "other_rate": 0.04, "order": "cosmetology after dentistry"}
+STAFF_HEADLINE = {"business_line": "dentistry", "top_staff": "Королёв А. В.", "top_staff_share_of_repeat_customers": 0.40}
+AVG_CHECK_LINE = 0  # plastic surgery
+AVG_CHECK_DEFINITION = "mean revenue of one plastic-surgery visit (patient-day, all its rows) at the budget brand"
+REVENUE_STAGE = 3  # "Операция": the operation brings the revenue
+IMP_COLUMN = "Важность: {}"
+LOWEST_TOUCHPOINT = "cleanliness"
+SCRUB_TARGETS = {"phone_in_quote": "+7 916 555-12-34", "email_in_quote": "irina.m@mail.example",
+                 "special_characters": ["<", "&"]}
 
 # Dirty rows: exact counts, one problem per row (reason names as the loader reports them).
 DIRTY = {
@@ -330,8 +324,8 @@ def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: st
     rs, leads, sales, codes, lead_customer = _simulate(seed, scale)
     if fmt == "parquet":
         counts = write_parquet_case(out_dir, sales, SALES, codes, BRANDS, _leads_canonical(leads, lead_customer))
-        truth = _truth(seed, scale, fmt, leads, sales, codes, None, None, None, counts)
-        (out_dir / "truth.yml").write_text(dump_yaml(truth, _TRUTH_HEADER), encoding="utf-8")
+        truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, None, None, None, counts)
+        (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
         return out_dir
     raw = out_dir / "raw"
     (raw / "transcripts").mkdir(parents=True, exist_ok=True)
@@ -347,8 +341,8 @@ def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: st
     iv = simulate_interviews(INTERVIEWS, rs["interviews"])
     _write_interviews(raw / "interviews.xlsx", iv, rs)
     transcripts = _write_transcripts(raw, iv, rs["transcripts"])
-    truth = _truth(seed, scale, fmt, leads, sales, codes, (traffic,), survey, iv, counts, transcripts)
-    (out_dir / "truth.yml").write_text(dump_yaml(truth, _TRUTH_HEADER), encoding="utf-8")
+    truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, (traffic,), survey, iv, counts, transcripts)
+    (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
     return out_dir
 
 
@@ -648,7 +642,7 @@ def _write_transcripts(raw: Path, iv, rng) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------------------
-_TRUTH_HEADER = """\
+TRUTH_HEADER = """\
 # truth.yml — every value planted in this synthetic case, for tests and for training.
 # Written by toolkit.synthetic (python -m toolkit.synthetic clinic_group); do not edit by hand.
 #
@@ -665,277 +659,8 @@ _TRUTH_HEADER = """\
 """
 
 
-def _truth(seed, scale, fmt, leads, sales, codes, traffic, survey, iv, counts, transcripts=None) -> dict:
-    t: dict = {
-        "case": NAME,
-        "generator": {"seed": seed, "scale": scale, "format": fmt,
-                      "command": f"python -m toolkit.synthetic {NAME} --out DIR --seed {seed} --scale {scale}"},
-        "language": "ru", "currency": "RUB",
-        "history_start": HISTORY_START.isoformat(), "as_of": AS_OF.isoformat(),
-        "brands": {b: {"name": BRAND_NAME[b], "price_floor": PRICE_FLOOR.get(b)} for b in BRANDS},
-    }
-    t["counts"] = {
-        "customers": sales.n_customers,
-        "customers_by_entry_line": {ln.id: int((sales.entry_line == i).sum()) for i, ln in enumerate(LINES)},
-        "visits_by_line": {ln.id: int((sales.j_line[sales.v_journey] == i).sum()) for i, ln in enumerate(LINES)},
-        "transaction_rows_clean": int(sales.r_visit.size),
-        "leads_clean": int(leads.day.size),
-        "files": counts,
-    }
-    # -- loyalty --------------------------------------------------------------------------
-    by_line = {}
-    for li, ln in enumerate(LINES):
-        p = {str(n): float(ln.p_return[min(n, len(ln.p_return)) - 1]) for n in range(1, 13)}
-        gaps = {str(n): float(ln.stage_medians[max(i for i, b in enumerate(ln.stage_starts) if b <= n)])
-                for n in range(2, 16)}
-        entry = {
-            "name": ln.raw_names[0][0], "repeat_kind": ln.repeat_kind, "loyalty_visit": ln.loyalty_visit,
-            "p_return": p, "median_gap_days": gaps,
-            "loyalty_stages": loyalty_stages(ln.stage_starts, ln.stage_medians),
-            "expected_visits_per_customer": round(expected_visits(ln.p_return), 4),
-        }
-        if ln.loyalty_visit:
-            entry["plateau"] = float(ln.p_return[ln.loyalty_visit - 1])
-            entry["jump_at_loyalty_visit"] = round(ln.p_return[ln.loyalty_visit - 1] - ln.p_return[ln.loyalty_visit - 2], 4)
-        entry["observed"] = line_repeat(sales, li, HORIZON, MAX_GAP, 12)
-        by_line[ln.id] = entry
-    t["loyalty"] = {
-        "visit_definition": "customer_day within a business line",
-        "max_gap_days": MAX_GAP, "min_gap_days": MIN_GAP,
-        "gap_distribution": f"log-normal around the planted median, sigma {GAP_SIGMA}, rounded to days, "
-                            f"clipped to [{MIN_GAP}, {MAX_GAP}]",
-        "eligibility_rule": f"visit n counts for p_return[n] if its date <= as_of - {MAX_GAP} days",
-        "by_line": by_line,
-    }
-    # -- cross-penetration -----------------------------------------------------------------
-    t["cross_penetration"] = {
-        "definition": ("rate = share of patients whose FIRST-ever visit was in from_line (and at least "
-                       f"{CROSS_DELAY[1]} days before as_of) who later visit to_line; the cross visit "
-                       f"comes {CROSS_DELAY[0]}-{CROSS_DELAY[1]} days after that first visit (order: to_line after "
-                       "from_line); age = as_of year - birth year"),
-        "max_delay_days": CROSS_DELAY[1],
-        "rules": [
-            {"from_line": r.from_line, "to_line": r.to_line, "group": r.group_label or "all",
-             "group_rate": r.group_rate, "other_rate": r.other_rate,
-             "observed": cross_observed(sales, SALES, ri, HORIZON, CROSS_DELAY[1])}
-            for ri, r in enumerate(CROSS_RULES)
-        ],
-        "headline": {"from_line": "dentistry", "to_line": "cosmetology", "group": "women aged 45+",
-                     "group_rate": 0.30, "other_rate": 0.04, "order": "cosmetology after dentistry"},
-    }
-    # -- staff dependency --------------------------------------------------------------------
-    t["staff_dependency"] = {
-        "definition": ("every patient sees one doctor (per line) on all visits; share = share of a line's "
-                       "repeat patients (2+ visits in the line) whose doctor is top_staff"),
-        "by_line": {
-            ln.id: {"staff_shares": {b: {nm: s for nm, s in opts} for b, opts in ln.staff.items()},
-                    **staff_observed(sales, li)}
-            for li, ln in enumerate(LINES)
-        },
-        "headline": {"business_line": "dentistry", "top_staff": "Королёв А. В.",
-                     "top_staff_share_of_repeat_customers": 0.40},
-    }
-    # -- funnel and double funnel ------------------------------------------------------------
-    t["funnel"] = _funnel_truth(leads)
-    t["double_funnel"] = _double_funnel_truth(leads, sales)
-    if traffic is not None:
-        tr = traffic[0]
-        t["traffic"] = {
-            "planted_sessions_per_month": TRAFFIC_BASE,
-            "planted_ratio_premium_to_budget": round(TRAFFIC_BASE["estetika_premium"] / TRAFFIC_BASE["formula"], 4),
-            "seasonality": "x (1 + 0.15 sin(2 pi (month - 2) / 12)), noise sd 6%",
-            "observed_sessions_total": tr["sessions"],
-            "observed_ratio": round(tr["sessions"]["estetika_premium"] / tr["sessions"]["formula"], 4),
-            "months": tr["months"],
-        }
-    if survey is not None:
-        t["survey"] = _survey_truth(survey)
-    if iv is not None:
-        t["interviews"] = _interview_truth(iv)
-    if transcripts is not None:
-        t["transcripts"] = {"folder": "raw/transcripts", "codebook": "raw/codebook.yml",
-                            "hand_coding": "raw/transcripts_hand_coding.xlsx",
-                            "definition": ("a transcript contains exactly the codes of its respondent's rows in "
-                                           "interviews.xlsx (one quote per fragment, verbatim); negation traps are "
-                                           "sentences about a code the respondent does NOT have"),
-                            "files": transcripts}
-    t["data_quality"] = DIRTY if fmt == "native" else {}
-    t["data_quality_notes"] = {
-        "duplicate": "an exact copy of a clean row (same line number), right after it",
-        "refund": "negative amount: a return of an earlier service row of the same patient, 1-20 days later",
-        "missing_customer_id": "a copy of a clean row with the patient id (and name/phone) blank",
-        "bad_date": "unparsable date text (31.02.2024, ??.05.2024, ...)",
-        "future_date": "date 1-60 days after as_of",
-        "bad_amount": "text in the amount column",
-        "duplicate_id": "a lead/questionnaire id repeated with different content; counted once per repeat "
-                        "(the first occurrence is the clean row)",
-        "unknown_stage": "a stage text that is not a declared funnel/journey stage or alias",
-        "sentiment_out_of_range": "sentiment outside -2..+2",
-    } if fmt == "native" else {}
-    return t
-
-
-def _funnel_truth(leads) -> dict:
-    out = {"stages": list(FUNNEL_STAGES), "deal_stage": FUNNEL_STAGES[DEAL_STAGE],
-           "definition": "conversion k = share of leads reaching stage k+1 among those reaching stage k"}
-    for bi, f in enumerate(FUNNELS):
-        conv = planted_conversions(f)
-        sel = leads.brand == bi
-        reached = [int((leads.stage[sel] >= k).sum()) for k in range(len(FUNNEL_STAGES))]
-        obs = [round(reached[k + 1] / reached[k], 4) for k in range(len(FUNNEL_STAGES) - 1)]
-        k_min = int(np.argmin(conv))
-        out[f.brand] = {
-            "stage_names_in_file": list(f.stage_names),
-            "leads": int(sel.sum()),
-            "planted_conversion": [round(c, 4) for c in conv],
-            "bottleneck": {"from": FUNNEL_STAGES[k_min], "to": FUNNEL_STAGES[k_min + 1], "conversion": round(conv[k_min], 4)},
-            "planted_first_conversion_by_source": {s: round(planted_conversions(f, source=s)[0], 4) for s, _, _ in f.sources},
-            "source_weights": {s: w for s, w, _ in f.sources},
-            "segments": {s.id: {"share": s.share, "conversion": list(s.conversions)} for s in f.segments},
-            "observed": {"reached": reached, "conversion": obs},
-        }
-    return out
-
-
-def _visit_check_expectation(li: int, brand: str) -> float:
-    """Planted mean revenue of one visit (sum of its rows) of a line at a brand."""
-    ln = LINES[li]
-    w = np.array([s.weight for s in ln.main_services])
-    main = float((np.array([s.price for s in ln.main_services]) * w).sum() / w.sum())
-    extra = float(np.mean([s.price for s in ln.extra_services]))
-    n_extra = float(sum(k * p for k, p in enumerate(ln.first_rows)))
-    disc = sum((1 - d) * p for d, p in SALES.discounts) / sum(p for _, p in SALES.discounts)
-    return (main + n_extra * extra) * ln.price_multiplier[brand] * disc
-
-
-def _double_funnel_truth(leads, sales) -> dict:
-    prem, bud = FUNNELS
-    seg_nt = next(s for s in prem.segments if s.id == "nontarget")
-    nt_reach = planted_reach(prem, ("nontarget",))
-    t_reach = planted_reach(prem, ("target",))
-    b_reach = planted_reach(bud)
-    check = _visit_check_expectation(0, "formula")
-    sel = leads.brand == 0
-    budget = leads.budget[sel]
-    price_reason = np.isin(leads.lost_reason[sel], PRICE_LOST_REASONS)
-    by_rule = (budget < PRICE_FLOOR["estetika_premium"]) | (np.isnan(budget) & price_reason)
-    is_nt = leads.segment[sel] == "nontarget"
-    deal = leads.stage[sel] >= DEAL_STAGE
-    bsel = leads.brand == 1
-    # observed average check: budget-brand plastic-surgery visits (patient-day sums)
-    rows = row_arrays(sales, SALES)
-    m = (rows["line"] == 0) & (rows["brand"] == BRANDS.index("formula"))
-    visit_sum = np.bincount(rows["visit"][m], weights=rows["amount"][m], minlength=sales.v_day.size)
-    visits = np.unique(rows["visit"][m])
-    obs_check = float(visit_sum[visits].mean()) if visits.size else None
-    lead_to_op = b_reach[3]
-    premium_leads = int(sel.sum())
-    scenarios = []
-    for r in (0.1, 0.2, 0.3, 0.4, 0.5):
-        captured = premium_leads * seg_nt.share * r
-        scenarios.append({"capture_rate": r, "leads": round(captured, 2),
-                          "deals": round(captured * b_reach[DEAL_STAGE], 2),
-                          "operations": round(captured * lead_to_op, 2),
-                          "revenue": round(captured * lead_to_op * check, 0)})
-    return {
-        "premium_brand": "estetika_premium", "budget_brand": "formula",
-        "premium_price_floor": PRICE_FLOOR["estetika_premium"],
-        "price_lost_reasons": list(PRICE_LOST_REASONS),
-        "nontarget_rule": ("non-target = declared budget < premium price_floor, or budget blank and "
-                           "lost reason in price_lost_reasons"),
-        "premium_leads": premium_leads,
-        "nontarget_share": seg_nt.share,
-        "blank_budget_share": prem.blank_budget_share,
-        "nontarget_conversion_now": round(nt_reach[DEAL_STAGE], 4),
-        "target_conversion": round(t_reach[DEAL_STAGE], 4),
-        "budget_conversion": round(b_reach[DEAL_STAGE], 4),
-        "budget_lead_to_operation": round(lead_to_op, 4),
-        "budget_avg_check": round(check, 0),
-        "budget_avg_check_definition": "mean revenue of one plastic-surgery visit (patient-day) at the budget brand",
-        "scenario_formula": ("revenue = premium_leads x nontarget_share x capture_rate x budget_lead_to_operation "
-                             "x budget_avg_check (deals = ... x budget_conversion)"),
-        "scenarios": scenarios,
-        "observed": {
-            "nontarget_share_planted_segment": round(float(is_nt.mean()), 4),
-            "nontarget_share_by_rule": round(float(by_rule.mean()), 4),
-            "nontarget_leads_by_rule": int(by_rule.sum()),
-            "nontarget_conversion_by_rule": round(float(deal[by_rule].mean()), 4),
-            "target_conversion_by_rule": round(float(deal[~by_rule].mean()), 4),
-            "budget_conversion": round(float((leads.stage[bsel] >= DEAL_STAGE).mean()), 4),
-            "budget_avg_check": round(obs_check, 0) if obs_check else None,
-            "budget_visits": int(visits.size),
-        },
-    }
-
-
-def _survey_truth(sv) -> dict:
-    lo, hi = SURVEY.scale
-    m_p, v_p = persona_mix_moments(SURVEY, "estetika_premium", "price")
-    m_b, v_b = persona_mix_moments(SURVEY, "formula", "price")
-    prem = sv.importance[sv.brand == "estetika_premium", 0]
-    bud = sv.importance[sv.brand == "formula", 0]
-    sat_expected = {t: round(expected_discrete_mean(mu, SURVEY.sat_sd, 1, 5), 4) for t, _, mu, _ in SURVEY_TOUCHPOINTS}
-    sat_observed = {t: round(float(np.nanmean(sv.satisfaction[:, j])), 4) for j, (t, _, _, _) in enumerate(SURVEY_TOUCHPOINTS)}
-    return {
-        "respondents": SURVEY.respondents,
-        "persona_file": "truth_survey_personas.csv",
-        "importance_scale": [lo, hi], "noise_sd": SURVEY.noise_sd,
-        "factor_columns": {f: f"Важность: {n}" for f, n in FACTORS},
-        "personas": {p.id: {"label": p.label, "importance": p.importance} for p in PERSONAS},
-        "persona_mix_by_brand": {b: mix for b, _, mix in SURVEY.brands},
-        "persona_counts": {p.id: int((sv.persona == p.id).sum()) for p in PERSONAS},
-        "price_importance": {
-            "premium_mean_planted": round(m_p, 4), "budget_mean_planted": round(m_b, 4),
-            "effect_size_d_planted": round((m_b - m_p) / np.sqrt((v_b + v_p) / 2), 4),
-            "premium_mean_observed": round(float(prem.mean()), 4),
-            "budget_mean_observed": round(float(bud.mean()), 4),
-            "effect_size_d_observed": round(cohens_d(bud, prem), 4),
-            "definition": "Cohen's d = (budget mean - premium mean) / pooled sd (average of the two variances)",
-        },
-        "touchpoint_satisfaction": {
-            "latent_mean": {t: mu for t, _, mu, _ in SURVEY_TOUCHPOINTS},
-            "expected_mean": sat_expected, "observed_mean": sat_observed,
-            "lowest": "cleanliness", "asked_of_non_clients": [t for t, _, _, nc in SURVEY_TOUCHPOINTS if nc],
-        },
-        "nps": {
-            "latent_mean_by_brand": SURVEY.nps_mean, "sd": SURVEY.nps_sd,
-            "expected_nps_by_brand": {b: round(expected_nps(mu, SURVEY.nps_sd), 4) for b, mu in SURVEY.nps_mean.items()},
-            "observed_nps_by_brand": {b: round(nps_index(sv.nps[sv.brand == b]), 4) for b, _, _ in SURVEY.brands},
-        },
-    }
-
-
-def _interview_truth(iv) -> dict:
-    n = INTERVIEWS.respondents
-    codes = INTERVIEWS.codes
-    items = []
-    for c in codes:
-        items.append({"code": c.code, "type": c.code_type, "stage": c.stage, "share": c.share,
-                      "respondents": int(iv.mentions[c.code].size)})
-    curve, all_mean = {}, {}
-    stage_of = np.array([codes[c].stage for c in iv.f_code], dtype=object)
-    is_emotion = np.array([codes[c].code_type == "emotion" for c in iv.f_code])
-    for s in INTERVIEWS.stages:
-        e = (stage_of == s) & is_emotion
-        curve[s] = round(float(iv.f_sentiment[e].mean()), 4)
-        all_mean[s] = round(float(iv.f_sentiment[stage_of == s].mean()), 4)
-    top = {}
-    for s in INTERVIEWS.stages:
-        b = sorted([c for c in codes if c.stage == s and c.code_type == "barrier"], key=lambda c: -c.share)
-        top[s] = [{"code": c.code, "share": c.share} for c in b]
-    return {
-        "respondents": n, "fragments": int(iv.f_resp.size),
-        "share_definition": "share of the 40 respondents with at least one fragment of the code (planted exactly)",
-        "persona_counts": {p: int((iv.persona == p).sum()) for p, _, _ in INTERVIEWS.personas},
-        "codes": items,
-        "top_barriers_by_stage": top,
-        "emotion_curve": curve,
-        "emotion_curve_definition": "mean sentiment of emotion-code fragments per journey stage (planted exactly)",
-        "emotion_dip_stage": min(curve, key=curve.get),
-        "mean_sentiment_all_fragments": all_mean,
-        "scrub_targets": {"phone_in_quote": "+7 916 555-12-34", "email_in_quote": "irina.m@mail.example",
-                          "special_characters": ["<", "&"]},
-    }
+def _self():
+    return sys.modules[__name__]
 
 
 def case_yaml_text() -> str:

@@ -7,8 +7,10 @@ Definitions (also in ``truth.yml``):
 - the *conversion* of transition k is P(reach k+1 | reached k); planted per brand, segment
   and (for the first transition) source;
 - a *non-target* lead of the premium brand cannot afford it: its declared budget is below the
-  brand's ``price_floor``; where the budget is blank and the lead was lost, its lost reason is
-  a price reason (so the segment is recoverable from the data);
+  brand's ``price_floor``; the budget is blank only for part of the leads that stopped before
+  the deal (a contract/order always records it), and a lost non-target lead always gives a
+  price reason, so the segment is recoverable exactly from the data:
+  non-target = budget < floor, or budget blank and a price lost reason;
 - a *deal* is reaching the deal stage (e.g. "Договор"); lead->deal conversion is the share of
   leads reaching it.
 """
@@ -37,8 +39,9 @@ class BrandFunnel:
     stage_names: tuple[str, ...]  # this brand's CRM spelling of each stage
     sources: tuple[tuple[str, float, float], ...]  # (source, weight, multiplier of transition 0)
     segments: tuple[Segment, ...]
-    blank_budget_share: float
+    blank_budget_share: float  # among leads that stopped before ``budget_known_from``
     budget_step: float
+    budget_known_from: int = 2  # a lead reaching this stage (the contract/order) always has its budget noted
 
 
 @dataclass
@@ -82,7 +85,8 @@ def simulate_leads(funnels: tuple[BrandFunnel, ...], rng: np.random.Generator, s
         lo = np.array([s.budget_range[0] for s in f.segments])[seg]
         hi = np.array([s.budget_range[1] for s in f.segments])[seg]
         budget = np.round((lo + (hi - lo) * rng.random(n)) / f.budget_step) * f.budget_step
-        budget = np.where(rng.random(n) < f.blank_budget_share, np.nan, budget)
+        blank = (rng.random(n) < f.blank_budget_share) & (stage < f.budget_known_from)
+        budget = np.where(blank, np.nan, budget)
         reason = np.full(n, "", dtype=object)
         u = rng.random(n)
         for si, s in enumerate(f.segments):

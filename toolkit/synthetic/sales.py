@@ -95,6 +95,7 @@ class SalesSpec:
     discounts: tuple[tuple[float, float], ...]  # (share off, probability)
     money_step: float  # amounts are rounded to this step
     qty_probs: tuple[float, ...] = (1.0,)  # P(quantity 1, 2, ...) of a row
+    price_ending: float = 0.0  # subtracted from each rounded unit price (0.05 -> prices end in .95)
 
 
 @dataclass
@@ -339,7 +340,8 @@ def simulate_sales(
     factor = 1.0 - disc[rng.choice(disc.size, size=r_visit.size, p=disc_p / disc_p.sum())]
     qty_p = np.array(spec.qty_probs)
     r_qty = 1 + rng.choice(qty_p.size, size=r_visit.size, p=qty_p / qty_p.sum())
-    r_amount = np.round(r_price * factor / spec.money_step) * spec.money_step * r_qty
+    unit = np.round(r_price * factor / spec.money_step) * spec.money_step - spec.price_ending
+    r_amount = unit * r_qty
     r_amount = np.round(r_amount, 2)
 
     return Sales(

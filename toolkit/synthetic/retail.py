@@ -1,0 +1,602 @@
+"""The fashion_retail case: a Dutch clothing chain with a premium and a discount brand.
+
+A different export style from the clinic (UTF-8 CSV with BOM, ',' separator, ISO dates,
+dot decimals, English headers) and its own planted story (all numbers in ``truth.yml``):
+- womenswear and menswear are regular lines with a loyalty threshold after the 4th visit;
+  shoes repeat moderately without a threshold; accessories are one-off;
+- men under 35 who enter through menswear go on to buy shoes far more often than others;
+- one stylist holds 45% of the premium brand's womenswear customers;
+- 25% of the premium webshop's carts come from price-sensitive shoppers (max price filter
+  below the premium price floor): the double funnel;
+- the premium funnel's bottleneck is cart -> checkout, the discount one's checkout -> order;
+- three survey personas (trend seeker, bargain hunter, fit & quality) on a 1-5 scale;
+- interview codes with an emotion curve dipping at the fitting rooms (trying on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from toolkit.synthetic import retail_text
+from toolkit.synthetic.common import customer_codes, row_arrays, write_parquet_case
+from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
+from toolkit.synthetic.interviews import InterviewSpec, simulate_interviews
+from toolkit.synthetic.reproducible import dump_yaml
+from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
+from toolkit.synthetic.survey import Persona, SurveySpec, simulate_survey
+from toolkit.synthetic.truth import case_truth
+from toolkit.synthetic.writers import Sheet, write_csv, write_xlsx
+
+NAME = "fashion_retail"
+DEFAULT_SEED = 20260101
+HISTORY_START = dt.date(2022, 10, 1)
+AS_OF = dt.date(2025, 9, 30)
+HORIZON = (AS_OF - HISTORY_START).days
+MAX_GAP = 150
+MIN_GAP = 3
+GAP_SIGMA = 0.35
+CROSS_DELAY = (7, 120)
+
+BRANDS = ("atelier_nord", "nord_basics")
+BRAND_NAME = {"atelier_nord": "Atelier Nord", "nord_basics": "Nord Basics"}
+PRICE_FLOOR = {"atelier_nord": 60.0, "nord_basics": 10.0}
+PRICE_LOST_REASONS = ("Too expensive", "Price too high")
+
+S = Service
+PREMIUM_STAFF = {
+    "womenswear": (("Sofia Marin", 0.45), ("Emma de Vries", 0.20), ("Lotte Bakker", 0.20), ("Noah Jansen", 0.15)),
+}
+LINES = (
+    LineSpec(
+        id="womenswear", raw_names=(("Womenswear", 0.8), ("Women", 0.2)), repeat_kind="regular",
+        p_return=(0.40, 0.50, 0.60, 0.80), stage_starts=(2, 4, 8), stage_medians=(70, 50, 32), loyalty_visit=4,
+        entry_customers=5200, brands=(("atelier_nord", 0.45), ("nord_basics", 0.55)),
+        staff={"atelier_nord": PREMIUM_STAFF["womenswear"],
+               "nord_basics": (("Mila Visser", 0.30), ("Sara Smit", 0.25), ("Tess Mulder", 0.25), ("Julia Bos", 0.20))},
+        main_services=(S("Dress", 79, 2), S("Blouse", 45, 2), S("Trousers", 55, 2), S("Knit sweater", 65, 1.5),
+                       S("Coat", 159, 0.7), S("Skirt", 42, 1), S("Jeans", 59, 2), S("Blazer", 99, 0.8)),
+        extra_services=(S("Scarf", 19), S("Tights", 9), S("Belt", 25), S("Camisole", 15)),
+        price_multiplier={"atelier_nord": 2.2, "nord_basics": 0.6},
+        first_rows=(0.55, 0.32, 0.13), later_rows=(0.55, 0.32, 0.13),
+        demography=Demography(0.95, 36, 11, 16, 75), channels=(("store", 0.7), ("online", 0.3)),
+    ),
+    LineSpec(
+        id="menswear", raw_names=(("Menswear", 0.8), ("Men", 0.2)), repeat_kind="regular",
+        p_return=(0.32, 0.42, 0.50, 0.68), stage_starts=(2, 4, 8), stage_medians=(85, 65, 45), loyalty_visit=4,
+        entry_customers=3000, brands=(("atelier_nord", 0.4), ("nord_basics", 0.6)),
+        staff={"atelier_nord": (("Daan Meijer", 0.40), ("Luuk de Boer", 0.35), ("Sem Dekker", 0.25)),
+               "nord_basics": (("Finn Vos", 0.50), ("Jesse Peters", 0.50))},
+        main_services=(S("Shirt", 49, 2), S("Chinos", 59, 1.5), S("Jeans", 65, 2), S("Knit sweater", 69, 1),
+                       S("Jacket", 149, 0.7), S("Suit", 249, 0.3), S("T-shirt", 19, 2)),
+        extra_services=(S("Socks 3-pack", 12), S("Tie", 29), S("Belt", 35)),
+        price_multiplier={"atelier_nord": 2.2, "nord_basics": 0.6},
+        first_rows=(0.60, 0.30, 0.10), later_rows=(0.70, 0.25, 0.05),
+        demography=Demography(0.12, 35, 12, 16, 80), channels=(("store", 0.65), ("online", 0.35)),
+    ),
+    LineSpec(
+        id="shoes", raw_names=(("Shoes", 1.0),), repeat_kind="regular",
+        p_return=(0.30, 0.35, 0.40, 0.42), stage_starts=(2,), stage_medians=(120,), loyalty_visit=None,
+        entry_customers=1800, brands=(("atelier_nord", 0.4), ("nord_basics", 0.6)),
+        staff={"atelier_nord": (("Eva Hendriks", 0.6), ("Anna Dijkstra", 0.4)), "nord_basics": (("Lisa Kok", 1.0),)},
+        main_services=(S("Sneakers", 89, 2), S("Ankle boots", 129, 1), S("Loafers", 99, 1), S("Sandals", 59, 1),
+                       S("Pumps", 95, 0.7)),
+        extra_services=(S("Shoe care kit", 15), S("Insoles", 12)),
+        price_multiplier={"atelier_nord": 2.0, "nord_basics": 0.6},
+        first_rows=(0.85, 0.15), later_rows=(0.85, 0.15),
+        demography=Demography(0.60, 34, 12, 16, 80), channels=(("store", 0.6), ("online", 0.4)),
+    ),
+    LineSpec(
+        id="accessories", raw_names=(("Accessories", 1.0),), repeat_kind="one_off",
+        p_return=(0.12, 0.10), stage_starts=(2,), stage_medians=(100,), loyalty_visit=None,
+        entry_customers=1500, brands=(("atelier_nord", 0.45), ("nord_basics", 0.55)),
+        staff={"atelier_nord": (("Emma de Vries", 0.5), ("Lotte Bakker", 0.5)),
+               "nord_basics": (("Sara Smit", 0.5), ("Tess Mulder", 0.5))},
+        main_services=(S("Handbag", 89, 1), S("Scarf", 29, 2), S("Sunglasses", 59, 1), S("Wallet", 49, 1),
+                       S("Hat", 35, 1)),
+        extra_services=(S("Gift box", 5), S("Keyring", 9)),
+        price_multiplier={"atelier_nord": 2.0, "nord_basics": 0.6},
+        first_rows=(0.80, 0.20), later_rows=(0.80, 0.20),
+        demography=Demography(0.80, 33, 12, 16, 80), channels=(("store", 0.6), ("online", 0.4)),
+    ),
+)
+
+CROSS_RULES = (
+    CrossRule("menswear", "shoes", 0.35, 0.06, ("M", 0, 34), "men under 35", CROSS_DELAY),
+    CrossRule("womenswear", "accessories", 0.20, 0.20, None, "", CROSS_DELAY),
+    CrossRule("womenswear", "shoes", 0.10, 0.10, None, "", CROSS_DELAY),
+    CrossRule("shoes", "accessories", 0.08, 0.08, None, "", CROSS_DELAY),
+    CrossRule("accessories", "womenswear", 0.05, 0.05, None, "", CROSS_DELAY),
+)
+
+SALES = SalesSpec(
+    history_start=HISTORY_START, as_of=AS_OF, lines=LINES, cross_rules=CROSS_RULES, brands=BRANDS,
+    locations={"atelier_nord": (("Amsterdam Flagship", 0.6), ("Rotterdam", 0.4)),
+               "nord_basics": (("Utrecht", 0.35), ("Eindhoven", 0.25), ("Almere", 0.20), ("The Hague", 0.20))},
+    online_location="Webshop",
+    cities=(("Amsterdam", 0.35), ("Rotterdam", 0.20), ("Utrecht", 0.15), ("The Hague", 0.12),
+            ("Eindhoven", 0.10), ("Almere", 0.08)),
+    first_sources=(("In store", 0.55), ("Webshop", 0.30), ("Instagram", 0.10), ("Referral", 0.05)),
+    gap_sigma=GAP_SIGMA, min_gap=MIN_GAP, max_gap=MAX_GAP,
+    discounts=((0.0, 0.70), (0.2, 0.18), (0.3, 0.12)), money_step=1.0, qty_probs=(0.90, 0.08, 0.02),
+    price_ending=0.05,
+)
+
+FUNNEL_STAGES = ("cart", "checkout", "order", "kept")
+DEAL_STAGE = 2  # "Order placed"
+REVENUE_STAGE = 2
+_TARGET_LOST = (
+    (("Abandoned cart", 0.6), ("Size not available", 0.4)),
+    (("Shipping cost", 0.5), ("Payment failed", 0.3), ("Abandoned checkout", 0.2)),
+    (("Returned - fit", 0.7), ("Returned - quality", 0.3)),
+)
+_PRICE_LOST = ((("Too expensive", 0.6), ("Price too high", 0.4)),) * 3
+FUNNELS = (
+    BrandFunnel(
+        brand="atelier_nord", leads=5000,
+        stage_names=("Added to cart", "Checkout", "Order placed", "Delivered & kept"),
+        sources=(("Google Ads", 0.35, 0.9), ("Organic search", 0.25, 1.0), ("Instagram", 0.25, 0.85),
+                 ("Newsletter", 0.15, 1.3)),
+        segments=(Segment("target", 0.75, (0.45, 0.55, 0.85), (70, 500), _TARGET_LOST, 0.10),
+                  Segment("nontarget", 0.25, (0.22, 0.20, 0.80), (15, 55), _PRICE_LOST, 0.0)),
+        blank_budget_share=0.40, budget_step=5,
+    ),
+    BrandFunnel(
+        brand="nord_basics", leads=6000,
+        stage_names=("ADD_TO_CART", "CHECKOUT_STARTED", "ORDER_PLACED", "DELIVERED"),
+        sources=(("Google Ads", 0.40, 0.95), ("Organic search", 0.20, 1.0), ("Instagram", 0.30, 0.9),
+                 ("Newsletter", 0.10, 1.2)),
+        segments=(Segment("target", 1.0, (0.60, 0.45, 0.88), (20, 150),
+                          ((("Abandoned cart", 0.7), ("Size not available", 0.3)),
+                           (("Shipping cost", 0.7), ("Payment failed", 0.3)),
+                           (("Returned - fit", 0.6), ("Returned - quality", 0.4))), 0.10),),
+        blank_budget_share=0.50, budget_step=5,
+    ),
+)
+
+TRAFFIC_BASE = {"atelier_nord": 60_000, "nord_basics": 25_000}
+TRAFFIC_SOURCES = (("Organic", 0.40), ("Paid", 0.30), ("Social", 0.20), ("Email", 0.10))
+
+FACTORS = (
+    ("price", "Price"), ("brand", "Brand"), ("quality", "Quality"), ("fit", "Fit"),
+    ("style_newness", "New styles"), ("discounts", "Discounts"), ("service", "Service"),
+    ("store_location", "Store location"), ("online_convenience", "Online shopping"), ("return_policy", "Return policy"),
+)
+SURVEY_TOUCHPOINTS = (
+    ("webshop", "Webshop", 3.9, True), ("social", "Instagram", 4.0, True), ("shop_window", "Shop window", 4.2, True),
+    ("sales_floor", "Sales floor", 3.7, False), ("fitting_rooms", "Fitting rooms", 2.7, False),
+    ("staff", "Staff", 4.1, False), ("checkout", "Checkout", 3.3, False), ("returns", "Returns", 3.1, False),
+    ("loyalty_card", "Loyalty card", 3.9, False),
+)
+PERSONAS = (
+    Persona("trend", "Trend seeker",
+            dict(price=2.0, brand=4.6, quality=3.8, fit=3.5, style_newness=4.8, discounts=1.8, service=4.0,
+                 store_location=3.0, online_convenience=3.8, return_policy=3.0), (80, 400), 0.85, (18, 45)),
+    Persona("bargain", "Bargain hunter",
+            dict(price=4.8, brand=1.8, quality=2.8, fit=3.2, style_newness=2.5, discounts=4.8, service=2.5,
+                 store_location=3.8, online_convenience=4.2, return_policy=4.2), (15, 80), 0.70, (18, 65)),
+    Persona("fit", "Fit & quality",
+            dict(price=3.0, brand=3.0, quality=4.8, fit=4.9, style_newness=2.6, discounts=2.5, service=4.4,
+                 store_location=3.5, online_convenience=2.5, return_policy=3.8), (60, 250), 0.65, (30, 70)),
+)
+SURVEY = SurveySpec(
+    respondents=300, scale=(1, 5), noise_sd=0.6, factors=tuple(f for f, _ in FACTORS), personas=PERSONAS,
+    brands=(("atelier_nord", 0.5, {"trend": 0.55, "fit": 0.40, "bargain": 0.05}),
+            ("nord_basics", 0.5, {"bargain": 0.75, "fit": 0.15, "trend": 0.10})),
+    client_share=0.65, touchpoints=tuple((t, mu, nc) for t, _, mu, nc in SURVEY_TOUCHPOINTS), sat_sd=0.8,
+    nps_mean={"atelier_nord": 8.0, "nord_basics": 7.0}, nps_sd=2.0, budget_step=5, blank_budget_share=0.15,
+)
+
+JOURNEY = (("store_visit", "Store visit", "Store"), ("trying_on", "Trying on", "Fitting room"),
+           ("decision", "Decision", "Choice"), ("payment", "Payment", "Checkout"),
+           ("after_sale", "After-sale service", "After sale"))
+INTERVIEWS = InterviewSpec(
+    respondents=30, id_prefix="P",
+    personas=(("trend", "Trend seeker", 0.33), ("bargain", "Bargain hunter", 0.34), ("fit", "Fit & quality", 0.33)),
+    brands={"trend": (("Atelier Nord", 0.85), ("Nord Basics", 0.15)),
+            "bargain": (("Nord Basics", 0.85), ("Atelier Nord", 0.15)),
+            "fit": (("Atelier Nord", 0.5), ("Nord Basics", 0.5))},
+    lines={"Atelier Nord": (("Womenswear", 0.5), ("Menswear", 0.25), ("Shoes", 0.15), ("Accessories", 0.10)),
+           "Nord Basics": (("Womenswear", 0.5), ("Menswear", 0.3), ("Shoes", 0.2))},
+    client_share=0.7, female_share=0.7, age_range=(19, 66), codes=retail_text.CODES,
+    stages=tuple(s for s, _, _ in JOURNEY),
+)
+
+DIRTY = {
+    "transactions": {"duplicate": 15, "refund": 25, "missing_customer_id": 30, "bad_date": 4,
+                     "future_date": 5, "bad_amount": 6},
+    "leads": {"duplicate_id": 10, "unknown_stage": 6, "bad_date": 3},
+    "codes": {"unknown_stage": 4, "sentiment_out_of_range": 2},
+    "survey": {"duplicate_id": 7},
+}
+BAD_DATES = ("2024-02-30", "2025-13-01", "2024-00-12", "2023-06-31")
+BAD_AMOUNTS = ("#N/A", "n/a", "ERR", "VOID?")
+UNKNOWN_LEAD_STAGES = ("TEST_ORDER", "Fraud check")
+UNKNOWN_CODE_STAGES = ("Other", "General")
+
+# What truth.yml highlights, and case details its shared sections need.
+LANGUAGE, CURRENCY = "en", "EUR"
+CROSS_HEADLINE = {"from_line": "menswear", "to_line": "shoes", "group": "men under 35", "group_rate": 0.35,
+                  "other_rate": 0.06, "order": "shoes after menswear"}
+STAFF_HEADLINE = {"business_line": "womenswear", "brand": "atelier_nord", "top_staff": "Sofia Marin",
+                  "top_staff_share_of_repeat_customers": 0.45,
+                  "definition": ("share of the brand's womenswear repeat customers (2+ visits, at least one "
+                                 "in store) whose associate is top_staff; online visits have no associate")}
+AVG_CHECK_LINE = 0  # womenswear
+AVG_CHECK_DEFINITION = "mean revenue of one womenswear visit (customer-day, all its receipt lines) at the budget brand"
+IMP_COLUMN = "Importance - {}"
+LOWEST_TOUCHPOINT = "fitting_rooms"
+SCRUB_TARGETS = {"phone_in_quote": "+31 6 1234 5678", "email_in_quote": "support@shop.example",
+                 "special_characters": [">", "&"]}
+
+TRUTH_HEADER = """\
+# truth.yml — every value planted in this synthetic case, for tests and for training.
+# Written by toolkit.synthetic (python -m toolkit.synthetic fashion_retail); do not edit by hand.
+#
+# Conventions:
+# - a *visit* is one loyalty-card holder's day in one category (business line); a visit has
+#   1-3 receipt lines;
+# - p_return["n"] = planted probability that a customer with visit n in a line makes visit n+1;
+# - every gap between visits is at most loyalty.max_gap_days, so p_return can be estimated
+#   without censoring bias on customers whose visit n is at least max_gap_days before as_of
+#   ("eligible"); median_gap_days["n"] is the gap before visit n, measured on returns after an
+#   eligible visit n-1;
+# - "planted" values are the generator's parameters; "observed" values are measured on the
+#   clean simulated data (they carry sampling noise);
+# - data_quality counts the dirty rows written into the raw files, per table and reason.
+"""
+
+
+def _self():
+    return sys.modules[__name__]
+
+
+def _streams(seed: int) -> dict[str, np.random.Generator]:
+    names = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews")
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {n: np.random.default_rng(c) for n, c in zip(names, children)}
+
+
+def _simulate(seed: int, scale: float):
+    rs = _streams(seed)
+    leads = simulate_leads(FUNNELS, rs["leads"], scale, HORIZON)
+    sales = simulate_sales(SALES, rs["sales"], scale)
+    codes = customer_codes(sales, 8, rs["codes"], prefix="25")
+    return rs, leads, sales, codes
+
+
+def _iso(days: np.ndarray) -> np.ndarray:
+    d = pd.to_datetime(HISTORY_START) + pd.to_timedelta(days, unit="D")
+    return pd.Series(d).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+
+
+def _lead_ids(leads) -> np.ndarray:
+    prefix = np.array(["AN-S", "NB-S"], dtype=object)[leads.brand]
+    return prefix + pd.Series(leads.seq).astype(str).str.zfill(6).to_numpy(dtype=object)
+
+
+def _leads_canonical(leads) -> pd.DataFrame:
+    return pd.DataFrame({
+        "lead_id": pd.array(_lead_ids(leads), dtype="string"),
+        "created_at": pd.to_datetime(HISTORY_START) + pd.to_timedelta(leads.day, unit="D"),
+        "brand": pd.array([FUNNELS[b].brand for b in leads.brand], dtype="string"),
+        "stage_reached": pd.array(np.array(FUNNEL_STAGES, dtype=object)[leads.stage], dtype="string"),
+        "source": pd.array(leads.source, dtype="string"),
+        "lost_reason": pd.array(np.where(leads.lost_reason == "", None, leads.lost_reason), dtype="string"),
+        "budget": leads.budget.astype(float),
+        "customer_id": pd.array([None] * leads.day.size, dtype="string"),
+    })
+
+
+def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: str = "native") -> Path:
+    """Write the retail case into ``out_dir`` (see ``toolkit.synthetic.generate_case``)."""
+    seed = DEFAULT_SEED if seed is None else int(seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rs, leads, sales, codes = _simulate(seed, scale)
+    if fmt == "parquet":
+        counts = write_parquet_case(out_dir, sales, SALES, codes, BRANDS, _leads_canonical(leads))
+        truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, None, None, None, counts)
+        (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
+        return out_dir
+    raw = out_dir / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    counts["transactions"] = _write_receipts(raw / "receipts.csv", sales, codes, rs)
+    _write_customers(raw / "loyalty_members.xlsx", sales, codes, rs)
+    counts["leads"] = _write_funnel(raw / "online_funnel.xlsx", leads, rs)
+    traffic = _write_traffic(raw / "traffic.csv", rs["traffic"], scale)
+    survey, survey_ids = _write_survey(raw / "survey.xlsx", rs)
+    pd.DataFrame({"respondent_id": survey_ids, "persona": survey.persona}).to_csv(
+        out_dir / "truth_survey_personas.csv", index=False, lineterminator="\n")
+    iv = simulate_interviews(INTERVIEWS, rs["interviews"])
+    _write_interviews(raw / "interviews.xlsx", iv, rs)
+    truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, (traffic,), survey, iv, counts)
+    (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
+    return out_dir
+
+
+def _write_receipts(path: Path, sales, codes, rs) -> dict:
+    """receipts.csv as the POS/webshop data warehouse exports it: UTF-8 with BOM, ',', ISO dates,
+    one row per receipt line, e-mail only on online orders. Dirty rows as in the clinic case."""
+    rng = rs["people"]
+    rows = row_arrays(sales, SALES)
+    n = rows["day"].size
+    # one receipt per visit, numbered by date within brand
+    v_brand = sales.j_brand[sales.v_journey]
+    v_order = np.lexsort((np.arange(v_brand.size), sales.v_day))
+    receipt_seq = np.empty(v_brand.size, dtype=np.int64)
+    for b in range(len(BRANDS)):
+        sel = v_order[v_brand[v_order] == b]
+        receipt_seq[sel] = 100_000 + np.arange(sel.size)
+    prefix = np.array(["AN", "NB"], dtype=object)[v_brand]
+    receipt_no = prefix + "-" + pd.Series(receipt_seq).astype(str).to_numpy(dtype=object)
+    first_row = np.r_[0, np.flatnonzero(np.diff(rows["visit"])) + 1]
+    line_no = np.arange(n) - np.repeat(first_row, np.diff(np.r_[first_row, n]))
+    # each brand's POS spells the categories its own way ("Womenswear" vs "Women")
+    line_raw = np.empty(n, dtype=object)
+    for li, ln in enumerate(LINES):
+        for bi in range(len(BRANDS)):
+            sel = (rows["line"] == li) & (rows["brand"] == bi)
+            line_raw[sel] = ln.raw_names[min(bi, len(ln.raw_names) - 1)][0]
+    online = sales.channel_names[rows["channel"]] == "online"
+    stem = pd.Series(codes).str[-6:].to_numpy(dtype=object)
+    email = np.where(online, "member" + stem[rows["customer"]] + "@mail.example", "")
+    staff = np.where(rows["staff"] >= 0, sales.staff_names[np.maximum(rows["staff"], 0)], "")
+    receipt = receipt_no[rows["visit"]]
+    frame = pd.DataFrame({
+        "receipt_line_id": receipt + "-" + pd.Series(line_no + 1).astype(str).to_numpy(dtype=object),
+        "receipt_no": receipt,
+        "date": _iso(rows["day"]),
+        "store": sales.location_names[rows["location"]],
+        "channel": np.where(online, "Online", "Store"),
+        "loyalty_card": codes[rows["customer"]],
+        "customer_email": email,
+        "brand": np.array([BRAND_NAME[b] for b in BRANDS], dtype=object)[rows["brand"]],
+        "category": line_raw,
+        "item": sales.service_names[rows["service"]],
+        "associate": staff,
+        "qty": rows["qty"].astype(str),
+        "net_amount_eur": pd.Series(rows["amount"]).map("{:.2f}".format).to_numpy(dtype=object),
+    })
+    order = np.lexsort((line_no, receipt, rows["day"]))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["_key"] = np.arange(n, dtype=float)
+    day_sorted = rows["day"][order]
+    amount_sorted = rows["amount"][order]
+
+    drng = rs["dirty"]
+    plan = DIRTY["transactions"]
+    candidates = np.flatnonzero(day_sorted <= HORIZON - 30)
+    picks = drng.choice(candidates, size=sum(plan.values()), replace=False)
+    extra, dup_of, at = [], [], 0
+    ret_seq = 1
+    for reason, k in plan.items():
+        chosen, at = picks[at:at + k], at + k
+        if reason == "duplicate":
+            dup_of = list(chosen)
+            continue
+        copy = frame.iloc[chosen].copy()
+        copy["_key"] = chosen + 0.5
+        new_receipt = np.array([f"RT-{900_000 + ret_seq + i}" for i in range(k)], dtype=object)
+        ret_seq += k
+        copy["receipt_no"] = new_receipt
+        copy["receipt_line_id"] = new_receipt + "-1"
+        if reason == "refund":  # a return of that line, 1-28 days later
+            copy["date"] = _iso(day_sorted[chosen] + drng.integers(1, 29, k))
+            copy["net_amount_eur"] = [f"{-a:.2f}" for a in amount_sorted[chosen]]
+        elif reason == "missing_customer_id":  # paid without scanning the card
+            copy["loyalty_card"] = ""
+            copy["customer_email"] = ""
+        elif reason == "bad_date":
+            copy["date"] = [BAD_DATES[i % len(BAD_DATES)] for i in range(k)]
+        elif reason == "future_date":  # pre-orders dated on their delivery day
+            copy["date"] = _iso(np.full(k, HORIZON) + drng.integers(1, 45, k))
+        elif reason == "bad_amount":
+            copy["net_amount_eur"] = [BAD_AMOUNTS[i % len(BAD_AMOUNTS)] for i in range(k)]
+        extra.append(copy)
+    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
+    dups = frame[frame["_key"].isin(np.array(dup_of, dtype=float))].copy()
+    dups["_key"] = dups["_key"] + 0.25
+    frame = pd.concat([frame, dups], ignore_index=True).sort_values("_key", kind="stable").drop(columns="_key")
+    text = frame.to_csv(index=False, sep=",", lineterminator="\n")
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    return {"rows_clean": int(n), "rows_written": int(len(frame))}
+
+
+def _write_customers(path: Path, sales, codes, rs) -> None:
+    rng = rs["people"]
+    n = sales.n_customers
+    first_f = np.array(["Anna", "Emma", "Sophie", "Julia", "Lisa", "Eva", "Sara", "Noor", "Fleur", "Iris",
+                        "Lotte", "Anouk", "Femke", "Maud", "Roos"], dtype=object)
+    first_m = np.array(["Daan", "Sem", "Lucas", "Milan", "Levi", "Thomas", "Bram", "Ruben", "Jesse", "Tim",
+                        "Lars", "Niels", "Jasper"], dtype=object)
+    last = np.array(["de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser",
+                     "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters", "Hendriks",
+                     "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits", "de Graaf"], dtype=object)
+    female = sales.gender == "F"
+    first = np.where(female, first_f[rng.integers(0, first_f.size, n)], first_m[rng.integers(0, first_m.size, n)])
+    surname = last[rng.integers(0, last.size, n)]
+    stem = pd.Series(codes).str[-6:].to_numpy(dtype=object)
+    email = np.where(rng.random(n) < 0.15, None, "member" + stem + "@mail.example")
+    phone = ("+31 6 " + pd.Series(rng.integers(10_000_000, 99_999_999, n)).astype(str)).to_numpy(dtype=object)
+    gender = np.where(female, "Female", "Male").astype(object)
+    # a few members did not fill in the gender or the year of birth
+    gender = np.where(rng.random(n) < 0.03, None, gender)
+    year = np.where(rng.random(n) < 0.05, None, sales.birth_year.astype(object))
+    order = np.argsort(codes.astype(str), kind="stable")
+    cols = ["card_no", "first_name", "last_name", "email", "phone", "gender", "year_of_birth", "city", "signup_source"]
+    data = [codes, first, surname, email, phone, gender, year, sales.city, sales.first_source]
+    write_xlsx(path, [Sheet("Members", cols, [list(c[order]) for c in data], widths=[13, 12, 14, 26, 16, 8, 12, 12, 14])])
+
+
+def _write_funnel(path: Path, leads, rs) -> dict:
+    """online_funnel.xlsx: one row per webshop session that put something in the cart."""
+    rng = rs["dirty"]
+    n = leads.day.size
+    ids = _lead_ids(leads)
+    dates = pd.to_datetime(HISTORY_START) + pd.to_timedelta(leads.day, unit="D")
+    as_text = rng.random(n) < 0.25
+    date_cells = np.where(as_text, _iso(leads.day), np.array([d.date() for d in dates], dtype=object))
+    email = np.where(rng.random(n) < 0.5, None,
+                     "shopper" + pd.Series(rng.integers(100_000, 999_999, n)).astype(str).to_numpy(dtype=object)
+                     + "@mail.example")
+    frame = pd.DataFrame({
+        "Session ID": ids, "Date": date_cells,
+        "Brand": np.array([BRAND_NAME[f.brand] for f in FUNNELS], dtype=object)[leads.brand],
+        "Traffic source": leads.source, "Furthest step": leads.stage_text,
+        "Drop-off reason": np.where(leads.lost_reason == "", None, leads.lost_reason),
+        "Max price filter (EUR)": np.where(np.isnan(leads.budget), None, leads.budget.astype(object)),
+        "Customer e-mail": email,
+    })
+    order = np.lexsort((np.arange(n), leads.day))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["_key"] = np.arange(n, dtype=float)
+    plan = DIRTY["leads"]
+    extra = []
+    k = plan["duplicate_id"]
+    later = [f.stage_names[s] for f in FUNNELS for s in (1, 2, 3)]
+    chosen = rng.choice(np.flatnonzero(frame["Furthest step"].isin(later)), size=k, replace=False)
+    dup = frame.iloc[chosen].copy()
+    for f in FUNNELS:
+        for s in range(1, len(f.stage_names)):
+            dup.loc[dup["Furthest step"] == f.stage_names[s], "Furthest step"] = f.stage_names[s - 1]
+    dup["Drop-off reason"] = None
+    dup["_key"] = chosen + 0.5
+    extra.append(dup)
+    names = [BRAND_NAME[f.brand] for f in FUNNELS]
+    next_seq = {bi: int(leads.seq[leads.brand == bi].max()) + 1 for bi in range(len(FUNNELS))}
+    for reason in ("unknown_stage", "bad_date"):
+        k = plan[reason]
+        chosen = rng.choice(len(frame), size=k, replace=False)
+        new = frame.iloc[chosen].copy()
+        new_ids = []
+        for b in new["Brand"]:
+            bi = names.index(b)
+            new_ids.append(("AN-S" if bi == 0 else "NB-S") + str(next_seq[bi]).zfill(6))
+            next_seq[bi] += 1
+        new["Session ID"] = new_ids
+        new["Drop-off reason"] = None
+        if reason == "unknown_stage":
+            new["Furthest step"] = [UNKNOWN_LEAD_STAGES[i % len(UNKNOWN_LEAD_STAGES)] for i in range(k)]
+        else:
+            new["Date"] = [BAD_DATES[i % len(BAD_DATES)] for i in range(k)]
+            new["Furthest step"] = [FUNNELS[names.index(b)].stage_names[0] for b in new["Brand"]]
+        new["_key"] = chosen + 0.75
+        extra.append(new)
+    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
+    cols = [c for c in frame.columns if not c.startswith("_")]
+    write_xlsx(path, [Sheet("Sessions", cols, [list(frame[c]) for c in cols], date_format="yyyy-mm-dd",
+                            widths=[14, 12, 14, 16, 18, 20, 20, 28])])
+    return {"rows_clean": int(n), "rows_written": int(len(frame))}
+
+
+def _write_traffic(path: Path, rng, scale: float) -> dict:
+    months = pd.period_range(HISTORY_START, AS_OF, freq="M")
+    # fashion seasonality: peaks around the sales (January, July) and before Christmas
+    mon = months.month.to_numpy()
+    season = 1 + 0.12 * np.cos(2 * np.pi * (mon - 1) / 6)
+    frames, totals = [], {}
+    for b in BRANDS:
+        base = TRAFFIC_BASE[b] * scale * season * (1 + rng.normal(0, 0.06, months.size))
+        w = np.array([x for _, x in TRAFFIC_SOURCES])
+        share = w[None, :] * (1 + rng.normal(0, 0.08, (months.size, w.size)))
+        share = share / share.sum(axis=1, keepdims=True)
+        sessions = np.rint(base[:, None] * share).astype(np.int64)
+        totals[b] = int(sessions.sum())
+        for si, (s, _) in enumerate(TRAFFIC_SOURCES):
+            frames.append(pd.DataFrame({"month": months.strftime("%Y-%m"), "brand": BRAND_NAME[b],
+                                        "channel_group": s, "sessions": sessions[:, si].astype(str),
+                                        "_m": np.arange(months.size), "_s": si}))
+    frame = pd.concat(frames, ignore_index=True).sort_values(["_m", "brand", "_s"], kind="stable")
+    write_csv(path, frame.drop(columns=["_m", "_s"]), sep=",", encoding="utf-8", crlf=False)
+    return {"sessions": totals, "months": int(months.size)}
+
+
+def _write_survey(path: Path, rs):
+    rng = rs["survey"]
+    sv = simulate_survey(SURVEY, rng)
+    n = SURVEY.respondents
+    ids = np.array([f"S{i + 1:04d}" for i in range(n)], dtype=object)
+    cols = {
+        "Respondent": ids,
+        "Customer": np.where(sv.is_client, "Yes", "No").astype(object),
+        "Brand": np.array([BRAND_NAME[b] for b in sv.brand], dtype=object),
+        "Gender": np.where(sv.female, "Female", "Male").astype(object),
+        "Age": sv.age,
+        "Budget per visit (EUR)": np.where(np.isnan(sv.budget), None, sv.budget.astype(object)),
+    }
+    for j, (fid, fname) in enumerate(FACTORS):
+        cols[IMP_COLUMN.format(fname)] = sv.importance[:, j].astype(np.int64)
+    for j, (tid, tname, _, _) in enumerate(SURVEY_TOUCHPOINTS):
+        v = sv.satisfaction[:, j]
+        cols[f"Satisfaction - {tname}"] = np.where(np.isnan(v), None, v.astype(object))
+    cols["How likely are you to recommend us? (0-10)"] = sv.nps
+    frame = pd.DataFrame(cols)
+    frame["_key"] = np.arange(n, dtype=float)
+    k = DIRTY["survey"]["duplicate_id"]
+    chosen = rng.choice(n, size=k, replace=False)
+    dup = frame.iloc[chosen].copy()
+    for _, fname in FACTORS:
+        c = IMP_COLUMN.format(fname)
+        dup[c] = np.clip(dup[c].to_numpy() + rng.choice([-1, 1], size=k), 1, 5)
+    dup["_key"] = chosen + 0.5
+    frame = pd.concat([frame, dup], ignore_index=True).sort_values("_key", kind="stable")
+    out_cols = [c for c in frame.columns if c != "_key"]
+    write_xlsx(path, [Sheet("Responses", out_cols, [list(frame[c]) for c in out_cols])])
+    return sv, ids
+
+
+def _write_interviews(path: Path, iv, rs) -> None:
+    rng = rs["interviews"]
+    codes = INTERVIEWS.codes
+    stage_name = {s: nm for s, nm, _ in JOURNEY}
+    stage_alias = {s: a for s, _, a in JOURNEY}
+    resp = Sheet("Respondents", ["Respondent", "Brand", "Category", "Persona", "Customer", "Gender", "Age"],
+                 [list(iv.resp_id), list(iv.brand), list(iv.line), list(iv.persona_label),
+                  list(np.where(iv.is_client, "yes", "no")), list(np.where(iv.female, "F", "M")), list(iv.age)])
+    m = iv.f_resp.size
+    use_alias = rng.random(m) < 0.15
+    frame = pd.DataFrame({
+        "Respondent": iv.resp_id[iv.f_resp],
+        "Stage": [stage_alias[codes[c].stage] if a else stage_name[codes[c].stage] for c, a in zip(iv.f_code, use_alias)],
+        "Code type": [codes[c].code_type for c in iv.f_code],
+        "Code": [codes[c].code for c in iv.f_code],
+        "Touchpoint": [codes[c].touchpoint for c in iv.f_code],
+        "Sentiment": iv.f_sentiment.astype(np.int64),
+        "Hard/soft": [codes[c].factor_kind for c in iv.f_code],
+        "Level": [codes[c].level for c in iv.f_code],
+        "Quote": iv.f_quote,
+        "_key": np.arange(m, dtype=float),
+    })
+    idea = next(c for c in codes if c.code_type == "idea")
+    extra = []
+    for reason in ("unknown_stage", "sentiment_out_of_range"):
+        k = DIRTY["codes"][reason]
+        chosen = rng.choice(m, size=k, replace=False)
+        new = frame.iloc[chosen].copy()
+        new["Code type"] = idea.code_type
+        new["Code"] = idea.code
+        new["Touchpoint"] = idea.touchpoint
+        new["Hard/soft"] = None
+        new["Level"] = None
+        new["Quote"] = [idea.quotes[i % len(idea.quotes)] for i in range(k)]
+        if reason == "unknown_stage":
+            new["Stage"] = [UNKNOWN_CODE_STAGES[i % len(UNKNOWN_CODE_STAGES)] for i in range(k)]
+            new["Sentiment"] = 0
+        else:
+            new["Stage"] = stage_name[idea.stage]
+            new["Sentiment"] = [(3, -5)[i % 2] for i in range(k)]
+        new["_key"] = chosen + 0.5
+        extra.append(new)
+    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
+    cols = [c for c in frame.columns if c != "_key"]
+    write_xlsx(path, [resp, Sheet("Codes", cols, [list(frame[c]) for c in cols],
+                                  widths=[11, 18, 13, 24, 16, 10, 10, 10, 80])])
+
+
+__all__ = ["generate", "DEFAULT_SEED", "NAME"]
