@@ -128,8 +128,34 @@ def test_code_stage_map_marks_the_main_stage():
         (50, np.nan, "partial"),  # width unknown: never strong
     ],
 )
-def test_evidence_level_rule(n, width, expected):
-    assert S.evidence_level(n, width, min_respondents=5) == expected
+def test_evidence_level_width_rule(n, width, expected):
+    assert S.evidence_level(n, width, min_respondents=5, max_width=0.30) == expected
+
+
+@pytest.mark.parametrize(
+    "k, n, expected",
+    [
+        (0, 30, "none"),
+        (6, 30, "partial"),  # Wilson(6/30) = [0.095, 0.373]: lower end below 0.10
+        (7, 30, "strong"),  # Wilson(7/30) = [0.118, 0.409]
+        (12, 30, "strong"),  # Wilson(12/30) = [0.246, 0.577]: wider, but higher -> still strong
+        (7, 40, "partial"),  # Wilson(7/40) = [0.0875, 0.320]
+        (8, 40, "strong"),  # Wilson(8/40) = [0.105, 0.348]
+        (4, 4, "partial"),  # Wilson(4/4) = [0.510, 1]: high, but 4 < 5 respondents
+    ],
+)
+def test_share_evidence_rule(k, n, expected):
+    lo, _ = wilson_interval(k, n)
+    assert S.share_evidence(k, lo, min_respondents=5) == expected
+
+
+def test_share_evidence_is_monotone_in_respondents():
+    # more respondents of the same base never weakens the evidence
+    ks = np.arange(0, 41)
+    lo, _ = wilson_interval(ks, np.full(41, 40))
+    rank = {"none": 0, "partial": 1, "strong": 2}
+    levels = [rank[x] for x in S.share_evidence(ks, lo, 5)]
+    assert levels == sorted(levels)
 
 
 def test_share_with_ci_is_wilson():
@@ -235,7 +261,7 @@ def test_opportunities_join_ideas_and_library_actions():
 
 
 def test_no_strong_cell_below_minimum_even_with_narrow_interval():
-    # 20 respondents all naming the same barrier: Wilson(20/20) = [0.839, 1], width 0.161
+    # 20 respondents all naming the same barrier: Wilson(20/20) = [0.839, 1]
     rows = [(f"r{i:02d}", "deal", "barrier", "long_wait", None, -1, None, None, None) for i in range(20)]
     resp = pd.DataFrame({"respondent_id": [f"r{i:02d}" for i in range(20)],
                          "persona": ["A"] * 16 + ["B"] * 4}).astype("string")
@@ -245,7 +271,7 @@ def test_no_strong_cell_below_minimum_even_with_narrow_interval():
     lenient = S.stage_model(make_case(parameters={"evidence_min_respondents": 5}))
     mat = S.journey_matrix(codes_frame(rows), lenient, resp).set_index(["segment", "stage", "row"])
     assert mat.loc[("all", "deal", "barriers")]["evidence"] == "strong"
-    # persona A: 16/16 -> Wilson [0.806, 1] width 0.194 -> strong
+    # persona A: 16/16 -> Wilson [0.806, 1] -> strong
     assert mat.loc[("A", "deal", "barriers")]["evidence"] == "strong"
     # persona B: 4/4 -> below the minimum of 5 -> partial
     assert mat.loc[("B", "deal", "barriers")]["evidence"] == "partial"
@@ -258,13 +284,14 @@ def test_kpi_cells_evidence_from_records():
     kpis = {
         "deal": [{"text": "конверсия 40%", "n": 400, "ci": [0.35, 0.45]}],  # N=400, width 0.10 -> strong
         "framing": ["повторные визиты 12%"],  # no n -> partial
+        "evaluation": [{"text": "конверсия 40%", "n": 100, "ci": [0.31, 0.50]}],  # width 0.19 -> partial
     }
     mat = S.journey_matrix(small_codes(), m, small_respondents(), kpis=kpis).set_index(["segment", "stage", "row"])
     deal = mat.loc[("all", "deal", "kpis")]
     assert deal["text"] == "конверсия 40%" and deal["respondents"] == 400
     assert deal["unit"] == "records" and deal["evidence"] == "strong"
     assert mat.loc[("all", "framing", "kpis")]["evidence"] == "partial"
-    assert mat.loc[("all", "evaluation", "kpis")]["evidence"] == "none"
+    assert mat.loc[("all", "evaluation", "kpis")]["evidence"] == "partial"
     # the same KPIs for every segment
     assert mat.loc[("P2", "deal", "kpis")]["text"] == "конверсия 40%"
 

@@ -74,7 +74,7 @@ from toolkit.stages import (
     _segment_key,
     code_labels,
     column,
-    evidence_level,
+    share_evidence,
     match_touchpoints,
     norm_key,
     respondent_segments,
@@ -291,7 +291,7 @@ def barrier_table(
         g["quotes"] = None
     g["quotes"] = [x if isinstance(x, list) else [] for x in g["quotes"]]
 
-    g["evidence"] = evidence_level(g["respondents"], g["ci_hi"] - g["ci_lo"], model.evidence_min_respondents)
+    g["evidence"] = share_evidence(g["respondents"], g["ci_lo"], model.evidence_min_respondents)
     g["stage_name"] = g["stage"].map(model.stage_names())
     g["stage_order"] = g["stage"].map(order).astype(int)
     g["label"] = code_labels(g["code"], library, lang, labels)

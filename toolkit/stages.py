@@ -28,13 +28,24 @@ mentioning respondents
 evidence level (one per matrix cell)
     ``none``: nobody is behind the cell (or no number exists for it);
     ``strong``: at least ``Parameters.evidence_min_respondents`` respondents (or
-    records, for KPI cells) AND the cell's confidence interval is narrow: its
-    width at most ``MAX_RELATIVE_WIDTH`` (0.30) of the scale, i.e. a Wilson
-    interval of the share at most 30 percentage points wide, or a t-interval of the
-    mean sentiment at most 1.2 points wide on the -2..+2 scale;
-    ``partial``: anything in between (few respondents, a wide interval, or a KPI
-    string given without its sample size).
-    So a cell can never claim ``strong`` below the minimum number of respondents.
+    records, for KPI cells) AND a confidence interval that says the finding is
+    solid, by the kind of cell:
+
+    - share cells (goals, touchpoints, motivators, barriers...: how many of the
+      segment's interviewed respondents are behind it): the lower end of the Wilson
+      interval of the share is at least ``STRONG_SHARE_FLOOR`` (0.10), i.e. with 95%
+      confidence at least one in ten of the segment has it. (The interval's lower
+      end, not its width: a Wilson interval is widest at 50%, so a width rule would
+      rate 12 of 30 respondents weaker than 7 of 30.)
+    - mean cells (emotions): the t-interval of the mean sentiment is at most
+      ``MAX_MEAN_WIDTH`` (0.30) of the -2..+2 scale wide, i.e. 1.2 points.
+    - KPI cells (rates from records, given with ``n`` and ``ci``): the interval is
+      at most ``MAX_RATE_WIDTH`` (0.10, ten percentage points) wide; a KPI whose
+      interval is not a proportion, or that comes without one, is ``partial``.
+
+    ``partial``: anything in between (few respondents, a wide interval, a KPI
+    string without its sample size). So a cell can never claim ``strong`` below
+    the minimum number of respondents.
 sentiment of a respondent at a stage
     The mean ``sentiment`` (-2..+2) of that respondent's *emotion* fragments at the
     stage (``code_type == 'emotion'``: what they felt, not what they complained
@@ -104,7 +115,9 @@ CHANNEL_LABELS = {"online": {"ru": "онлайн", "en": "online"}, "offline": {
 
 EVIDENCE_LEVELS = ("strong", "partial", "none")
 EVIDENCE_MARKS = {"strong": "●", "partial": "◐", "none": "○"}
-MAX_RELATIVE_WIDTH = 0.30
+STRONG_SHARE_FLOOR = 0.10  # share cells: Wilson lower end at least this
+MAX_MEAN_WIDTH = 0.30  # mean cells: t-interval at most this fraction of the scale
+MAX_RATE_WIDTH = 0.10  # KPI rates: interval at most ten percentage points wide
 SENTIMENT_RANGE = 4.0  # -2..+2
 
 OVERALL = ("overall", "all")
@@ -132,20 +145,28 @@ def column(df: pd.DataFrame, name: str, dtype=None) -> pd.Series:
     return pd.Series(pd.NA, index=df.index, dtype=dtype or "object")
 
 
-def evidence_level(n, width, min_respondents: int, max_width: float = MAX_RELATIVE_WIDTH):
-    """Evidence level per cell (vectorised), see the module docstring.
+def evidence_level(n, width, min_respondents: int, max_width: float = MAX_MEAN_WIDTH):
+    """Evidence level from an interval's width (vectorised): mean and KPI cells.
 
-    ``n``: respondents (or records) behind the cell; ``width``: the interval width as
-    a fraction of the scale (NaN = unknown, which can never be ``strong``).
+    ``n``: respondents (or records) behind the cell; ``width``: the interval width on
+    the cell's scale (NaN = unknown, which can never be ``strong``). See the module
+    docstring.
     """
-    n = np.asarray(n, dtype=float)
-    w = np.asarray(width, dtype=float)
-    out = np.where(np.nan_to_num(n, nan=0.0) > 0, "partial", "none").astype(object)
-    strong = (np.nan_to_num(n, nan=0.0) >= min_respondents) & (np.nan_to_num(w, nan=np.inf) <= max_width)
-    out[strong] = "strong"
-    if out.ndim == 0:
-        return str(out)
-    return out
+    n = np.nan_to_num(np.asarray(n, dtype=float), nan=0.0)
+    w = np.nan_to_num(np.asarray(width, dtype=float), nan=np.inf)
+    out = np.where(n > 0, "partial", "none").astype(object)
+    out[(n >= min_respondents) & (w <= max_width + 1e-9)] = "strong"  # 1e-9: 0.45 - 0.35 is 0.1000...03
+    return str(out) if out.ndim == 0 else out
+
+
+def share_evidence(n, ci_lo, min_respondents: int, floor: float = STRONG_SHARE_FLOOR):
+    """Evidence level of a share cell (vectorised): ``strong`` needs ``n >= min_respondents``
+    and the Wilson lower end ``ci_lo >= floor``. See the module docstring."""
+    n = np.nan_to_num(np.asarray(n, dtype=float), nan=0.0)
+    lo = np.nan_to_num(np.asarray(ci_lo, dtype=float), nan=-np.inf)
+    out = np.where(n > 0, "partial", "none").astype(object)
+    out[(n >= min_respondents) & (lo >= floor - 1e-12)] = "strong"
+    return str(out) if out.ndim == 0 else out
 
 
 def share_with_ci(k, n, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
@@ -475,7 +496,8 @@ def journey_matrix(
     Columns: ``segment_type, segment, segment_respondents, stage, stage_name,
     stage_order, row, row_order, row_label_ru, row_label_en, text, respondents,
     base, share, ci_lo, ci_hi, width, unit, evidence``. Evidence per cell as in the
-    module docstring (width = interval width / scale). Every stage x row appears
+    module docstring (width: the interval width on the cell's scale: shares and
+    rates as fractions, emotions as a fraction of the -2..+2 range). Every stage x row appears
     for every segment (empty cells: text '', respondents 0, evidence ``none``).
     Segments (other than overall) with fewer interviewed respondents than
     ``min_segment_size`` are left out when it is given.
@@ -599,7 +621,13 @@ def journey_matrix(
         out["width"] = np.nan
     share_rows = is_share & (out["row"] != "emotions")
     out["width"] = np.where(share_rows, out["ci_hi"] - out["ci_lo"], out["width"])
-    out["evidence"] = evidence_level(out["respondents"], out["width"], model.evidence_min_respondents)
+    minimum = model.evidence_min_respondents
+    out["evidence"] = np.select(
+        [share_rows, out["row"] == "emotions"],
+        [share_evidence(out["respondents"], out["ci_lo"], minimum),
+         evidence_level(out["respondents"], out["width"], minimum, MAX_MEAN_WIDTH)],
+        evidence_level(out["respondents"], out["width"], minimum, MAX_RATE_WIDTH),
+    )
     # a KPI given as a bare string (no n) is partial, not none; a declared touchpoint nobody
     # named stays none
     out.loc[(out["evidence"] == "none") & (out["text"] != "") & (out["unit"] == "records"), "evidence"] = "partial"
@@ -698,7 +726,9 @@ def _kpi_cells(kpis: Mapping, seg_list: pd.DataFrame, model: StageModel) -> pd.D
                 n = it.get("n")
                 ns.append(float(n) if n is not None else np.nan)
                 ci = it.get("ci")
-                widths.append(float(ci[1]) - float(ci[0]) if ci is not None and None not in ci else np.nan)
+                # only a proportion's interval can be judged (rates: at most ten points wide)
+                is_rate = ci is not None and None not in ci and 0 <= float(ci[0]) <= float(ci[1]) <= 1
+                widths.append(float(ci[1]) - float(ci[0]) if is_rate else np.nan)
             else:
                 texts.append(str(it))
                 ns.append(np.nan)
@@ -825,7 +855,8 @@ def emotion_curve(
     out["stage_name"] = out["stage"].map(model.stage_names())
     out["stage_order"] = out["stage"].map(order).astype(int)
     out["n"] = out["n"].astype(int)
-    out["evidence"] = evidence_level(out["n"], (out["hi"] - out["lo"]) / SENTIMENT_RANGE, model.evidence_min_respondents)
+    out["evidence"] = evidence_level(out["n"], (out["hi"] - out["lo"]) / SENTIMENT_RANGE, model.evidence_min_respondents,
+                                     MAX_MEAN_WIDTH)
     out = out.assign(_seg=_segment_key(out)).sort_values(["source", "_seg", "segment", "stage_order"], kind="stable")
     extra = [c for c in ("scale_lo", "scale_hi") if c in out.columns]
     return out[cols + extra].reset_index(drop=True)
@@ -909,7 +940,7 @@ def choice_factors(
     g["factor_name"] = g["factor"].map(decl["name"]).astype("string").combine_first(g["factor"])
     sh = share_with_ci(g["respondents"], g["base"], model.confidence)
     g = pd.concat([g.reset_index(drop=True), sh], axis=1)
-    g["evidence"] = evidence_level(g["respondents"], g["ci_hi"] - g["ci_lo"], model.evidence_min_respondents)
+    g["evidence"] = share_evidence(g["respondents"], g["ci_lo"], model.evidence_min_respondents)
     g = g.assign(_seg=_segment_key(g)).sort_values(["_seg", "segment", "share", "factor"], ascending=[True, True, False, True], kind="stable")
     cols = ["segment_type", "segment", "factor", "factor_name", "code_type", "kind", "kind_source", "level", "level_source",
             "respondents", "base", "share", "ci_lo", "ci_hi", "evidence"]
