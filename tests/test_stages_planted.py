@@ -155,3 +155,19 @@ def test_journey_matrix_complete_and_honest(planted):
     over = mat[(mat["segment"] == "all") & (mat["row"] == "barriers")].set_index("stage")
     for stage in planted_stages:
         assert over.loc[stage, "text"] != "" and over.loc[stage, "evidence"] != "none", stage
+
+
+def test_first_conversion_by_source(planted):
+    name, case, tables, truth = planted
+    brands = {b: t for b, t in _brand_funnels(truth).items() if t.get("planted_first_conversion_by_source")}
+    if not brands or "leads" not in tables or "source" not in tables["leads"].columns:
+        pytest.skip(f"{name}: truth.yml plants no first conversion by source")
+    t = F.funnel_table(tables["leads"], S.stage_model(case), by=("brand", "source"))
+    first = t[t["order"] == 0].set_index(["brand", "source"])
+    for brand, spec in brands.items():
+        for source, planted_conv in spec["planted_first_conversion_by_source"].items():
+            r = first.loc[(brand, source)]
+            # a few hundred leads per source: ±0.02, or inside the 99% Wilson interval
+            lo, hi = wilson_interval(r["next_reached"], r["reached"], 0.99)
+            close = abs(r["conversion"] - planted_conv) <= CONVERSION_TOLERANCE
+            assert close or lo <= planted_conv <= hi, (name, brand, source, r["conversion"], planted_conv, r["reached"])
