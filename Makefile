@@ -31,6 +31,7 @@ install-test: $(VENV)/.installed-test
 
 demo: install
 	$(BIN)/cjm validate $(CASE)
+	$(BIN)/cjm run $(CASE) --out $(OUT)
 
 validate: install
 	$(BIN)/cjm validate $(CASE)
