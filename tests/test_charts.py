@@ -349,3 +349,24 @@ def test_profit_whatif_bars_from_the_what_if_table():
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[0].replace("\n", " ") == "Трафик + Конверсия (все вместе): +21%"
     assert labels[1] == "Трафик: +10%"
+
+
+def test_journey_figures_names_every_segment():
+    m = pd.concat([matrix_table(), matrix_table().assign(segment_type="persona", segment="Ценители")], ignore_index=True)
+    emo = pd.DataFrame({
+        "source": "interviews", "segment_type": ["overall", "persona"], "segment": ["all", "Ценители"],
+        "stage": ["framing", "framing"], "stage_name": ["Осмысление", "Осмысление"], "stage_order": [0, 0],
+        "mean": [0.5, 1.0], "lo": [0.1, 0.4], "hi": [0.9, 1.6], "n": [10, 5],
+    })
+    figs = charts.journey_figures(m, emo, "ru", segment_names={"Ценители": "Ценители качества"})
+    p = charts.journey_figure_name("journey_matrix", "persona", "Ценители")
+    assert set(figs) == {"journey_matrix_overall_all", "emotion_curve_overall_all", p,
+                         charts.journey_figure_name("emotion_curve", "persona", "Ценители")}
+    assert p.startswith("journey_matrix_persona_") and p.isascii()
+    assert "Карта пути клиента: Ценители качества" in all_text(figs[p])
+    persona_curve = figs[charts.journey_figure_name("emotion_curve", "persona", "Ценители")]
+    assert "Ценители качества" in all_text(persona_curve) and "Все респонденты" in all_text(persona_curve)
+
+
+def test_matrix_cells_read_code_ids_as_words():
+    assert charts._cell_lines("expert_content (10)", 14, 3, 6) == "• expert\n  content (10)"

@@ -22,7 +22,7 @@ from toolkit.report.context import (
     context_figures,
     journey_figure_name,
 )
-from toolkit.report.fmt import fmt_int, fmt_money, fmt_num, fmt_pct, fmt_pct_ci, ordinal, ru_plural
+from toolkit.report.fmt import fmt_int, fmt_money, fmt_money_short, fmt_num, fmt_pct, fmt_pct_ci, ordinal, ru_plural
 from toolkit.report.render import (
     ReportError,
     convert_to_pdf,
@@ -80,10 +80,16 @@ def test_number_formats_per_language():
     assert fmt_pct_ci(0.5, None, "ru") == "50,0%"
     assert fmt_money(8450000, "RUB", "ru") == f"8{NBSP}450{NBSP}000{NBSP}руб."
     assert fmt_money(8450000, "RUB", "en") == f"RUB{NBSP}8,450,000"
-    assert fmt_num(2.125, "ru", 2) == "2,12" or fmt_num(2.125, "ru", 2) == "2,13"
+    assert fmt_num(2.125, "ru", 2) == "2,13" and fmt_pct(0.285, "en", 0) == "29%"  # half up, as written
     assert [ru_plural(n, "визит", "визита", "визитов") for n in (1, 2, 5, 11, 21, 22, 112)] == [
         "визит", "визита", "визитов", "визитов", "визит", "визита", "визитов"]
-    assert ordinal(6, "ru") == "6-й" and ordinal(2, "en") == "2nd" and ordinal(11, "en") == "11th"
+    assert ordinal(6, "ru") == "6-й" and ordinal(6, "ru", genitive=True) == "6-го"
+    assert ordinal(2, "en") == "2nd" and ordinal(11, "en") == "11th"
+    # in sentences money is rounded: 98 611 015 -> 98,6 млн; 5 555 967 -> 5.6 million; 556 000 -> 556 тыс.
+    assert fmt_money_short(98_611_015, "RUB", "ru") == f"98,6{NBSP}млн{NBSP}руб."
+    assert fmt_money_short(5_555_967, "RUB", "en") == f"RUB{NBSP}5.6{NBSP}million"
+    assert fmt_money_short(556_000, "RUB", "ru") == f"556{NBSP}тыс.{NBSP}руб."
+    assert fmt_money_short(9_999, "USD", "en") == f"USD{NBSP}9,999"
 
 
 # --------------------------------------------------------------------------- templates
@@ -193,16 +199,17 @@ def test_executive_summary_numbers_come_from_metrics(runs):
     summary = "\n".join(findings)
     loy = m["loyalty"]["overall"]
     k = loy["loyalty_visit"]
-    assert f"после {k}-й визита" in summary or f"после {ordinal(k, 'ru')} визита" in summary
+    assert f"после {k}-го визита" in summary
     assert fmt_pct_ci(loy["p_return"][str(k)], loy["p_return_ci"][str(k)], "ru", 0) in summary
     assert fmt_pct_ci(loy["p_return"]["1"], loy["p_return_ci"]["1"], "ru", 0) in summary
     b = m["barriers"][0]
     assert fmt_pct_ci(b["share"], b["ci"], "ru", 0) in summary and b["label"] in summary
-    assert fmt_money(b["revenue_at_stake"], "RUB", "ru") in summary  # 8 450 000 руб.
+    assert fmt_money_short(b["revenue_at_stake"], "RUB", "ru") == f"8,5{NBSP}млн{NBSP}руб."  # 8 450 000
+    assert fmt_money_short(b["revenue_at_stake"], "RUB", "ru") in summary
     df = m["double_funnel"]
     assert fmt_pct_ci(df["nontarget_share"], df["nontarget_share_ci"], "ru", 0) in summary
     mid = df["scenarios"][2]  # capture rates 10..50 %: the median is 30 %
-    assert mid["capture_rate"] == 0.3 and fmt_money(mid["revenue"], "RUB", "ru") in summary
+    assert mid["capture_rate"] == 0.3 and fmt_money_short(mid["revenue"], "RUB", "ru") in summary
     champions = m["segments"]["rfm"]["champions"]  # the segment with the largest revenue share
     assert fmt_pct(champions["revenue_share"], "ru", 0) in summary
     # hand-checked: 21 of 48 respondents name the top barrier -> 43.75 % -> "44%"

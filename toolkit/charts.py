@@ -19,6 +19,7 @@ Figures (function -> input):
 - :func:`persona_profile_chart` -> ``PersonaResult.profile`` (+ ``PersonaResult.personas``)
 - :func:`journey_matrix_chart` -> ``toolkit.stages.journey_matrix`` (one segment per figure)
 - :func:`emotion_curve_chart` -> ``toolkit.stages.emotion_curve``
+- :func:`journey_figures` -> every per-segment map and emotion curve, named for the report
 - :func:`funnel_chart` -> ``toolkit.funnel.funnel_table(by=("brand",))`` or metrics ``funnel``
 - :func:`barriers_chart` -> ``toolkit.barriers.barrier_table`` or metrics ``barriers``
 - :func:`repeat_curve_chart` -> ``toolkit.loyalty.repeat_curve`` (+ loyalty visits)
@@ -32,6 +33,7 @@ Figures (function -> input):
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import textwrap
@@ -359,7 +361,9 @@ def _cell_lines(text: str, width: int, max_items: int, max_lines: int) -> str:
     more = len(items) > max_items
     lines: list[str] = []
     for it in items[:max_items]:
-        lines.extend(textwrap.wrap("• " + it, width=width, break_long_words=True, subsequent_indent="  "))
+        # code ids (look_younger) read as words; the bullet is an indent, so it never sits alone on a line
+        it = re.sub(r"(?<=[^\W_])_(?=[^\W_])", " ", it)
+        lines.extend(textwrap.wrap(it, width=width, break_long_words=True, initial_indent="• ", subsequent_indent="  "))
     if len(lines) > max_lines or (more and lines):
         lines = lines[:max_lines]
         lines[-1] = lines[-1][: max(1, width - 1)].rstrip() + "…"
@@ -462,6 +466,49 @@ def journey_matrix_chart(
     return fig
 
 
+def journey_figure_name(kind: str, segment_type: str, segment) -> str:
+    """File stem of a per-segment journey figure: ``journey_matrix_persona_P1``,
+    ``emotion_curve_overall_all``, ``journey_matrix_business_line_cosmetology``. Ids that are
+    not plain latin get a short hash so that two segments never share a file."""
+    seg = str(segment)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", seg).strip("_") or "x"
+    if slug != seg:
+        slug += "_" + hashlib.sha1(seg.encode("utf-8")).hexdigest()[:6]
+    return f"{kind}_{segment_type}_{slug}"
+
+
+def journey_figures(
+    matrix: pd.DataFrame,
+    curve: pd.DataFrame | None = None,
+    language: str = "ru",
+    segment_names: Mapping | None = None,
+    source: str | None = "interviews",
+) -> dict[str, Figure]:
+    """Every per-segment journey figure the report shows, by file stem (:func:`journey_figure_name`):
+    for each segment of ``matrix`` (overall, personas, business lines) its map
+    (``journey_matrix_<type>_<segment>``) and, when ``curve`` has data for it, its emotion curve
+    (``emotion_curve_<type>_<segment>``: the overall line plus the segment's own line).
+    ``segment_names``: display names of personas/lines for titles and legends."""
+    out: dict[str, Figure] = {}
+    if matrix is None or not len(matrix):
+        return out
+    names = dict(segment_names or {})
+    c = curve if curve is not None else pd.DataFrame()
+    if len(c) and source is not None and "source" in c.columns:
+        c = c[c["source"] == source]
+    for seg_type, seg in matrix[["segment_type", "segment"]].drop_duplicates().itertuples(index=False):
+        title = None if seg_type == "overall" else f"{t('matrix_title', language)}: {names.get(seg, seg)}"
+        out[journey_figure_name("journey_matrix", seg_type, seg)] = journey_matrix_chart(
+            matrix, seg, seg_type, language, title=title)
+        if len(c):
+            own = c[(c["segment_type"] == "overall") | ((c["segment_type"] == seg_type) & (c["segment"] == seg))]
+            if len(own) and (seg_type == "overall" or (own["segment"] == seg).any()):
+                types = ("overall",) if seg_type == "overall" else ("overall", seg_type)
+                out[journey_figure_name("emotion_curve", seg_type, seg)] = emotion_curve_chart(
+                    own, language, source=None, segment_types=types, segment_names=names)
+    return out
+
+
 def emotion_curve_chart(
     curve: pd.DataFrame,
     language: str = "ru",
@@ -498,8 +545,9 @@ def emotion_curve_chart(
         g = c[(c["segment_type"] == stype) & (c["segment"] == seg)].set_index("stage").reindex([s for s, _ in stages])
         x = np.arange(len(stages)) + (gi - (k - 1) / 2) * min(0.08, 0.5 / max(k, 1))
         mean = g["mean"].to_numpy(dtype=float)
-        lo = g["lo"].to_numpy(dtype=float)
-        hi = g["hi"].to_numpy(dtype=float)
+        # an interval of a mean on the -2..+2 scale is drawn within the scale
+        lo = np.clip(g["lo"].to_numpy(dtype=float), -2.0, 2.0)
+        hi = np.clip(g["hi"].to_numpy(dtype=float), -2.0, 2.0)
         colour = PALETTE[gi % len(PALETTE)]
         label = t("all_respondents", language) if stype == "overall" else _name(segment_names, seg, language)
         ax.plot(x, mean, "-o", color=colour, ms=4, lw=1.6 if stype == "overall" else 1.1, label=wrap(label, 30, 2))
@@ -1131,6 +1179,8 @@ __all__ = [
     "funnel_frame",
     "gap_chart",
     "headline_scenario",
+    "journey_figure_name",
+    "journey_figures",
     "journey_matrix_chart",
     "persona_profile_chart",
     "profit_whatif_chart",

@@ -467,7 +467,7 @@ def _data(b: Body) -> None:
     b.table(
         _w(L, "Источник|Файл|Период|Прочитано строк|В анализе|Отложено", "Source|File|Period|Rows read|Used|Set aside").split("|"),
         ["r.table", "r.file", "r.period", "r.rows_read", "r.rows_used", "r.quarantined"],
-        "r in data.sources", [3.0, 4.2, 3.6, 1.8, 1.7, 1.7],
+        "r in data.sources", [3.4, 3.8, 3.6, 1.8, 1.7, 1.7],
     )
     b.tag("{%p if data.quality %}")
     b.p(_w(L, "Причины, по которым строки отложены или значения очищены:",
@@ -475,7 +475,7 @@ def _data(b: Body) -> None:
     b.table(
         _w(L, "Источник|Причина|Код причины|Строк|Что сделано", "Source|Reason|Reason code|Rows|What was done").split("|"),
         ["r.table", "r.reason", "r.code", "r.rows", "r.kind"],
-        "r in data.quality", [3.0, 4.6, 3.2, 1.5, 3.7],
+        "r in data.quality", [3.2, 4.2, 3.6, 1.2, 3.8],
     )
     b.tag("{%p else %}")
     b.p(_w(L, "Проблемных строк не найдено.", "No problem rows were found."))
@@ -590,7 +590,7 @@ def _barriers(b: Body) -> None:
         _w(L, "№|Барьер|Этап|Доля респондентов (интервал)|Назвали / опрошено|Тяжесть (−2…+2)|Выручка под угрозой|Данные",
            "#|Barrier|Stage|Share of respondents (interval)|Named / interviewed|Severity (−2…+2)|Revenue at stake|Evidence").split("|"),
         ["r.rank", "r.label", "r.stage", "r.share", "r.respondents", "r.severity", "r.revenue", "r.evidence"],
-        "r in barriers.rows", [0.6, 2.7, 2.2, 3.3, 1.6, 1.5, 2.3, 1.8],
+        "r in barriers.rows", [0.6, 2.7, 2.2, 3.1, 1.8, 1.5, 2.3, 1.8],
     )
     b.h(2, "barrier_evidence")
     b.tag("{%p for d in barriers.details %}")
@@ -720,7 +720,7 @@ def _profit_crm(b: Body) -> None:
         _w(L, "Этап|Тип|Что записывать / триггер|Сейчас|Точки контакта|День после визита",
            "Stage|Kind|What to record / trigger|Now|Touchpoints|Day after the visit").split("|"),
         ["r.stage", "r.kind", "r.what", "r.value", "r.touchpoints", "r.day"],
-        "r in crm.rows", [2.3, 2.3, 5.0, 2.9, 2.0, 1.5],
+        "r in crm.rows", [2.0, 2.0, 5.0, 2.7, 3.0, 1.3],
     )
     b.tag("{%p else %}")
     b.na("crm.na")

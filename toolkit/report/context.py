@@ -22,7 +22,6 @@ Word images.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.artifacts import RunFolder
+from toolkit.charts import journey_figure_name  # noqa: F401  (re-exported: the notebooks name figures with it)
 from toolkit.report.fmt import (
     DASH,
     NBSP,
@@ -40,6 +40,7 @@ from toolkit.report.fmt import (
     fmt_days,
     fmt_int,
     fmt_money,
+    fmt_money_short,
     fmt_num,
     fmt_pct,
     fmt_pct_ci,
@@ -93,8 +94,8 @@ JSON_ARTIFACTS_USED = {
 FIGURES_USED = {
     "rfm_segments": "charts.rfm_segments_chart",
     "persona_profile": "charts.persona_profile_chart",
-    "journey_matrix_<segment_type>_<segment>": "charts.journey_matrix_chart (name: journey_figure_name)",
-    "emotion_curve_<segment_type>_<segment>": "charts.emotion_curve_chart (name: journey_figure_name)",
+    "journey_matrix_<segment_type>_<segment>": "charts.journey_matrix_chart (all at once: charts.journey_figures)",
+    "emotion_curve_<segment_type>_<segment>": "charts.emotion_curve_chart (all at once: charts.journey_figures)",
     "funnel": "charts.funnel_chart",
     "barriers": "charts.barriers_chart",
     "repeat_curve": "charts.repeat_curve_chart",
@@ -120,17 +121,6 @@ class FigureRef:
 
     def __str__(self) -> str:  # shown only if a template prints it outside the renderer
         return self.name
-
-
-def journey_figure_name(kind: str, segment_type: str, segment) -> str:
-    """File stem of a per-segment journey figure: ``journey_matrix_persona_P1``,
-    ``emotion_curve_overall_all``, ``journey_matrix_business_line_cosmetology``. Ids that are
-    not plain latin get a short hash so that two segments never share a file."""
-    seg = str(segment)
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", seg).strip("_") or "x"
-    if slug != seg:
-        slug += "_" + hashlib.sha1(seg.encode("utf-8")).hexdigest()[:6]
-    return f"{kind}_{segment_type}_{slug}"
 
 
 # --------------------------------------------------------------------------- words
@@ -854,10 +844,10 @@ def _double_funnel_section(metrics: Mapping, run: RunFolder, names: Names, langu
             language,
             f"Если инструменты неявного перехвата переведут в «{B}» {fmt_pct(sc.get('capture_rate'), 'ru', 0)} нецелевого "
             f"потока, группа сохранит около {fmt_int(sc.get('leads'), 'ru')} лидов и {fmt_int(sc.get('deals'), 'ru')} "
-            f"сделок в год — {fmt_money(sc.get('revenue'), currency, 'ru')} выручки в год.",
+            f"сделок в год — {fmt_money_short(sc.get('revenue'), currency, 'ru')} выручки в год.",
             f"If implicit-capture tools move {fmt_pct(sc.get('capture_rate'), 'en', 0)} of the non-target flow to {B}, "
             f"the group keeps about {fmt_int(sc.get('leads'), 'en')} leads and {fmt_int(sc.get('deals'), 'en')} deals a "
-            f"year, {fmt_money(sc.get('revenue'), currency, 'en')} of revenue a year.",
+            f"year, {fmt_money_short(sc.get('revenue'), currency, 'en')} of revenue a year.",
         ))
     verdict = d.get("verdict") if isinstance(d.get("verdict"), Mapping) else {}
     diff = []
@@ -1035,7 +1025,7 @@ def roadmap_items(metrics: Mapping, names: Names, language: str, currency: str, 
             p1 = (v.get("p_return") or {}).get("1")
             items.append({
                 "action": _w(language,
-                             f"{names.line(scope)}: триггерные напоминания до {ordinal(k, 'ru')} визита (порог лояльности)"
+                             f"{names.line(scope)}: триггерные напоминания до {ordinal(k, 'ru', genitive=True)} визита (порог лояльности)"
                              + (f"; медианный интервал до 2-го визита — {fmt_days(gap, 'ru')}" if is_number(gap) else ""),
                              f"{names.line(scope)}: trigger reminders up to the {ordinal(k, 'en')} visit (loyalty threshold)"
                              + (f"; median gap to the 2nd visit: {fmt_days(gap, 'en')}" if is_number(gap) else "")),
@@ -1050,7 +1040,7 @@ def roadmap_items(metrics: Mapping, names: Names, language: str, currency: str, 
                  "loyalty": ("лояльность", "loyalty")}
     return [
         {"priority": str(n), "action": it["action"], "why": it["why"],
-         "money": fmt_money(it["money"], currency, language), "evidence": EVIDENCE_WORDS.get(it["evidence"], ("", ""))[i],
+         "money": fmt_money_short(it["money"], currency, language), "evidence": EVIDENCE_WORDS.get(it["evidence"], ("", ""))[i],
          "source": src_words[it["source"]][i]}
         for n, it in enumerate(items, start=1)
     ]
@@ -1088,7 +1078,7 @@ def summary_findings(ctx_parts: dict, metrics: Mapping, names: Names, language: 
         k = d.get("loyalty_visit")
         if is_number(k):
             out.append(_w(language,
-                          f"Клиент становится лояльным после {ordinal(k, 'ru')} визита: после него возвращаются "
+                          f"Клиент становится лояльным после {ordinal(k, 'ru', genitive=True)} визита: после него возвращаются "
                           f"{fmt_pct_ci(p.get(str(k)), ci.get(str(k)), 'ru', 0, conf)} клиентов, а после первого визита — "
                           f"лишь {fmt_pct_ci(p.get('1'), ci.get('1'), 'ru', 0, conf)}.",
                           f"A customer becomes loyal after the {ordinal(k, 'en')} visit: "
@@ -1108,10 +1098,10 @@ def summary_findings(ctx_parts: dict, metrics: Mapping, names: Names, language: 
         out.append(_w(language,
                       f"Главный барьер — «{b.get('label') or b.get('code')}» на этапе «{names.stage(b.get('stage'))}»: его "
                       f"называют {fmt_pct_ci(b.get('share'), b.get('ci'), 'ru', 0, conf)} опрошенных"
-                      + (f"; под угрозой до {fmt_money(money, currency, 'ru')} выручки" if is_number(money) else "") + ".",
+                      + (f"; под угрозой до {fmt_money_short(money, currency, 'ru')} выручки" if is_number(money) else "") + ".",
                       f"The main barrier is “{b.get('label') or b.get('code')}” at the “{names.stage(b.get('stage'))}” "
                       f"stage: {fmt_pct_ci(b.get('share'), b.get('ci'), 'en', 0, conf)} of interviewees name it"
-                      + (f"; up to {fmt_money(money, currency, 'en')} of revenue is at stake" if is_number(money) else "")
+                      + (f"; up to {fmt_money_short(money, currency, 'en')} of revenue is at stake" if is_number(money) else "")
                       + "."))
     fb = ctx_parts["funnel"]["bottlenecks"]
     if fb:
@@ -1126,9 +1116,9 @@ def summary_findings(ctx_parts: dict, metrics: Mapping, names: Names, language: 
         if sc and is_number(sc.get("revenue")):
             s += _w(language,
                     f"; перехват {fmt_pct(sc.get('capture_rate'), 'ru', 0)} этого потока брендом «{B}» сохранит в группе "
-                    f"около {fmt_money(sc.get('revenue'), currency, 'ru')} выручки в год",
+                    f"около {fmt_money_short(sc.get('revenue'), currency, 'ru')} выручки в год",
                     f"; capturing {fmt_pct(sc.get('capture_rate'), 'en', 0)} of this flow with {B} keeps about "
-                    f"{fmt_money(sc.get('revenue'), currency, 'en')} of revenue a year in the group")
+                    f"{fmt_money_short(sc.get('revenue'), currency, 'en')} of revenue a year in the group")
         out.append(s + ".")
     seg, _ = _part(metrics, "segments", language)
     rfm = seg.get("rfm") if isinstance(seg, Mapping) else None

@@ -453,7 +453,6 @@ def sample_figures(run: RunFolder, case: Case, metrics: dict, tables: dict[str, 
     """Draw the preview's figures with :mod:`toolkit.charts`; returns the figure names written."""
     from toolkit import charts
     from toolkit.figures import save_figure
-    from toolkit.report.context import journey_figure_name
 
     lang = case.language
     lines = {b.id: b.label for b in case.business_lines}
@@ -476,16 +475,7 @@ def sample_figures(run: RunFolder, case: Case, metrics: dict, tables: dict[str, 
         "profit_what_if": charts.profit_whatif_chart(
             metrics["profit"]["brands"]["aesthetica"]["all"]["what_if"], lang, improvement=0.1),
     }
-    m = tables["journey_matrix"]
-    for seg_type, seg in m[["segment_type", "segment"]].drop_duplicates().itertuples(index=False):
-        title = pnames.get(seg)
-        figs[journey_figure_name("journey_matrix", seg_type, seg)] = charts.journey_matrix_chart(
-            m, seg, seg_type, lang, title=title)
-        segs = ("overall",) if seg_type == "overall" else ("overall", seg_type)
-        curve = tables["emotion_curve"]
-        curve = curve[(curve["segment_type"] == "overall") | (curve["segment"] == seg)]
-        figs[journey_figure_name("emotion_curve", seg_type, seg)] = charts.emotion_curve_chart(
-            curve, lang, segment_types=segs, segment_names=pnames)
+    figs.update(charts.journey_figures(tables["journey_matrix"], tables["emotion_curve"], lang, segment_names=pnames))
     for name, fig in figs.items():
         save_figure(fig, run.figure_path(name))
     return sorted(figs)
