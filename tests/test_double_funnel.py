@@ -106,14 +106,26 @@ def test_price_reasons_match_after_normalising_only_exactly():
     assert normalise_reason(pd.Series(["Ёлка, дорого!!"], dtype="string")).iloc[0] == "елка дорого"
 
 
-def test_deal_stage_is_the_journey_deal_stage_else_the_last_funnel_stage():
+def test_deal_stage_is_the_journey_deal_stage_else_a_purchase_stage_else_the_last_funnel_stage():
     assert deal_stage(make_case()) == ("contract", 2, "journey_stage_deal")
-    custom = make_case(
-        journey_stages=[{"id": "visit"}, {"id": "try_on"}, {"id": "payment"}],
-        funnel_stages=[{"id": "came", "journey_stage": "visit"}, {"id": "tried", "journey_stage": "try_on"},
-                       {"id": "paid", "journey_stage": "payment"}],
+    # two funnel stages under 'deal': the deal is completed at the later one
+    two = make_case(funnel_stages=[*FUNNEL, {"id": "prepaid", "journey_stage": "deal"},
+                                   {"id": "operation", "journey_stage": "experience"}])
+    assert deal_stage(two) == ("prepaid", 3, "journey_stage_deal")
+    # a webshop: 'Order placed' is the last funnel stage under the journey stage 'payment'
+    shop = make_case(
+        journey_stages=[{"id": "store_visit"}, {"id": "decision"}, {"id": "payment"}, {"id": "after_sale"}],
+        funnel_stages=[{"id": "cart", "journey_stage": "decision"}, {"id": "checkout", "journey_stage": "payment"},
+                       {"id": "order", "journey_stage": "payment"}, {"id": "kept", "journey_stage": "after_sale"}],
     )
-    assert deal_stage(custom) == ("paid", 2, "last_funnel_stage")
+    assert deal_stage(shop) == ("order", 2, "purchase_journey_stage")
+    # nothing says purchase: the last funnel stage
+    plain = make_case(
+        journey_stages=[{"id": "visit"}, {"id": "try_on"}, {"id": "after"}],
+        funnel_stages=[{"id": "came", "journey_stage": "visit"}, {"id": "tried", "journey_stage": "try_on"},
+                       {"id": "kept", "journey_stage": "after"}],
+    )
+    assert deal_stage(plain) == ("kept", 2, "last_funnel_stage")
 
 
 # --------------------------------------------------------------------------- the 3-lead example
@@ -131,9 +143,13 @@ def test_three_lead_example_by_hand():
     assert m["rules"]["budget"] == {"nontarget": 1, "target": 1}
     assert m["rules"]["lost_reason"] == {"nontarget": 1, "target": 0}
     assert m["no_evidence_leads"] == 0
-    # now (budget-classified leads only): p1 lost -> 0/1; p2 reached the contract -> 1/1
-    assert m["nontarget_conversion_now"] == 0.0 and m["nontarget_conversion_now_n"] == 1
+    # now (every lead with evidence): non-target p1, p3 both lost -> 0/2; target p2 reached the contract -> 1/1
+    assert m["nontarget_conversion_now"] == 0.0 and m["nontarget_conversion_now_n"] == 2
+    assert m["nontarget_conversion_now_ci"] == pytest.approx(list(wilson_interval(0, 2)))
     assert m["target_conversion_now"] == 1.0 and m["target_conversion_now_n"] == 1
+    # the budget-only check: p1 0/1, p2 1/1
+    assert m["conversion_now_budget_only"]["nontarget"]["n"] == 1
+    assert m["conversion_now_budget_only"]["target"]["rate"] == 1.0
     # budget brand: b1, b4 reached the contract out of 4 -> 0.5
     assert m["budget_conversion"] == 0.5 and m["budget_leads"] == 4
     # no lead links to a customer: check = mean first visit = (10 000 + 14 000) / 2 = 12 000, paid share 1
@@ -420,9 +436,9 @@ def test_retail_style_case_with_custom_stages():
         LEAD_COLS,
     )
     m = double_funnel_metrics(case, leads, TX.assign(brand=TX["brand"].map({"bud": "outlet", "prem": "boutique"})))
-    # no funnel stage is the journey stage 'deal': the last funnel stage 'paid' is the deal
-    assert m["deal_stage"] == "paid" and m["deal_stage_rule"] == "last_funnel_stage"
-    assert any("last funnel stage" in n for n in m["notes"])
+    # no funnel stage is the journey stage 'deal': 'paid', under 'payment', is the deal
+    assert m["deal_stage"] == "paid" and m["deal_stage_rule"] == "purchase_journey_stage"
+    assert any("purchase-like" in n for n in m["notes"])
     # a, c non-target; b, d target -> 2 of 4; the outlet converts 1 of 2; its check (10 000 + 14 000) / 2
     assert m["nontarget_share"] == pytest.approx(0.5)
     assert m["budget_conversion"] == pytest.approx(0.5)

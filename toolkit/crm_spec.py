@@ -270,9 +270,10 @@ def crm_spec(
     rows += _loyalty_metrics(loyalty, fs)
     if double_funnel and "nontarget_share" in double_funnel and fs.get("traffic"):
         d = double_funnel
+        brand = next((b.label for b in case.brands if b.id == d["premium_brand"]), d["premium_brand"])
         rows.append(_metric(fs["traffic"][0], "nontarget_share",
-                            f"Доля нецелевых лидов {d['premium_brand']} (бюджет ниже порога или отказ из-за цены)",
-                            f"Non-target share of {d['premium_brand']} leads (budget below the floor or lost over price)",
+                            f"Доля нецелевых лидов «{brand}» (бюджет ниже порога или отказ из-за цены)",
+                            f"Non-target share of {brand} leads (budget below the floor or lost over price)",
                             d.get("nontarget_share"), tuple(d.get("nontarget_share_ci") or (None, None)),
                             d.get("evidence_leads"), "double_funnel"))
     trig_stage = "trigger" if "trigger" in ids else (fs.get("purchases_per_customer") or ids[-1:])[0]

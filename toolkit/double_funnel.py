@@ -8,8 +8,11 @@ premium / budget brand
     The brands with ``role: premium`` / ``role: budget`` in case.yml (at most one each).
 lead, deal
     A row of the ``leads`` table and its furthest funnel stage (``toolkit.funnel``). The *deal
-    stage* is the first funnel stage whose journey stage is ``deal``; when no funnel stage maps
-    to the journey stage ``deal`` (a custom journey), the last funnel stage. A lead *reached
+    stage* is the last funnel stage whose journey stage is ``deal`` (the deal completed). When
+    no funnel stage maps to the journey stage ``deal`` (a custom journey), the last funnel stage
+    of the first journey stage that says purchase (its id or name contains deal, payment,
+    purchase, order, checkout, сделка, оплата, покупка, заказ, договор: "Order placed" under
+    "Payment" in a webshop funnel); failing that, the last funnel stage. A lead *reached
     the deal* when its furthest stage is the deal stage or later; *lead -> deal conversion* =
     leads that reached the deal / leads, with a Wilson interval (n = leads). Leads whose stage
     is not a declared funnel stage are left out (counted in ``leads_unknown_stage``).
@@ -54,11 +57,15 @@ premium brand's survey respondents in a price-driven persona is reported too
 
 "Now" conversions
 -----------------
-Lead -> deal conversion of non-target and of target premium leads. Measured on the leads
-classified by **budget only** (rule 1): the other rules look at the outcome (only a lost lead
-has a lost reason; rule 3 uses the deal itself), so a conversion measured on them would be
-0 or 1 by construction. When no lead declared a budget, the all-evidence classification is
-used and flagged (``conversion_basis = 'all_evidence_biased'``).
+Lead -> deal conversion of non-target and of target premium leads: among the leads with
+evidence, the share of each class that reached the deal (Wilson interval, n = leads of the
+class). Two biases to keep in mind, both reported rather than hidden: the leads without
+evidence (lost, no budget, no reason) are left out, so the target conversion is slightly
+overstated; and a deal without a budget counts as target (rule 3), so where non-target leads
+sign without a budget noted their conversion is understated. The same rates on the leads
+classified by budget alone are given as a check (``conversion_now_budget_only``); they are
+unbiased only when whether a budget is recorded does not depend on how far the lead got
+(CRMs often note it only at the contract, which inflates both budget-only rates).
 
 Scenarios
 ---------
@@ -152,16 +159,27 @@ def is_price_reason(values: pd.Series, price_reasons: Sequence[str]) -> pd.Serie
     return norm.isin(wanted).fillna(False).astype(bool)
 
 
+_PURCHASE = re.compile(r"deal|payment|purchase|order|checkout|сделк|оплат|покупк|заказ|договор", re.IGNORECASE)
+
+
 def deal_stage(model) -> tuple[str | None, int | None, str]:
     """``(funnel_stage_id, order, rule)`` of the deal stage (module doc); rule is
-    ``'journey_stage_deal'`` or ``'last_funnel_stage'``; ``(None, None, 'no_funnel')`` without a funnel."""
+    ``'journey_stage_deal'``, ``'purchase_journey_stage'`` or ``'last_funnel_stage'``;
+    ``(None, None, 'no_funnel')`` without a funnel."""
     model = stage_model(model)
     fn = model.funnel.sort_values("order")
     if not len(fn):
         return None, None, "no_funnel"
     hit = fn[fn["journey_stage"] == "deal"]
+    rule = "journey_stage_deal"
+    if not len(hit):
+        st = model.stages.sort_values("order")
+        words = st["stage"].astype(str) + " " + st["name"].astype(str)
+        buying = [s for s, w in zip(st["stage"], words) if _PURCHASE.search(w) and (fn["journey_stage"] == s).any()]
+        hit = fn[fn["journey_stage"] == buying[0]] if buying else fn.iloc[0:0]
+        rule = "purchase_journey_stage"
     if len(hit):
-        return str(hit["funnel_stage"].iloc[0]), int(hit["order"].iloc[0]), "journey_stage_deal"
+        return str(hit["funnel_stage"].iloc[-1]), int(hit["order"].iloc[-1]), rule
     return str(fn["funnel_stage"].iloc[-1]), int(fn["order"].iloc[-1]), "last_funnel_stage"
 
 
@@ -286,20 +304,20 @@ def nontarget_share(classified: pd.DataFrame, confidence: float = 0.95) -> dict[
 
 
 def conversions_now(classified: pd.DataFrame, confidence: float = 0.95) -> dict[str, Any]:
-    """Lead -> deal conversion of non-target and target premium leads today (module doc: on the
-    budget-classified leads; all evidence, flagged as biased, when no lead has a budget)."""
-    basis = "budget"
-    sel = classified[classified["evidence"] == "budget"]
-    if not len(sel):
-        basis = "all_evidence_biased"
-        sel = classified[classified["evidence"] != NO_EVIDENCE]
-    nt = sel["nontarget"].fillna(False).astype(bool)
-    deal = sel["reached_deal"].astype(bool)
-    return {
-        "basis": basis,
-        "nontarget": rate_with_ci(int((deal & nt).sum()), int(nt.sum()), confidence),
-        "target": rate_with_ci(int((deal & ~nt).sum()), int((~nt).sum()), confidence),
-    }
+    """Lead -> deal conversion of non-target and target premium leads today (module doc): on
+    every lead with evidence, and, as a check, on the leads classified by their budget alone."""
+    def rates(sel: pd.DataFrame) -> dict[str, Any]:
+        nt = sel["nontarget"].fillna(False).astype(bool)
+        deal = sel["reached_deal"].astype(bool)
+        return {
+            "nontarget": rate_with_ci(int((deal & nt).sum()), int(nt.sum()), confidence),
+            "target": rate_with_ci(int((deal & ~nt).sum()), int((~nt).sum()), confidence),
+        }
+
+    out = rates(classified[classified["evidence"] != NO_EVIDENCE])
+    out["budget_only"] = rates(classified[classified["evidence"] == "budget"])
+    out["basis"] = "all_evidence"
+    return out
 
 
 def lead_to_deal(leads: pd.DataFrame, model, confidence: float = 0.95) -> dict[str, Any]:
@@ -658,7 +676,7 @@ def recommendation_text(s: dict[str, Any], language: str) -> str:
             money = (f"{pct(s['budget_paid_share'])} of its deals are paid, at an average check of "
                      f"{_money(s['budget_avg_check'], cur)} for the first paid visit after the lead")
         else:
-            money = f"with an average first-visit check of {_money(s['budget_avg_check'], cur)}"
+            money = f"its average first-visit check is {_money(s['budget_avg_check'], cur)}"
         parts.append(f"{B} converts its own leads at {pct(s['budget_conversion'], 1)}; {money}.")
         if sc:
             parts.append(
@@ -763,7 +781,10 @@ def double_funnel_analysis(
     prem, bud = case.brand("premium"), case.brand("budget")
     notes: list[str] = []
     d_id, _, d_rule = deal_stage(model)
-    if d_rule == "last_funnel_stage":
+    if d_rule == "purchase_journey_stage":
+        notes.append(f"no funnel stage maps to the journey stage 'deal': '{d_id}', the last funnel stage of the "
+                     "first purchase-like journey stage, is the deal")
+    elif d_rule == "last_funnel_stage":
         notes.append(f"no funnel stage maps to the journey stage 'deal': the last funnel stage '{d_id}' is the deal")
     if prem.price_floor is None:
         notes.append(f"brands[{prem.id}].price_floor is not declared: the budget rule is not applied")
@@ -851,6 +872,7 @@ def double_funnel_analysis(
         "target_conversion_now_ci": now["target"]["ci"],
         "target_conversion_now_n": now["target"]["n"],
         "conversion_now_basis": now["basis"],
+        "conversion_now_budget_only": {k: now["budget_only"][k] for k in ("nontarget", "target")},
         "budget_conversion_ci": bconv["ci"],
         "budget_leads": bconv["n"],
         "budget_avg_check_ci": money["check_ci"],
