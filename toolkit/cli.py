@@ -151,6 +151,11 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"Error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
