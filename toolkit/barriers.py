@@ -348,15 +348,20 @@ def barrier_metrics(
     respondents: pd.DataFrame | None = None,
     library: Mapping | None = None,
     limit: int | None = None,
+    labels: Mapping | None = None,
+    table: pd.DataFrame | None = None,
 ) -> list[dict]:
     """``metrics.json`` -> ``barriers``: the overall ranking, highest priority first.
 
     Each item: ``{code, label, stage, respondents, share, ci: [lo, hi], severity,
     revenue_at_stake, rank, base, mention_share, lost_at_stage, evidence, quotes,
-    actions}`` (NaN -> None).
+    actions}`` (NaN -> None). ``table``: an already computed :func:`barrier_table`
+    (the other arguments are then not used).
     """
-    t = barrier_table(codes, model, respondents=respondents, lost_by_stage=lost_by_stage,
-                      value_per_customer=value_per_customer, library=library)
+    if table is None:
+        table = barrier_table(codes, model, respondents=respondents, lost_by_stage=lost_by_stage,
+                              value_per_customer=value_per_customer, library=library, labels=labels)
+    t = table
     t = t.loc[t["segment_type"] == OVERALL[0]]
     if limit:
         t = t.head(limit)

@@ -9,7 +9,7 @@ from toolkit.funnel import bottleneck, funnel_metrics, funnel_table, lost_reason
 from toolkit.metrics import skipped
 from toolkit.notebook import StepContext
 from toolkit.report.context import journey_figure_name
-from toolkit.stages import choice_factor_summary, choice_factors, emotion_curve, journey_matrix, stage_model, stage_problems
+from toolkit.stages import case_code_labels, choice_factor_summary, choice_factors, emotion_curve, journey_matrix, stage_model, stage_problems
 
 
 def run(ctx: StepContext) -> dict:
@@ -49,7 +49,7 @@ def run(ctx: StepContext) -> dict:
     if codes is not None and len(codes):
         library = load_recommendations(case.case_dir)
         matrix = journey_matrix(codes, model, respondents=respondents, kpis=kpis, library=library,
-                                min_segment_size=p.evidence_min_respondents)
+                                labels=case_code_labels(case), min_segment_size=p.evidence_min_respondents)
         curve = emotion_curve(codes, model, respondents=respondents, survey=survey)
         factors = choice_factors(codes, model, respondents=respondents)
         factor_summary = choice_factor_summary(codes, model, respondents=respondents)
