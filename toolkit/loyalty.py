@@ -197,14 +197,16 @@ def visit_number_table(
         if with_gaps
         else ""
     )
+    # one scope: a constant group key would only slow the hash aggregation down
+    scope, group = ("scope", "scope, ") if per_line else (f"'{ALL_LINES}' AS scope", "")
     df = sales.query(
         f"""WITH {ctes}
         SELECT * {_QUARTILE_COLUMNS if with_gaps else ""} FROM (
-            SELECT scope, visit_number, count(*) AS visits{", avg(amount) AS average_check" if with_check else ""},
+            SELECT {scope}, visit_number, count(*) AS visits{", avg(amount) AS average_check" if with_check else ""},
                    count(*) FILTER (WHERE eligible) AS eligible,
                    count(*) FILTER (WHERE returned) AS returned,
                    any_value(return_window_days) AS return_window_days{gaps}
-            FROM return_events GROUP BY scope, visit_number
+            FROM return_events GROUP BY {group}visit_number
         ) ORDER BY scope <> '{ALL_LINES}', scope, visit_number"""
     )
     for c in ("visits", "eligible", "returned", "return_window_days"):
