@@ -285,7 +285,8 @@ def test_planted_staff_dependency_is_found(planted):
         assert d.loc[line, "top_staff"] == t["top_staff"], f"{name}/{line}"
         # the truth counts repeat customers by their hidden doctor; ours by the staff named on their
         # visits (a customer whose visits all lack a staff member cannot be judged): same share
-        assert abs(d.loc[line, "top_staff_share_of_repeat_customers"] - t["top_staff_share_of_repeat_customers"]) <= 0.02
+        got = d.loc[line, "top_staff_share_of_repeat_customers"]
+        assert abs(got - t["top_staff_share_of_repeat_customers"]) <= 0.02, f"{name}/{line}: {got}"
     head = truth["staff_dependency"]["headline"]
     assert d.loc[head["business_line"], "top_staff"] == head["top_staff"]
     if name == "clinic_group":  # every visit names its doctor: the repeat customers agree exactly

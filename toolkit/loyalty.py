@@ -7,13 +7,14 @@ Visits, scopes (``all_lines`` or one business line), gaps and net revenue are de
 - **return window** ``W`` (days): a customer "returned after visit n" when their visit n+1 came
   at most ``W`` days after visit n. Default (``Parameters.return_window_days`` unset): the
   99th percentile (``RETURN_WINDOW_QUANTILE``) of the observed gaps between consecutive visits
-  in the scope (the smallest gap g such that at least 99 % of the gaps are <= g), so that almost every return that happens is counted and the return probability
-  is not biased low; a line with fewer than ``MIN_GAPS_FOR_OWN_WINDOW`` gaps (a one-off line)
-  uses the whole history's window; ``W`` is capped at half of the history (from the first
-  visit to ``as_of``) so that at least half of the history can be eligible; with no gaps at
-  all ``FALLBACK_WINDOW_DAYS`` is used. The observed gaps are themselves slightly short (long
-  gaps that began shortly before ``as_of`` are not yet seen), another reason for a high
-  quantile.
+  in the scope (the smallest gap g such that at least 99 % of the gaps are <= g), so that
+  almost every return that happens is counted and the return probability is not biased low
+  (a 90th percentile would miss about a tenth of the returns). A line with fewer than
+  ``MIN_GAPS_FOR_OWN_WINDOW`` gaps (a one-off line) uses the whole history's window; ``W`` is
+  capped at half of the history (from the first visit to ``as_of``) so that at least half of
+  the history can be eligible; with no gaps at all ``FALLBACK_WINDOW_DAYS`` is used. The
+  observed gaps are themselves slightly short (long gaps that began shortly before ``as_of``
+  are not yet seen), another reason for a high quantile.
 - **eligible after visit n**: the customer's n-th visit (in the scope) is at least ``W`` days
   before ``as_of``, so a return within ``W`` days could have been seen. A customer whose last
   visit was a week before ``as_of`` is *not* counted as "did not return": they are not
@@ -450,7 +451,8 @@ def intervals_by_stage(
         )
     finally:
         sales.con.unregister("loyalty_stage_table")
-    df = df.sort_values(["scope", "stage_index"], key=lambda s: s if s.name != "scope" else s.ne(ALL_LINES).astype(str) + s)
+    df["_order"] = df["scope"].ne(ALL_LINES)  # the whole history first, then the lines
+    df = df.sort_values(["_order", "scope", "stage_index"]).drop(columns="_order")
     for c in ("customers", "visits", "eligible", "returned", "gaps"):
         df[c] = df[c].astype("int64")
     with np.errstate(divide="ignore", invalid="ignore"):

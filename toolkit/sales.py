@@ -35,8 +35,8 @@ result; there is no second, pandas implementation of the same definition. The SQ
 from named CTEs (``sale_rows``, ``visit_parts``, ``visit_totals``, ``numbered_visits`` ...).
 A :class:`SalesHistory` built with ``cache=True`` materialises the visit table once (inside
 DuckDB, not in pandas) so that a whole analysis step reuses it; with ``cache=False`` every
-query inlines the lean visit SQL it needs (fastest for a single query). Staff and main-line columns are computed only by the steps
-that need them.
+query inlines the lean visit SQL it needs (fastest for a single query). Staff and main-line
+columns are computed only by the steps that need them.
 """
 
 from __future__ import annotations
