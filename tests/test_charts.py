@@ -184,7 +184,7 @@ def test_persona_heatmap_holds_the_z_scores():
     draw(fig)
     assert [t.get_text() for t in ax.get_xticklabels()] == ["Цена", "Врач"]
     assert ax.get_yticklabels()[0].get_text() == "P1: Ценят цену (60%)"
-    assert {"1,2", "-0,4", "-0,8", "0,9"} <= set(texts(fig))  # decimal comma in ru
+    assert {"1,2", "\u22120,4", "\u22120,8", "0,9"} <= set(texts(fig))  # decimal comma and minus sign in ru
 
 
 def test_journey_matrix_colours_cells_by_evidence_and_cuts_long_cells():

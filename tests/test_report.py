@@ -75,8 +75,9 @@ def test_number_formats_per_language():
     assert fmt_int(1234567, "en") == "1,234,567"
     assert fmt_int(None, "ru") == "—" and fmt_int(float("nan"), "en") == "—"  # missing is a dash, never 0
     assert fmt_pct(0.4523, "ru") == "45,2%" and fmt_pct(0.4523, "en") == "45.2%"
-    assert fmt_pct_ci(0.4523, [0.401, 0.503], "en") == "45.2% (95% CI 40.1–50.3%)"
-    assert fmt_pct_ci(0.4523, [0.401, 0.503], "ru", 0) == "45% (95% ДИ 40–50%)"
+    wj = "\u2060"  # word joiner: the range never breaks after its dash
+    assert fmt_pct_ci(0.4523, [0.401, 0.503], "en") == f"45.2% (95%{NBSP}CI 40.1–{wj}50.3%)"
+    assert fmt_pct_ci(0.4523, [0.401, 0.503], "ru", 0) == f"45% (95%{NBSP}ДИ 40–{wj}50%)"
     assert fmt_pct_ci(0.5, None, "ru") == "50,0%"
     assert fmt_money(8450000, "RUB", "ru") == f"8{NBSP}450{NBSP}000{NBSP}руб."
     assert fmt_money(8450000, "RUB", "en") == f"RUB{NBSP}8,450,000"
@@ -213,7 +214,7 @@ def test_executive_summary_numbers_come_from_metrics(runs):
     champions = m["segments"]["rfm"]["champions"]  # the segment with the largest revenue share
     assert fmt_pct(champions["revenue_share"], "ru", 0) in summary
     # hand-checked: 21 of 48 respondents name the top barrier -> 43.75 % -> "44%"
-    assert "44% (95% ДИ" in summary
+    assert f"44% (95%{NBSP}ДИ" in summary
 
 
 def test_not_available_for_a_skipped_part(tmp_path):
@@ -246,6 +247,7 @@ def test_rendering_is_deterministic(runs, tmp_path):
     again = render_report(run.root, case, "ru", out=tmp_path / "again.docx")
     assert doc_text(again) == doc_text(path)
     assert again.read_bytes() == path.read_bytes()
+    assert docx.Document(str(again)).core_properties.modified.date().isoformat() == "2025-06-30"  # as_of
 
 
 def test_failed_render_keeps_the_previous_report(runs, tmp_path):

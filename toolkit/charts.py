@@ -334,8 +334,12 @@ def persona_profile_chart(
             if np.isfinite(v):
                 colour = "white" if abs(v) > 0.6 * vmax else "black"
                 ax.text(j, i, fmt_num(v, language, 1), ha="center", va="center", fontsize=MIN_FONT, color=colour)
-    width = max(6, int(60 / max(ncol, 1)))
-    ax.set_xticks(range(ncol), [wrap(n, width, 3) for n in factors["name"]], fontsize=MIN_FONT)
+    if ncol > 6:  # many factors: slanted labels instead of words broken into syllables
+        ax.set_xticks(range(ncol), [wrap(n, 18, 2) for n in factors["name"]], fontsize=MIN_FONT,
+                      rotation=35, ha="right", rotation_mode="anchor")
+    else:
+        ax.set_xticks(range(ncol), [wrap(n, max(8, int(60 / max(ncol, 1))), 3) for n in factors["name"]],
+                      fontsize=MIN_FONT)
     ax.set_yticks(range(nrow), row_labels, fontsize=MIN_FONT + 0.5)
     ax.grid(False)
     ax.tick_params(axis="x", length=0)
@@ -363,7 +367,17 @@ def _cell_lines(text: str, width: int, max_items: int, max_lines: int) -> str:
     for it in items[:max_items]:
         # code ids (look_younger) read as words; the bullet is an indent, so it never sits alone on a line
         it = re.sub(r"(?<=[^\W_])_(?=[^\W_])", " ", it)
-        lines.extend(textwrap.wrap(it, width=width, break_long_words=True, initial_indent="• ", subsequent_indent="  "))
+        head = re.match(r"^([^:;]{2,24}):\s+(.+)$", it)  # "Рекомендации: ..." keeps its colon on the first line
+        if head and len(head.group(1)) + 3 > width:
+            label = head.group(1) + ":"
+            lines.extend(textwrap.wrap(label, width=width, break_long_words=True,
+                                       initial_indent="• " if len(label) + 2 <= width else "",
+                                       subsequent_indent="  "))
+            lines.extend(textwrap.wrap(head.group(2), width=width, break_long_words=True,
+                                       initial_indent="  ", subsequent_indent="  "))
+        else:
+            lines.extend(textwrap.wrap(it, width=width, break_long_words=True, initial_indent="• ",
+                                       subsequent_indent="  "))
     if len(lines) > max_lines or (more and lines):
         lines = lines[:max_lines]
         lines[-1] = lines[-1][: max(1, width - 1)].rstrip() + "…"
@@ -620,7 +634,7 @@ def funnel_chart(funnel, language: str = "ru", brand_names: Mapping | None = Non
             if np.isfinite(conv[yi]):
                 txt = f"↓ {fmt_pct(conv[yi], language, 0)}"
                 if np.isfinite(lo[yi]) and np.isfinite(hi[yi]):
-                    txt += f" [{fmt_range(lo[yi], hi[yi], language, 0)}]"
+                    txt += f" [{fmt_range(lo[yi], hi[yi], language, 0, nobreak=False)}]"
                 ax.text(top * 0.98, yi + 0.5, txt, va="center", ha="right", fontsize=MIN_FONT, color=PALETTE[1])
         chars = 16 if ncols > 1 else 26
         ax.set_yticks(y, [wrap(s, chars, 2) for s in g["stage_name"].astype(str)])
@@ -1024,7 +1038,7 @@ def double_funnel_chart(
     _box(ax, 3.4, 4.1, 2.6, 1.3, tgt, PALETTE[5])
     nt = f"{L('df_nontarget')}: {fmt_pct(share, language, 0)}"
     if is_number(ci[0]) and is_number(ci[1]):
-        nt += f"\n[{fmt_range(ci[0], ci[1], language, 0)}]"
+        nt += f"\n[{fmt_range(ci[0], ci[1], language, 0, nobreak=False)}]"
     if is_number(d.get("nontarget_conversion_now")):
         nt += f"\n{L('df_conv_now')}: {fmt_pct(d['nontarget_conversion_now'], language, 0)}"
     _box(ax, 3.4, 0.6, 2.6, 1.5, nt, PALETTE[1])

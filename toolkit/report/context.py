@@ -348,6 +348,7 @@ def _meta(case, metrics: Mapping, language: str, prepared_by: str | None) -> dic
         "title": title,
         "date": fmt_date(as_of, language, long=True),
         "as_of": fmt_date(as_of, language),
+        "as_of_iso": str(as_of) if as_of is not None else "",
         "prepared_by": prepared_by or _w(language, f"CJM-инструментарий, версия {version}", f"CJM toolkit, version {version}"),
         "version": str(version),
         "currency": currency,
@@ -525,7 +526,9 @@ def _journeys(run: RunFolder, matrix: pd.DataFrame | None, metrics: Mapping, nam
         if seg_type == "overall":
             title = _w(language, "Общая карта: все респонденты", "Core map: all respondents") + n_txt
         elif seg_type == "persona":
-            title = _w(language, "Персона", "Persona") + f" {seg}: {names.personas.get(str(seg), str(seg))}{n_txt}"
+            known = names.personas.get(str(seg))  # a survey persona id (P1) has a name; a name stands alone
+            title = _w(language, "Персона", "Persona") + (f" {seg}: {known}" if known and known != str(seg)
+                                                             else f": {seg}") + n_txt
         else:
             title = _w(language, "Направление", "Business line") + f": {names.line(seg)}{n_txt}"
         m = m.sort_values(["stage_order", "row_order"], kind="stable")

@@ -8,6 +8,7 @@
   ``45,2% (95% ДИ 40,1–50,3%)`` / ``45.2% (95% CI 40.1–50.3%)``;
 - money: whole units of the case currency, ``1 234 567 руб.`` / ``RUB 1,234,567``; in
   sentences rounded (``1,2 млн руб.`` / ``RUB 1.2 million``);
+- negative numbers carry the typographic minus (−);
 - a missing number (None, NaN) is shown as ``—``, never as 0.
 
 Nothing here computes a number: it only formats what metrics.json and the artifacts hold.
@@ -21,6 +22,8 @@ from numbers import Number
 
 DASH = "—"
 NBSP = "\u00a0"
+MINUS = "\u2212"  # the typographic minus sign
+WJ = "\u2060"  # word joiner: no line break after the dash of a range (86–91%)
 
 CURRENCY_RU = {"RUB": "руб.", "USD": "долл.", "EUR": "евро", "KZT": "тенге", "BYN": "бел. руб."}
 
@@ -51,7 +54,7 @@ def fmt_int(x, language: str = "ru") -> str:
     if not is_number(x):
         return DASH
     n = int(_fixed(x, 0))
-    s = f"{n:,}"
+    s = f"{n:,}".replace("-", MINUS)
     return s.replace(",", NBSP) if language == "ru" else s
 
 
@@ -59,7 +62,7 @@ def fmt_num(x, language: str = "ru", digits: int = 1) -> str:
     """A decimal number with ``digits`` decimals and thousands separators."""
     if not is_number(x):
         return DASH
-    s = f"{_fixed(x, digits):,.{digits}f}"
+    s = f"{_fixed(x, digits):,.{digits}f}".replace("-", MINUS)
     if language == "ru":
         s = s.replace(",", NBSP).replace(".", ",")
     return s
@@ -75,14 +78,16 @@ def fmt_pct(x, language: str = "ru", digits: int = 1) -> str:
 def ci_label(confidence: float = 0.95, language: str = "ru") -> str:
     """``95% ДИ`` / ``95% CI``."""
     level = fmt_pct(confidence, language, 0 if round(confidence * 100) == confidence * 100 else 1)
-    return f"{level} {'ДИ' if language == 'ru' else 'CI'}"
+    return f"{level}{NBSP}{'ДИ' if language == 'ru' else 'CI'}"
 
 
-def fmt_range(lo, hi, language: str = "ru", digits: int = 1) -> str:
-    """``40,1–50,3%``: an interval of fractions as percentages."""
+def fmt_range(lo, hi, language: str = "ru", digits: int = 1, nobreak: bool = True) -> str:
+    """``40,1–50,3%``: an interval of fractions as percentages; ``nobreak``: a word joiner after
+    the dash keeps the range on one line in Word (figures pass False: their font lacks it)."""
     if not (is_number(lo) and is_number(hi)):
         return DASH
-    return f"{_dec(f'{_fixed(lo, digits, 100):.{digits}f}', language)}–{fmt_pct(hi, language, digits)}"
+    joiner = WJ if nobreak else ""
+    return f"{_dec(f'{_fixed(lo, digits, 100):.{digits}f}', language)}–{joiner}{fmt_pct(hi, language, digits)}"
 
 
 def fmt_pct_ci(x, ci, language: str = "ru", digits: int = 1, confidence: float = 0.95) -> str:
@@ -155,5 +160,5 @@ def fmt_signed(x, language: str = "ru", digits: int = 2) -> str:
     """``+0,45`` / ``−1.20`` (for sentiment on the −2..+2 scale)."""
     if not is_number(x):
         return DASH
-    s = f"{_fixed(x, digits):+.{digits}f}".replace("-", "−")
+    s = f"{_fixed(x, digits):+.{digits}f}".replace("-", MINUS)
     return _dec(s, language)

@@ -13,7 +13,8 @@
    ``}}`` is left: an unrendered tag. Text from the data that itself contains such braces
    (a respondent typing ``{{ }}``) is carried through the render as private-use characters
    and restored afterwards, so it appears literally and never trips the check;
-5. the file is deterministic: fixed zip entry times, core properties from the template.
+5. the file is deterministic: fixed zip entry times; the document's created/modified dates
+   are the analysis date (``as_of``).
 
 ``convert_to_pdf(docx)`` runs LibreOffice headless with its own temporary profile.
 """
@@ -195,6 +196,13 @@ def render_report(
         raise ReportError(f"The template {path.name} uses a variable the report does not provide ({e.message}).") from None
     except TemplateError as e:
         raise ReportError(f"The template {path.name} has a tag error: {e}.") from None
+    if ctx["meta"].get("as_of_iso"):
+        # the document is dated by the analysis date: meaningful, and the same on every run
+        import datetime as dt
+
+        when = dt.datetime.combine(dt.date.fromisoformat(ctx["meta"]["as_of_iso"][:10]), dt.time())
+        tpl.docx.core_properties.created = when
+        tpl.docx.core_properties.modified = when
     buf = io.BytesIO()
     tpl.save(buf)
     data = buf.getvalue()
