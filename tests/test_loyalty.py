@@ -401,6 +401,8 @@ def _staff_rows():
             rows.append((c, pd.Timestamp("2024-01-01") + pd.Timedelta(days=10 * i), 200 if c == "T" else 100, "x", s))
     for c, s in (("W1", "s9"), ("W2", "s8")):
         rows += [(c, pd.Timestamp("2024-01-01"), 50, "y", s), (c, pd.Timestamp("2024-02-01"), 50, "y", s)]
+    # line z: one customer with two visits and no staff named at all
+    rows += [("Z", pd.Timestamp("2024-01-01"), 10, "z", None), ("Z", pd.Timestamp("2024-03-01"), 10, "z", None)]
     return tx(rows)
 
 
@@ -420,6 +422,9 @@ def test_staff_dependency():
     assert d.loc["x", "top_staff_share_of_repeat_customers_ci_high"] == pytest.approx(hi)
     # y: s8 and s9 have one attached customer each -> the smaller id
     assert d.loc["y", "top_staff"] == "s8" and d.loc["y", "top_staff_share_of_repeat_customers"] == 0.5
+    # z: nobody can be judged -> no repeat customer with a known staff member, no top staff, suppressed
+    assert d.loc["z", "repeat_customers"] == 0 and pd.isna(d.loc["z", "top_staff"])
+    assert d.loc["z", "suppressed"] == "repeat customers 0 < min_segment_size 1"
 
 
 def test_staff_attachment_table():
@@ -441,7 +446,7 @@ def test_staff_dependency_metrics_shape():
     m = staff_dependency_metrics(sales_history(_staff_rows(), as_of=AS_OF), Parameters(min_segment_size=1))
     assert m["x"]["top_staff"] == "s1"
     assert m["x"]["top_staff_share_of_repeat_customers"] == 0.4
-    assert set(m) == {"x", "y"}
+    assert set(m) == {"x", "y", "z"} and m["z"]["top_staff"] is None
     json.dumps(m, allow_nan=False)
 
 

@@ -81,11 +81,10 @@ def _return_ctes(
     scopes: str,
     return_window_days: int | None,
     quantile: float,
-    detail: bool = False,
 ) -> str:
     """CTEs ``scope_visits``, ``gap_distribution``, ``return_windows``, ``return_events``:
     the one definition of the return window, eligibility and return (see the module docstring)."""
-    visits = sales.visits_relation(scopes, detail=detail)
+    visits = sales.visits_relation(scopes)
     # the visits feed three CTEs when W comes from the gaps: compute them once
     materialized = "" if sales.cache or return_window_days is not None else "MATERIALIZED "
     as_of = sql_date(sales.as_of)
@@ -686,6 +685,28 @@ _STAFF_COLUMNS = ["business_line", "staff_id", "attached_customers", "attached_r
                   "repeat_customers", "line_revenue"]
 
 
+def _staff_table(sales: SalesHistory) -> pd.DataFrame:
+    """One query: a row per line and attached staff member (and a row with a null staff member
+    for a line with no attached customer), with the line's totals."""
+    df = sales.query(
+        f"""WITH {_staff_ctes(sales)},
+        per_staff AS (
+            SELECT a.business_line, a.staff_id, count(*) AS attached_customers,
+                   sum(a.monetary) AS attached_revenue,
+                   sum(m.monetary) AS attached_revenue_all_lines
+            FROM attached a JOIN attached_money m USING (customer_id)
+            GROUP BY ALL
+        )
+        SELECT lt.business_line, p.staff_id, coalesce(p.attached_customers, 0) AS attached_customers,
+               p.attached_revenue, p.attached_revenue_all_lines, lt.repeat_customers, lt.line_revenue
+        FROM line_totals lt LEFT JOIN per_staff p USING (business_line)
+        ORDER BY lt.business_line, attached_customers DESC, p.staff_id"""
+    )
+    for c in ("attached_customers", "repeat_customers"):
+        df[c] = df[c].astype("int64")
+    return df[_STAFF_COLUMNS]
+
+
 def staff_attachment(sales) -> pd.DataFrame:
     """Per business line and staff member: the repeat customers attached to them.
 
@@ -697,22 +718,8 @@ def staff_attachment(sales) -> pd.DataFrame:
     sales = as_sales_history(sales)
     if not (sales.has_business_line and sales.has_staff):
         return pd.DataFrame(columns=_STAFF_COLUMNS)
-    df = sales.query(
-        f"""WITH {_staff_ctes(sales)}
-        SELECT a.business_line, a.staff_id, count(*) AS attached_customers,
-               sum(a.monetary) AS attached_revenue,
-               sum(m.monetary) AS attached_revenue_all_lines,
-               any_value(lt.repeat_customers) AS repeat_customers,
-               any_value(lt.line_revenue) AS line_revenue
-        FROM attached a
-        JOIN attached_money m USING (customer_id)
-        JOIN line_totals lt USING (business_line)
-        GROUP BY ALL
-        ORDER BY a.business_line, attached_customers DESC, a.staff_id"""
-    )
-    for c in ("attached_customers", "repeat_customers"):
-        df[c] = df[c].astype("int64")
-    return df[_STAFF_COLUMNS]
+    df = _staff_table(sales)
+    return df[df["staff_id"].notna()].reset_index(drop=True)
 
 
 def staff_dependency(sales, *, min_segment_size: int = 30, confidence: float = 0.95) -> pd.DataFrame:
@@ -730,10 +737,9 @@ def staff_dependency(sales, *, min_segment_size: int = 30, confidence: float = 0
     sales = as_sales_history(sales)
     if not (sales.has_business_line and sales.has_staff):
         return pd.DataFrame()
-    per_staff = staff_attachment(sales)
-    lines = sales.query(
-        f"WITH {_staff_ctes(sales)} SELECT business_line, repeat_customers, line_revenue FROM line_totals ORDER BY 1"
-    )
+    table = _staff_table(sales)
+    per_staff = table[table["staff_id"].notna()]
+    lines = table.drop_duplicates("business_line")[["business_line", "repeat_customers", "line_revenue"]]
     lines["repeat_customers"] = lines["repeat_customers"].astype("int64")
     attached = per_staff.groupby("business_line", as_index=False)["attached_customers"].sum()
     attached = attached.rename(columns={"attached_customers": "attached_total"})
