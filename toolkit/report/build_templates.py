@@ -271,7 +271,8 @@ def _styles(doc, language: str) -> None:
     _para_style(doc, "Quote", size=9, italic=True, colour="404040", indent_cm=0.8, after=3)
     _para_style(doc, "List Bullet", size=10, after=3)
     _para_style(doc, "List Number", size=10, after=4)
-    _para_style(doc, "Figure", size=10, after=2, before=6, align=WD_ALIGN_PARAGRAPH.CENTER, keep_next=True, line=1.0)
+    # no keep-with-next: a chain of figures kept together would jump to the next page as one block
+    _para_style(doc, "Figure", size=10, after=2, before=6, align=WD_ALIGN_PARAGRAPH.CENTER, keep_next=False, line=1.0)
     _para_style(doc, "Note", size=9.5, italic=True, colour="7F7F7F", after=6)
     _para_style(doc, "Table Text", size=8, before=0, after=0, line=1.0)
     _para_style(doc, "Table Heading", base="Table Text", size=8, bold=True, keep_next=True)
@@ -720,7 +721,7 @@ def _profit_crm(b: Body) -> None:
         _w(L, "Этап|Тип|Что записывать / триггер|Сейчас|Точки контакта|День после визита",
            "Stage|Kind|What to record / trigger|Now|Touchpoints|Day after the visit").split("|"),
         ["r.stage", "r.kind", "r.what", "r.value", "r.touchpoints", "r.day"],
-        "r in crm.rows", [2.0, 2.0, 5.0, 2.7, 3.0, 1.3],
+        "r in crm.rows", [2.0, 2.3, 4.7, 2.7, 3.0, 1.3],
     )
     b.tag("{%p else %}")
     b.na("crm.na")
