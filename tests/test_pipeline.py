@@ -215,13 +215,15 @@ def test_a_failing_step_names_notebook_and_cell_and_keeps_the_old_report(runs, t
     notebooks = tmp_path / "notebooks"
     shutil.copytree(ROOT / "notebooks", notebooks)
     nb = nbformat.read(notebooks / "07_report.ipynb", as_version=4)
-    nb.cells.insert(4, nbformat.v4.new_code_cell('raise ValueError("the template is broken")'))
+    # a template whose tags were split by Word: the renderer finds a leftover tag after rendering
+    nb.cells.insert(3, nbformat.v4.new_code_cell(
+        "import toolkit.report.render as r\nr.leftover_tags = lambda data: ['word/document.xml: {{ client }']"))
     nbformat.write(nb, notebooks / "07_report.ipynb")
     with pytest.raises(StepFailed) as e:
         run_case(_case_dir("clinic_group"), out_dir=tmp_path / "run", only=["07"], progress=False, notebooks_dir=notebooks)
     msg = str(e.value)
     assert msg.startswith("Step 07_report failed in cell ")
-    assert "ValueError: the template is broken" in msg and "07_report.ipynb" in msg
+    assert "ReportError: The rendered report still contains template tags" in msg and "07_report.ipynb" in msg
     assert (tmp_path / "run" / "report.docx").read_bytes() == old_report
 
 
