@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -77,6 +78,26 @@ def test_ties_are_deterministic_and_independent_of_order_and_ids():
     r = scores(rows=renamed).set_index("customer_id")
     assert r.loc["b", "f_score"] == 5 and r.loc["a", "f_score"] == 1
     assert r.loc["a", "r_score"] == r.loc["b", "r_score"] == 3
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 50, 203])
+def test_scores_follow_the_definition_on_random_tied_data(n):
+    # brute force: score = 1 + floor(5 w / n), w = customers with a strictly worse value
+    rng = np.random.default_rng(n)
+    rows = []
+    for i in range(n):
+        for _ in range(int(rng.integers(1, 4))):  # 1-3 visits, heavy ties in frequency
+            day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 40)))
+            rows.append((f"k{i:03d}", day, float(rng.choice([10, 20, 30])), "x"))
+    s = rfm_scores(sales_history(tx(rows), as_of=AS_OF))
+    for measure, score, worse in (
+        ("recency_days", "r_score", lambda v, x: (v > x).sum()),
+        ("frequency", "f_score", lambda v, x: (v < x).sum()),
+        ("monetary", "m_score", lambda v, x: (v < x).sum()),
+    ):
+        v = s[measure].to_numpy()
+        expected = [1 + (5 * worse(v, x)) // len(v) for x in v]
+        assert s[score].tolist() == expected, measure
 
 
 def test_m_rule_moves_big_spending_at_risk_to_cannot_lose():

@@ -72,16 +72,25 @@ def segment_name(segment: str, language: str = "ru") -> str:
     return ru if language == "ru" else en
 
 
-def _score_sql(column: str, worse_first: str, edges: list[float] | None, higher_is_better: bool) -> str:
-    """SQL expression of a 1-5 score (see the module docstring)."""
+QUINTILES = "[0.2, 0.4, 0.6, 0.8]"
+
+
+def _score_sql(measure: str, column: str, edges: list[float] | None) -> str:
+    """SQL expression of a 1-5 score (see the module docstring).
+
+    Data-driven edges: ``e_s`` = the value at position ceil(s * n / 5) (s = 1..4) of the scope's
+    values sorted worst first (``quantile_disc``), and score = 1 + number of edges the value is
+    strictly better than. With w = customers strictly worse, "better than e_s" holds exactly when
+    w >= ceil(s n / 5), so the score is 1 + floor(5 w / n); one selection per scope instead of
+    a sort per measure.
+    """
     if edges:
         above = " + ".join(f"CAST({column} > {float(e)} AS INTEGER)" for e in sorted(edges))
-        return f"(1 + {above})" if higher_is_better else f"({SCORES} - ({above}))"
-    # rank() = 1 + number of customers with a strictly worse value (worse values sort first)
-    return (
-        f"(1 + ({SCORES} * (rank() OVER (PARTITION BY scope ORDER BY {column} {worse_first}) - 1))"
-        f" // count(*) OVER (PARTITION BY scope))"
-    )
+        return f"({SCORES} - ({above}))" if measure == "recency" else f"(1 + {above})"
+    # recency: smaller is better, so work on -recency (larger is better) like the other two
+    value = f"-{column}" if measure == "recency" else column
+    better = " + ".join(f"CAST({value} > {measure}_edges[{i}] AS INTEGER)" for i in range(1, SCORES))
+    return f"(1 + {better})"
 
 
 def rfm_scores(sales, *, per_line: bool = False, edges: dict[str, list[float]] | None = None) -> pd.DataFrame:
@@ -103,13 +112,19 @@ def rfm_scores(sales, *, per_line: bool = False, edges: dict[str, list[float]] |
             SELECT scope, customer_id, date_diff('day', last_visit, {sql_date(sales.as_of)}) AS recency_days,
                    visits AS frequency, monetary
             FROM ({summary})
+        ),
+        score_edges AS (     -- per scope: the values at the 20/40/60/80 % positions, worst first
+            SELECT scope, quantile_disc(-recency_days, {QUINTILES}) AS recency_edges,
+                   quantile_disc(frequency, {QUINTILES}) AS frequency_edges,
+                   quantile_disc(monetary, {QUINTILES}) AS monetary_edges
+            FROM customer_values GROUP BY scope
         )
-        SELECT *,
-               {_score_sql("recency_days", "DESC", edges.get("recency"), False)} AS r_score,
-               {_score_sql("frequency", "ASC", edges.get("frequency"), True)} AS f_score,
-               {_score_sql("monetary", "ASC", edges.get("monetary"), True)} AS m_score
-        FROM customer_values
-        ORDER BY scope <> '{ALL_LINES}', scope, customer_id"""
+        SELECT v.scope, v.customer_id, v.recency_days, v.frequency, v.monetary,
+               {_score_sql("recency", "v.recency_days", edges.get("recency"))} AS r_score,
+               {_score_sql("frequency", "v.frequency", edges.get("frequency"))} AS f_score,
+               {_score_sql("monetary", "v.monetary", edges.get("monetary"))} AS m_score
+        FROM customer_values v JOIN score_edges USING (scope)
+        ORDER BY v.scope <> '{ALL_LINES}', v.scope, v.customer_id"""
     )
     for c in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
         df[c] = df[c].astype("int64")
