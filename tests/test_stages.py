@@ -241,7 +241,7 @@ def test_emotion_cell_is_mean_of_respondent_means():
     mat = S.journey_matrix(codes, m).set_index(["segment", "stage", "row"])
     cell = mat.loc[("all", "evaluation", "emotions")]
     # respondent means -1 and +1 -> 0.00 (a fragment mean would be -1/3; with the barrier -3/4)
-    assert cell["text"].startswith("+0.00 [")
+    assert cell["text"].startswith("+0,00 [\u221212,71; +12,71]")  # ru: decimal comma, true minus
     assert "n=2; " in cell["text"] and "тревога (1)" in cell["text"]
     assert cell["respondents"] == 2
 

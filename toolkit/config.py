@@ -221,6 +221,7 @@ class Parameters(Strict):
 class Case(Strict):
     client: str = Field(description="client name as it appears on the report's title page")
     title: str | None = None
+    prepared_by: str | None = Field(None, description="who prepared the report (title page); default: the toolkit")
     language: Literal["ru", "en"] = "ru"
     currency: str = Field("RUB", pattern=r"^[A-Z]{3}$")
     as_of: dt.date = Field(description="the analysis date; data after it is quarantined as future_date")

@@ -179,8 +179,12 @@ def share_with_ci(k, n, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
     return pd.DataFrame({"share": share, "ci_lo": lo, "ci_hi": hi})
 
 
-def _fmt(x, digits: int = 2) -> str:
-    return "–" if x is None or not np.isfinite(x) else f"{x:+.{digits}f}"
+def _fmt(x, digits: int = 2, language: str = "en") -> str:
+    """A signed number as the report language writes it (ru: decimal comma); minus is U+2212."""
+    if x is None or not np.isfinite(x):
+        return "–"
+    text = f"{x:+.{digits}f}".replace("-", "\u2212")
+    return text.replace(".", ",") if language == "ru" else text
 
 
 # -- the stage model --------------------------------------------------------------
@@ -587,7 +591,8 @@ def journey_matrix(
     emo = emo.merge(emo_codes.rename(columns={"text": "codes_text", "respondents": "emo_n"}), on=keys, how="outer")
     mean_txt = np.where(
         emo["n"].fillna(0) > 0,
-        [f"{_fmt(m)} [{_fmt(lo)}; {_fmt(hi)}], n={int(n) if n == n else 0}" for m, lo, hi, n in zip(emo["mean"], emo["lo"], emo["hi"], emo["n"])],
+        [f"{_fmt(m, language=lang)} [{_fmt(lo, language=lang)}; {_fmt(hi, language=lang)}], n={int(n) if n == n else 0}"
+         for m, lo, hi, n in zip(emo["mean"], emo["lo"], emo["hi"], emo["n"])],
         "",
     )
     emo["text"] = [

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pandas as pd
+
 from toolkit import charts
 from toolkit.crm_spec import crm_spec, write_crm_spec
 from toolkit.double_funnel import double_funnel_analysis
 from toolkit.funnel import funnel_table
 from toolkit.notebook import StepContext
-from toolkit.profit import profit_metrics, profit_table, what_if
+from toolkit.profit import FACTORS, profit_metrics, profit_table, what_if
 
 
 def run(ctx: StepContext) -> dict:
@@ -51,7 +53,8 @@ def run(ctx: StepContext) -> dict:
         profit = profit_table(case, tx, leads, t.get("traffic"), data.refunds)
         pm = profit_metrics(case, profit)
         ctx.run.save_table("profit_formula", profit)
-        wi = what_if(profit, 0.1)
+        # each factor +10 % alone (equal by construction of a product), then all together (compound)
+        wi = pd.concat([what_if(profit, 0.1), what_if(profit, {f: 0.1 for f in FACTORS})], ignore_index=True)
         ctx.run.save_table("profit_what_if", wi)
         ctx.run.save_metrics_part("profit", pm)
         fig = charts.profit_whatif_chart(wi, language=lang, currency=case.currency, improvement=0.1)

@@ -10,5 +10,5 @@ def run(ctx: StepContext) -> dict:
     from toolkit.report import render_report
 
     metrics = assemble_metrics(ctx.run)
-    report = render_report(ctx.run.root, ctx.case, ctx.language)
+    report = render_report(ctx.run.root, ctx.case, ctx.language, prepared_by=ctx.case.prepared_by)
     return {"metrics": metrics, "report": report}

@@ -8,7 +8,6 @@ from toolkit.barriers import load_recommendations
 from toolkit.funnel import bottleneck, funnel_metrics, funnel_table, lost_reasons, stage_kpis
 from toolkit.metrics import skipped
 from toolkit.notebook import StepContext
-from toolkit.report.context import journey_figure_name
 from toolkit.stages import case_code_labels, choice_factor_summary, choice_factors, emotion_curve, journey_matrix, stage_model, stage_problems
 
 
@@ -57,13 +56,11 @@ def run(ctx: StepContext) -> dict:
                             ("choice_factor_summary", factor_summary)):
             ctx.run.save_table(name, frame)
         out.update(journey_matrix=matrix, emotion_curve=curve, choice_factors=factors)
-        segments = matrix[["segment_type", "segment"]].drop_duplicates()
-        for seg in segments.itertuples(index=False):
-            fig = charts.journey_matrix_chart(matrix, segment=seg.segment, segment_type=seg.segment_type, language=lang)
-            name = journey_figure_name("journey_matrix", seg.segment_type, seg.segment)
+        names = {b.id: b.label for b in case.business_lines}
+        if ctx.run.has_table("personas"):
+            personas = ctx.run.load_table("personas")
+            names.update(dict(zip(personas["persona"].astype(str), personas["name"].astype(str))))
+        for name, fig in charts.journey_figures(matrix, curve, lang, segment_names=names).items():
             ctx.figure(name, fig)
             out["figures"][name] = fig
-        fig = charts.emotion_curve_chart(curve, language=lang)
-        ctx.figure(journey_figure_name("emotion_curve", "overall", "all"), fig)
-        out["figures"]["emotion_curve"] = fig
     return out
