@@ -63,8 +63,9 @@ def run(ctx: StepContext) -> dict:
         out.update(profit=profit, what_if=wi)
 
     fun = funnel_table(leads, case, by=()) if leads is not None and len(leads) and case.funnel_stages else None
+    cross = ctx.run.load_table("cross_penetration") if ctx.run.has_table("cross_penetration") else None
     spec = crm_spec(case, profit=profit, funnel=fun, loyalty=loy, loyalty_stages=stages,
-                    double_funnel=result.metrics)
+                    double_funnel=result.metrics, cross_penetration=cross)
     ctx.run.save_table("crm_spec", spec)
     write_crm_spec(spec, ctx.run.root / "crm_spec.xlsx", language=lang)
     out["crm_spec"] = spec
