@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CASE   ?= case_studies/clinic_group
 OUT    ?= out/$(notdir $(CASE))
+# JupyterLab refuses to run as root unless told (containers, CI machines)
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 .PHONY: help install install-test demo test lab bench validate clean
 
@@ -41,7 +43,7 @@ test: install-test
 
 lab: install
 	$(BIN)/python -m ipykernel install --sys-prefix --name cjm-toolkit --display-name "CJM toolkit"
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/run.py
