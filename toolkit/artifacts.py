@@ -121,28 +121,36 @@ class atomic_path:
 
 
 def to_jsonable(obj):
-    """Plain JSON types: numpy scalars unwrapped, NaN/NaT → None, tuples → lists,
-    Timestamps → ISO dates. Keys become strings."""
+    """Plain JSON types, the one converter of the toolkit: numpy scalars unwrapped,
+    NaN/NaT/NA → None, tuples/arrays/Series/Index → lists, Timestamps → ISO dates,
+    paths → POSIX strings, dict keys → strings; anything else → its ``str``."""
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray, pd.Series)):
+    if isinstance(obj, (list, tuple, np.ndarray, pd.Series, pd.Index)):
         return [to_jsonable(v) for v in list(obj)]
-    if isinstance(obj, (np.bool_, bool)):
+    if obj is None or obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, (bool, np.bool_)):
         return bool(obj)
-    if isinstance(obj, (np.integer,)):
+    if isinstance(obj, (int, np.integer)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):
         f = float(obj)
         return None if math.isnan(f) or math.isinf(f) else f
-    if obj is pd.NA or obj is pd.NaT or obj is None:
-        return None
-    if isinstance(obj, (pd.Timestamp,)):
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, pd.Timestamp):
         return obj.date().isoformat() if obj == obj.normalize() else obj.isoformat()
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
     if isinstance(obj, Path):
         return obj.as_posix()
-    return obj
+    try:
+        if pd.isna(obj):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(obj)
 
 
 def write_json(path: Path, obj) -> None:

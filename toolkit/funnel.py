@@ -49,25 +49,9 @@ import numpy as np
 import pandas as pd
 
 from toolkit.stages import StageModel, norm_key, share_with_ci, stage_model
+from toolkit.artifacts import to_jsonable as jsonable  # the toolkit's one JSON converter
 
 NOT_RECORDED = {"ru": "(не указана)", "en": "(not recorded)"}
-
-
-def jsonable(x):
-    """Plain-JSON copy: numpy scalars -> Python, NaN/NA -> None, tuples -> lists."""
-    if isinstance(x, Mapping):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, np.ndarray, pd.Series)):
-        return [jsonable(v) for v in list(x)]
-    if x is None or x is pd.NA or x is pd.NaT:
-        return None
-    if isinstance(x, (np.bool_, bool)):
-        return bool(x)
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (float, np.floating)):
-        return None if not np.isfinite(x) else float(x)
-    return x
 
 
 def _stage_index(leads: pd.DataFrame, model: StageModel) -> pd.Series:

@@ -100,6 +100,7 @@ from threadpoolctl import threadpool_limits
 from toolkit.config import ChoiceFactor, Parameters
 from toolkit.errors import CaseError
 from toolkit.stats import mean_interval, wilson_interval
+from toolkit.artifacts import to_jsonable as jsonable  # the toolkit's one JSON converter
 
 IMP_PREFIX = "imp_"
 MAX_BLANK_SHARE = 1 / 3  # more blanks than this: the respondent is excluded from clustering
@@ -657,30 +658,6 @@ def survey_personas(
         language=language,
         notes=notes,
     )
-
-
-def jsonable(obj: Any) -> Any:
-    """Python/numpy/pandas values -> JSON-able ones; NaN/NA -> None."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray, pd.Index, pd.Series)):
-        return [jsonable(v) for v in list(obj)]
-    if obj is None or obj is pd.NA or obj is pd.NaT:
-        return None
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return None if math.isnan(obj) or math.isinf(obj) else float(obj)
-    if isinstance(obj, str):
-        return obj
-    try:
-        if pd.isna(obj):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(obj)
 
 
 def personas_to_metrics(result: PersonaResult) -> dict[str, Any]:
