@@ -97,9 +97,11 @@ def _return_ctes(
         window_join = ""
     return f"""
     scope_visits AS {materialized}(SELECT * FROM {visits}),
-    gap_counts AS (        -- how many gaps of each length, per scope (a small histogram; first visits
-                           -- have no gap: their NULL row keeps a scope without gaps in the table)
-        SELECT scope, gap_days, count(*) FILTER (WHERE gap_days IS NOT NULL) AS n FROM scope_visits GROUP BY ALL
+    gap_counts AS (        -- how many gaps of each length, per scope (a small histogram); every gap is
+                           -- some visit's days_to_next (last visits have none: their NULL row keeps a
+                           -- scope without gaps in the table)
+        SELECT scope, days_to_next AS gap_days, count(*) FILTER (WHERE days_to_next IS NOT NULL) AS n
+        FROM scope_visits GROUP BY ALL
     ),
     gap_distribution AS (  -- the quantile: the smallest gap g with at least q of the gaps <= g
         SELECT scope, CAST(any_value(total) AS BIGINT) AS gaps,

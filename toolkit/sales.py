@@ -322,13 +322,15 @@ def _scope_visits_sql(sales: SalesHistory, kind: str, detail: bool) -> tuple[str
         )
         joins = f" LEFT JOIN main_line_{name} USING ({key})"
     order = "visit_date, row_key" if row_mode else "visit_date"  # one visit per day otherwise
+    # the gap before a visit is the previous visit's days_to_next: the analyses read that one, so
+    # the second window function is only computed for the detailed (displayed) table
+    gap_days = "\n               date_diff('day', lag(visit_date) OVER w, visit_date) AS gap_days," if detail else ""
     row_key = "row_key" if row_mode else "0 AS row_key"
     ctes.append(
         f"""numbered_{name} AS (    -- visit numbers and gaps within the scope
         SELECT {scope} AS scope, customer_id, visit_date,
                row_number() OVER w AS visit_number,
-               amount, CAST(service_rows AS BIGINT) AS service_rows{detail_cols},
-               date_diff('day', lag(visit_date) OVER w, visit_date) AS gap_days,
+               amount, CAST(service_rows AS BIGINT) AS service_rows{detail_cols},{gap_days}
                date_diff('day', visit_date, lead(visit_date) OVER w) AS days_to_next,
                {row_key}
         FROM visit_totals_{name} v{joins}
@@ -342,9 +344,9 @@ def visits_sql(sales: SalesHistory, scopes: Scopes = "both", detail: bool = True
     """The SQL of the numbered visit table (the one definition of a visit).
 
     Columns: ``scope``, ``customer_id``, ``visit_date``, ``visit_number`` (1.. within the
-    scope), ``amount``, ``service_rows`` (rows merged into the visit), ``gap_days``,
-    ``days_to_next``, ``row_key``; with ``detail``: ``business_line`` (the line itself in a line
-    scope, the main line in ``all_lines``) and ``staff_id`` (the main staff member).
+    scope), ``amount``, ``service_rows`` (rows merged into the visit), ``days_to_next``,
+    ``row_key``; with ``detail``: ``business_line`` (the line itself in a line scope, the main
+    line in ``all_lines``), ``staff_id`` (the main staff member) and ``gap_days``.
     ``scopes``: ``"all"`` (whole history), ``"lines"`` (each business line) or ``"both"``.
     """
     if scopes != "all" and not sales.has_business_line:
