@@ -32,7 +32,9 @@ Terms (used by every sales analysis: ``toolkit.rfm``, ``toolkit.loyalty``):
 Performance design: every heavy aggregation is one DuckDB SQL query run over the pandas
 DataFrame (registered zero-copy) or directly over a parquet file, returning a small pandas
 result; there is no second, pandas implementation of the same definition. The SQL is built
-from named CTEs (``sale_rows``, ``visit_parts``, ``visit_totals``, ``numbered_visits`` ...).
+from named CTEs (``sale_rows``, ``visit_totals_all_lines``, ``numbered_per_line`` ...). Keys
+never carry constant columns and the lean visit table needs one window function, so a single
+analysis query runs about as fast as a hand-written DuckDB query of the same thing.
 A :class:`SalesHistory` built with ``cache=True`` materialises the visit table once (inside
 DuckDB, not in pandas) so that a whole analysis step reuses it; with ``cache=False`` every
 query inlines the lean visit SQL it needs (fastest for a single query). Staff and main-line
@@ -51,9 +53,6 @@ import numpy as np
 import pandas as pd
 
 ALL_LINES = "all_lines"
-
-TRANSACTION_COLUMNS = ("customer_id", "date", "amount", "business_line", "staff_id", "transaction_id")
-OPTIONAL_COLUMNS = ("business_line", "staff_id", "transaction_id")
 
 VisitDefinition = Literal["customer_day", "row"]
 Scopes = Literal["all", "lines", "both"]
