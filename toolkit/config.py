@@ -175,7 +175,8 @@ class Parameters(Strict):
         ge=1,
         description=(
             "a customer counts as 'did not return after visit n' only if visit n is at least this "
-            "many days before as_of; default: the 90th percentile of gaps between visits"
+            "many days before as_of; default: the 99th percentile of observed gaps between visits "
+            "(see toolkit.loyalty)"
         ),
     )
     plateau_tolerance: float = Field(
