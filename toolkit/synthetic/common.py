@@ -100,6 +100,41 @@ def write_parquet_case(out: Path, sales: Sales, spec: SalesSpec, codes: np.ndarr
     return {"transactions": n, "customers": sales.n_customers}
 
 
+# -- leads and dates as the exports spell them ---------------------------------------------
+
+def day_text(history_start: dt.date, days: np.ndarray, date_format: str) -> np.ndarray:
+    """Dates ``days`` after the history start as text in an export's format ('%d.%m.%Y', '%Y-%m-%d')."""
+    d = pd.to_datetime(history_start) + pd.to_timedelta(days, unit="D")
+    return pd.Series(d).dt.strftime(date_format).to_numpy(dtype=object)
+
+
+def lead_ids(brand: np.ndarray, seq: np.ndarray, prefixes: tuple[str, ...], width: int) -> np.ndarray:
+    """CRM lead numbers: the brand's prefix and the lead's number within its brand, zero-padded
+    to ``width`` digits ('ЭП-00042', 'NB-S000042')."""
+    prefix = np.array(prefixes, dtype=object)[np.asarray(brand)]
+    return prefix + pd.Series(seq).astype(str).str.zfill(width).to_numpy(dtype=object)
+
+
+def leads_canonical(leads, ids: np.ndarray, funnels, funnel_stages: tuple[str, ...], history_start: dt.date,
+                    lead_customer: np.ndarray | None = None) -> pd.DataFrame:
+    """The clean leads with canonical columns (the parquet output): one row per lead;
+    ``customer_id`` is the customer a lead became ('' or ``None``: not linked to a customer)."""
+    if lead_customer is None:
+        customer = pd.array([None] * leads.day.size, dtype="string")
+    else:
+        customer = pd.array(np.where(lead_customer == "", None, lead_customer), dtype="string")
+    return pd.DataFrame({
+        "lead_id": pd.array(ids, dtype="string"),
+        "created_at": pd.to_datetime(history_start) + pd.to_timedelta(leads.day, unit="D"),
+        "brand": pd.array([funnels[b].brand for b in leads.brand], dtype="string"),
+        "stage_reached": pd.array(np.array(funnel_stages, dtype=object)[leads.stage], dtype="string"),
+        "source": pd.array(leads.source, dtype="string"),
+        "lost_reason": pd.array(np.where(leads.lost_reason == "", None, leads.lost_reason), dtype="string"),
+        "budget": leads.budget.astype(float),
+        "customer_id": customer,
+    })
+
+
 # -- measured values (the "observed" part of truth.yml) ------------------------------------
 
 def line_repeat(sales: Sales, line: int, horizon: int, max_gap: int, n_max: int) -> dict:

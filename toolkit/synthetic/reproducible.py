@@ -69,3 +69,10 @@ def dump_yaml(data, header: str = "") -> str:
     """YAML text with keys in insertion order, unicode kept, floats rounded to 6 decimals."""
     body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=110)
     return header + body
+
+
+def random_streams(seed: int, names: tuple[str, ...]) -> dict[str, np.random.Generator]:
+    """Independent random streams, one per named part of a case, so changing one part never
+    shifts another (stream i is child i of ``SeedSequence(seed)``, whatever comes after it)."""
+    children = np.random.SeedSequence(seed).spawn(len(names))
+    return {n: np.random.default_rng(c) for n, c in zip(names, children)}

@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import retail_text
-from toolkit.synthetic.common import customer_codes, row_arrays, write_parquet_case
+from toolkit.synthetic.common import customer_codes, day_text, lead_ids, leads_canonical, row_arrays, write_parquet_case
 from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, simulate_interviews
-from toolkit.synthetic.reproducible import dump_yaml
+from toolkit.synthetic.reproducible import dump_yaml, random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
 from toolkit.synthetic.survey import Persona, SurveySpec, simulate_survey
 from toolkit.synthetic.truth import case_truth
@@ -255,14 +255,13 @@ def _self():
     return sys.modules[__name__]
 
 
-def _streams(seed: int) -> dict[str, np.random.Generator]:
-    names = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews")
-    children = np.random.SeedSequence(seed).spawn(len(names))
-    return {n: np.random.default_rng(c) for n, c in zip(names, children)}
+STREAMS = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews")
+DATE_FORMAT = "%Y-%m-%d"
+LEAD_ID_PREFIXES, LEAD_ID_WIDTH = ("AN-S", "NB-S"), 6
 
 
 def _simulate(seed: int, scale: float):
-    rs = _streams(seed)
+    rs = random_streams(seed, STREAMS)
     leads = simulate_leads(FUNNELS, rs["leads"], scale, HORIZON)
     sales = simulate_sales(SALES, rs["sales"], scale)
     codes = customer_codes(sales, 8, rs["codes"], prefix="25")
@@ -270,26 +269,11 @@ def _simulate(seed: int, scale: float):
 
 
 def _iso(days: np.ndarray) -> np.ndarray:
-    d = pd.to_datetime(HISTORY_START) + pd.to_timedelta(days, unit="D")
-    return pd.Series(d).dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
+    return day_text(HISTORY_START, days, DATE_FORMAT)
 
 
 def _lead_ids(leads) -> np.ndarray:
-    prefix = np.array(["AN-S", "NB-S"], dtype=object)[leads.brand]
-    return prefix + pd.Series(leads.seq).astype(str).str.zfill(6).to_numpy(dtype=object)
-
-
-def _leads_canonical(leads) -> pd.DataFrame:
-    return pd.DataFrame({
-        "lead_id": pd.array(_lead_ids(leads), dtype="string"),
-        "created_at": pd.to_datetime(HISTORY_START) + pd.to_timedelta(leads.day, unit="D"),
-        "brand": pd.array([FUNNELS[b].brand for b in leads.brand], dtype="string"),
-        "stage_reached": pd.array(np.array(FUNNEL_STAGES, dtype=object)[leads.stage], dtype="string"),
-        "source": pd.array(leads.source, dtype="string"),
-        "lost_reason": pd.array(np.where(leads.lost_reason == "", None, leads.lost_reason), dtype="string"),
-        "budget": leads.budget.astype(float),
-        "customer_id": pd.array([None] * leads.day.size, dtype="string"),
-    })
+    return lead_ids(leads.brand, leads.seq, LEAD_ID_PREFIXES, LEAD_ID_WIDTH)
 
 
 def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: str = "native") -> Path:
@@ -299,7 +283,8 @@ def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: st
     out_dir.mkdir(parents=True, exist_ok=True)
     rs, leads, sales, codes = _simulate(seed, scale)
     if fmt == "parquet":
-        counts = write_parquet_case(out_dir, sales, SALES, codes, BRANDS, _leads_canonical(leads))
+        leads_frame = leads_canonical(leads, _lead_ids(leads), FUNNELS, FUNNEL_STAGES, HISTORY_START)
+        counts = write_parquet_case(out_dir, sales, SALES, codes, BRANDS, leads_frame)
         truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, None, None, None, counts)
         (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
         return out_dir
