@@ -71,8 +71,21 @@ def normalise_label(value: str) -> str:
 
 # --------------------------------------------------------------------------- text / ids
 def parse_text(raw: pd.Series) -> Parsed:
+    if raw.dtype == pd.StringDtype("pyarrow"):
+        return _parse_arrow_text(raw)
     blank = blank_mask(raw)
     values = _clean_text(_stringify_numbers(raw))
+    return Parsed(values, blank, pd.Series(False, index=raw.index))
+
+
+def _parse_arrow_text(raw: pd.Series) -> Parsed:
+    """``parse_text`` of arrow-backed text (parquet): the same strip and blanks, computed once;
+    when no cell changes (the usual case) the column itself is the result, not a copy."""
+    stripped = raw.str.strip()
+    empty = stripped.eq("").fillna(False).to_numpy(dtype=bool)
+    blank = pd.Series(raw.isna().to_numpy() | empty, index=raw.index)
+    same_length = stripped.str.len().eq(raw.str.len()).fillna(True).to_numpy(dtype=bool)
+    values = raw if same_length.all() and not empty.any() else stripped.mask(empty)
     return Parsed(values, blank, pd.Series(False, index=raw.index))
 
 

@@ -305,11 +305,43 @@ def sheet_names(path: Path) -> list[str]:
 
 
 # --------------------------------------------------------------------------- parquet
+# A text column whose first rows repeat a few values (brand, line, service, staff) is read
+# dictionary-encoded, as a pandas Categorical: the loader then parses each distinct value once
+# and never hashes or copies millions of equal strings. Sampled, not guessed from the name.
+DICTIONARY_SAMPLE_ROWS = 100_000
+DICTIONARY_MAX_DISTINCT_SHARE = 0.05
+
+
+def _low_cardinality_text_columns(file, names: list[str]) -> list[str]:
+    """The text columns among ``names`` with few distinct values in the file's first rows."""
+    import pyarrow.compute as pc
+
+    if not names or file.metadata.num_rows == 0:
+        return []
+    batch = next(file.iter_batches(batch_size=DICTIONARY_SAMPLE_ROWS, columns=names))
+    limit = max(1, int(DICTIONARY_MAX_DISTINCT_SHARE * batch.num_rows))
+    return [n for n in names if pc.count_distinct(batch.column(n)).as_py() <= limit]
+
+
 def read_parquet(path: Path) -> RawTable:
+    """Read a parquet export with pyarrow: text columns become pandas ``string`` (arrow-backed,
+    no copy into Python objects), few-valued text columns ``category`` (see above)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     try:
-        frame = pd.read_parquet(path)
+        file = pq.ParquetFile(path)
+        text = [f.name for f in file.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+        dictionary = _low_cardinality_text_columns(file, text)
+        table = pq.read_table(path, read_dictionary=dictionary or None)
     except Exception as e:  # pyarrow raises several error types on broken files
         raise InputFileError(f"File {path.name} cannot be read as parquet ({type(e).__name__}).") from None
+    strings = pd.StringDtype("pyarrow")
+    mapper = {pa.string(): strings, pa.large_string(): strings}.get
+    # split_blocks/self_destruct: no consolidated 2-D copy, arrow buffers freed as converted
+    frame = table.to_pandas(types_mapper=mapper, split_blocks=True, self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()  # the read buffers, back to the system
     frame = frame.reset_index(drop=True)
     # parquet has no header row: row n is the n-th record
     return RawTable(path, frame, np.arange(1, len(frame) + 1, dtype=np.int64), ["parquet"], {})

@@ -77,8 +77,9 @@ def coerce_dtypes(table: str, frame: pd.DataFrame) -> pd.DataFrame:
     out = {}
     for name in frame.columns:
         c = spec.column(name)
-        out[name] = frame[name].astype(_DTYPES[c.kind]) if c is not None else frame[name]
-    return pd.DataFrame(out, index=frame.index)
+        col = frame[name]
+        out[name] = col.astype(_DTYPES[c.kind]) if c is not None and col.dtype != _DTYPES[c.kind] else col
+    return pd.DataFrame(out, index=frame.index, copy=False)  # columns already right are not copied
 
 
 def check_contract(table: str, clean: pd.DataFrame, refunds: pd.DataFrame | None = None) -> None:
