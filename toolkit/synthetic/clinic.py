@@ -25,6 +25,7 @@ import pandas as pd
 from toolkit.synthetic import clinic_text, names_ru
 from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_canonical, row_arrays, ru_money,
                                       write_parquet_case)
+from toolkit.synthetic.dirty import SalesExportProblems, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, build_transcript, codebook, simulate_interviews
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
@@ -267,6 +268,9 @@ BAD_DATES = ("31.02.2024", "??.05.2024", "30.02.2025", "31.04.2025", "00.00.0000
 BAD_AMOUNTS = ("н/д", "#ЗНАЧ!", "см. чек", "ошибка")
 UNKNOWN_LEAD_STAGES = ("Спам", "Тестовая заявка", "Некорректный номер")
 UNKNOWN_CODE_STAGES = ("Другое", "Общее впечатление", "Прочее")
+VISITS_PROBLEMS = SalesExportProblems(
+    date="Дата", amount="Сумма, руб.", customer=("Код пациента", "ФИО", "Телефон"), bad_dates=BAD_DATES,
+    bad_amounts=BAD_AMOUNTS, refund_days=(1, 20), future_days=(1, 60), row_number="№ строки")
 
 
 # ------------------------------------------------------------------------------------------
@@ -375,43 +379,9 @@ def _write_visits(path: Path, sales, codes, people, rs) -> dict:
     }).iloc[order].reset_index(drop=True)
     frame["_key"] = np.arange(n, dtype=float)
 
-    drng = rs["dirty"]
-    plan = DIRTY["transactions"]
-    day_sorted = rows["day"][order]
-    # originals: distinct clean rows not too close to as_of (refunds must stay before it)
-    candidates = np.flatnonzero(day_sorted <= HORIZON - 30)
-    picks = drng.choice(candidates, size=sum(plan.values()), replace=False)
-    extra, dup_of = [], []
-    at = 0
-    for reason, k in plan.items():
-        chosen, at = picks[at:at + k], at + k
-        if reason == "duplicate":
-            dup_of = list(chosen)
-            continue
-        copy = frame.iloc[chosen].copy()
-        copy["_key"] = chosen + 0.5
-        if reason == "refund":
-            shift = drng.integers(1, 21, k)
-            copy["Дата"] = _date_text(day_sorted[chosen] + shift)
-            amount = -rows["amount"][order][chosen]
-            copy["Сумма, руб."] = ru_money(amount, np.full(k, " ", dtype=object))
-        elif reason == "missing_customer_id":
-            copy["Код пациента"] = ""
-            copy["ФИО"] = ""
-            copy["Телефон"] = ""
-        elif reason == "bad_date":
-            copy["Дата"] = [BAD_DATES[i % len(BAD_DATES)] for i in range(k)]
-        elif reason == "future_date":
-            copy["Дата"] = _date_text(np.full(k, HORIZON) + drng.integers(1, 61, k))
-        elif reason == "bad_amount":
-            copy["Сумма, руб."] = [BAD_AMOUNTS[i % len(BAD_AMOUNTS)] for i in range(k)]
-        extra.append(copy)
-    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
-    frame.insert(0, "№ строки", np.arange(1, len(frame) + 1).astype(str))
-    dups = frame[frame["_key"].isin(np.array(dup_of, dtype=float))].copy()
-    dups["_key"] = dups["_key"] + 0.25
-    frame = pd.concat([frame, dups], ignore_index=True).sort_values("_key", kind="stable")
-    frame = frame.drop(columns="_key")
+    frame = add_dirty_transactions(frame, rows["day"][order], rows["amount"][order], DIRTY["transactions"],
+                                   rs["dirty"], HORIZON, VISITS_PROBLEMS, _date_text,
+                                   lambda v: ru_money(v, np.full(v.size, " ", dtype=object)))
     write_csv(path, frame, sep=";", encoding="cp1251", crlf=True)
     return {"rows_clean": int(n), "rows_written": int(len(frame))}
 

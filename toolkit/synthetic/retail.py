@@ -24,6 +24,7 @@ import pandas as pd
 
 from toolkit.synthetic import retail_text
 from toolkit.synthetic.common import customer_codes, day_text, lead_ids, leads_canonical, row_arrays, write_parquet_case
+from toolkit.synthetic.dirty import SalesExportProblems, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, simulate_interviews
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
@@ -217,6 +218,11 @@ BAD_DATES = ("2024-02-30", "2025-13-01", "2024-00-12", "2023-06-31")
 BAD_AMOUNTS = ("#N/A", "n/a", "ERR", "VOID?")
 UNKNOWN_LEAD_STAGES = ("TEST_ORDER", "Fraud check")
 UNKNOWN_CODE_STAGES = ("Other", "General")
+# a refund is a return of that line 1-28 days later; a row without the card was paid without
+# scanning it; future dates are pre-orders dated on their delivery day
+RECEIPTS_PROBLEMS = SalesExportProblems(
+    date="date", amount="net_amount_eur", customer=("loyalty_card", "customer_email"), bad_dates=BAD_DATES,
+    bad_amounts=BAD_AMOUNTS, refund_days=(1, 28), future_days=(1, 44))
 
 # What truth.yml highlights, and case details its shared sections need.
 LANGUAGE, CURRENCY = "en", "EUR"
@@ -351,46 +357,19 @@ def _write_receipts(path: Path, sales, codes, rs) -> dict:
     order = np.lexsort((line_no, receipt, rows["day"]))
     frame = frame.iloc[order].reset_index(drop=True)
     frame["_key"] = np.arange(n, dtype=float)
-    day_sorted = rows["day"][order]
-    amount_sorted = rows["amount"][order]
-
-    drng = rs["dirty"]
-    plan = DIRTY["transactions"]
-    candidates = np.flatnonzero(day_sorted <= HORIZON - 30)
-    picks = drng.choice(candidates, size=sum(plan.values()), replace=False)
-    extra, dup_of, at = [], [], 0
-    ret_seq = 1
-    for reason, k in plan.items():
-        chosen, at = picks[at:at + k], at + k
-        if reason == "duplicate":
-            dup_of = list(chosen)
-            continue
-        copy = frame.iloc[chosen].copy()
-        copy["_key"] = chosen + 0.5
-        new_receipt = np.array([f"RT-{900_000 + ret_seq + i}" for i in range(k)], dtype=object)
-        ret_seq += k
-        copy["receipt_no"] = new_receipt
-        copy["receipt_line_id"] = new_receipt + "-1"
-        if reason == "refund":  # a return of that line, 1-28 days later
-            copy["date"] = _iso(day_sorted[chosen] + drng.integers(1, 29, k))
-            copy["net_amount_eur"] = [f"{-a:.2f}" for a in amount_sorted[chosen]]
-        elif reason == "missing_customer_id":  # paid without scanning the card
-            copy["loyalty_card"] = ""
-            copy["customer_email"] = ""
-        elif reason == "bad_date":
-            copy["date"] = [BAD_DATES[i % len(BAD_DATES)] for i in range(k)]
-        elif reason == "future_date":  # pre-orders dated on their delivery day
-            copy["date"] = _iso(np.full(k, HORIZON) + drng.integers(1, 45, k))
-        elif reason == "bad_amount":
-            copy["net_amount_eur"] = [BAD_AMOUNTS[i % len(BAD_AMOUNTS)] for i in range(k)]
-        extra.append(copy)
-    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
-    dups = frame[frame["_key"].isin(np.array(dup_of, dtype=float))].copy()
-    dups["_key"] = dups["_key"] + 0.25
-    frame = pd.concat([frame, dups], ignore_index=True).sort_values("_key", kind="stable").drop(columns="_key")
-    text = frame.to_csv(index=False, sep=",", lineterminator="\n")
-    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    frame = add_dirty_transactions(frame, rows["day"][order], rows["amount"][order], DIRTY["transactions"],
+                                   rs["dirty"], HORIZON, RECEIPTS_PROBLEMS, _iso,
+                                   lambda v: [f"{a:.2f}" for a in v], _return_receipt)
+    write_csv(path, frame, sep=",", encoding="utf-8-sig", crlf=False)  # utf-8-sig: with a BOM
     return {"rows_clean": int(n), "rows_written": int(len(frame))}
+
+
+def _return_receipt(copy: pd.DataFrame, start: int) -> pd.DataFrame:
+    """Dirty receipt lines get receipts of their own (RT-900001, ...), numbered in order."""
+    new_receipt = np.array([f"RT-{900_000 + 1 + start + i}" for i in range(len(copy))], dtype=object)
+    copy["receipt_no"] = new_receipt
+    copy["receipt_line_id"] = new_receipt + "-1"
+    return copy
 
 
 def _write_customers(path: Path, sales, codes, rs) -> None:

@@ -1,0 +1,95 @@
+"""Dirty rows the loader must quarantine, planted into a case's raw exports.
+
+Every dirty row has exactly one problem, named by the reason the loader reports (``truth.yml``
+``data_quality`` counts them per table and reason; ``plan`` maps reason -> count). Rows carry
+a float sort key ``_key``: clean row i has key i, so a dirty copy keyed i + 0.5 lands right
+after its original, a verbatim duplicate i + 0.25 and a new lead i + 0.75.
+
+The case modules say how their export spells things (column names, broken dates and amounts,
+id formats); the logic of what a dirty row is lives here once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from toolkit.synthetic.common import lead_ids
+
+
+def _cycle(values: tuple, k: int) -> list:
+    """``k`` values taken in turn from ``values`` (the broken spellings a dirty row shows)."""
+    return [values[i % len(values)] for i in range(k)]
+
+
+@dataclass(frozen=True)
+class SalesExportProblems:
+    """How one sales export (visits, receipts) spells the fields its dirty rows touch.
+
+    ``refund_days``/``future_days`` are inclusive day ranges: a refund is dated that many days
+    after its sale, a future-dated row that many days after as_of. ``row_number``: a line-number
+    column the export adds before its duplicated rows (a duplicate repeats its number), or None.
+    """
+
+    date: str
+    amount: str
+    customer: tuple[str, ...]  # blanked when the customer id is missing (id, name, phone ...)
+    bad_dates: tuple[str, ...]
+    bad_amounts: tuple[str, ...]
+    refund_days: tuple[int, int]
+    future_days: tuple[int, int]
+    row_number: str | None = None
+
+
+def add_dirty_transactions(frame: pd.DataFrame, day: np.ndarray, amount: np.ndarray, plan: dict[str, int],
+                           rng: np.random.Generator, horizon: int, export: SalesExportProblems,
+                           date_text: Callable[[np.ndarray], np.ndarray],
+                           money_text: Callable[[np.ndarray], object],
+                           renumber: Callable[[pd.DataFrame, int], pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The sales export with its dirty rows, ``_key`` dropped.
+
+    ``frame``: the clean rows in export order with ``_key`` = 0..n-1; ``day``/``amount``: their
+    day numbers and amounts in the same order. Dirty rows are copies of distinct clean rows
+    dated at least 30 days before as_of (so a refund stays before it), one problem each:
+    ``duplicate`` (the row again, verbatim), ``refund`` (the amount negated, a few days later),
+    ``missing_customer_id``, ``bad_date``, ``future_date`` (after as_of), ``bad_amount``.
+    ``renumber(copy, start)`` gives copies their own receipt numbers (``start``: copies so far).
+    """
+    candidates = np.flatnonzero(day <= horizon - 30)
+    picks = rng.choice(candidates, size=sum(plan.values()), replace=False)
+    extra, dup_of, at, copied = [], [], 0, 0
+    for reason, k in plan.items():
+        chosen, at = picks[at:at + k], at + k
+        if reason == "duplicate":
+            dup_of = list(chosen)
+            continue
+        copy = frame.iloc[chosen].copy()
+        copy["_key"] = chosen + 0.5
+        if renumber is not None:
+            copy = renumber(copy, copied)
+        copied += k
+        if reason == "refund":
+            lo, hi = export.refund_days
+            copy[export.date] = date_text(day[chosen] + rng.integers(lo, hi + 1, k))
+            copy[export.amount] = money_text(-amount[chosen])
+        elif reason == "missing_customer_id":
+            for col in export.customer:
+                copy[col] = ""
+        elif reason == "bad_date":
+            copy[export.date] = _cycle(export.bad_dates, k)
+        elif reason == "future_date":
+            lo, hi = export.future_days
+            copy[export.date] = date_text(np.full(k, horizon) + rng.integers(lo, hi + 1, k))
+        elif reason == "bad_amount":
+            copy[export.amount] = _cycle(export.bad_amounts, k)
+        extra.append(copy)
+    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
+    if export.row_number is not None:
+        frame.insert(0, export.row_number, np.arange(1, len(frame) + 1).astype(str))
+    dups = frame[frame["_key"].isin(np.array(dup_of, dtype=float))].copy()
+    dups["_key"] = dups["_key"] + 0.25
+    frame = pd.concat([frame, dups], ignore_index=True).sort_values("_key", kind="stable")
+    return frame.drop(columns="_key")
