@@ -23,16 +23,16 @@ import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import clinic_text, names_ru
-from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_canonical, row_arrays, ru_money,
-                                      write_parquet_case)
-from toolkit.synthetic.dirty import SalesExportProblems, add_dirty_transactions
+from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_canonical, mixed_date_cells, row_arrays,
+                                      ru_money, write_parquet_case)
+from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, build_transcript, codebook, simulate_interviews
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
 from toolkit.synthetic.survey import Persona, SurveySpec, simulate_survey
 from toolkit.synthetic.truth import case_truth
-from toolkit.synthetic.writers import Sheet, write_csv, write_transcript_docx, write_xlsx
+from toolkit.synthetic.writers import Sheet, frame_sheet, write_csv, write_transcript_docx, write_xlsx
 
 NAME = "clinic_group"
 DEFAULT_SEED = 20251231
@@ -256,6 +256,12 @@ LOWEST_TOUCHPOINT = "cleanliness"
 SCRUB_TARGETS = {"phone_in_quote": "+7 916 555-12-34", "email_in_quote": "irina.m@mail.example",
                  "special_characters": ["<", "&"]}
 
+# Independent random streams, one per part of the case (random_streams).
+STREAMS = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews", "transcripts")
+# How the exports spell dates and lead numbers.
+DATE_FORMAT = "%d.%m.%Y"
+LEAD_ID_PREFIXES, LEAD_ID_WIDTH = ("ЭП-", "Ф-"), 5
+
 # Dirty rows: exact counts, one problem per row (reason names as the loader reports them).
 DIRTY = {
     "transactions": {"duplicate": 12, "refund": 9, "missing_customer_id": 7, "bad_date": 5,
@@ -271,14 +277,13 @@ UNKNOWN_CODE_STAGES = ("Другое", "Общее впечатление", "П�
 VISITS_PROBLEMS = SalesExportProblems(
     date="Дата", amount="Сумма, руб.", customer=("Код пациента", "ФИО", "Телефон"), bad_dates=BAD_DATES,
     bad_amounts=BAD_AMOUNTS, refund_days=(1, 20), future_days=(1, 60), row_number="№ строки")
+LEADS_PROBLEMS = LeadExportProblems(
+    id="№ заявки", date="Дата заявки", brand="Бренд", stage="Этап", lost_reason="Причина отказа",
+    customer="Код пациента", id_prefixes=LEAD_ID_PREFIXES, id_width=LEAD_ID_WIDTH,
+    unknown_stages=UNKNOWN_LEAD_STAGES, bad_dates=BAD_DATES)
 
 
 # ------------------------------------------------------------------------------------------
-STREAMS = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews", "transcripts")
-DATE_FORMAT = "%d.%m.%Y"
-LEAD_ID_PREFIXES, LEAD_ID_WIDTH = ("ЭП-", "Ф-"), 5
-
-
 def _simulate(seed: int, scale: float):
     rs = random_streams(seed, STREAMS)
     leads = simulate_leads(FUNNELS, rs["leads"], scale, HORIZON - LEAD_TO_OPERATION_DAYS[1])
@@ -402,11 +407,7 @@ def _write_leads(path: Path, leads, lead_customer, rs) -> dict:
     """leads.xlsx: both brands' CRMs in one sheet; dates partly real Excel dates, partly text."""
     rng = rs["dirty"]
     n = leads.day.size
-    ids = _lead_ids(leads)
-    dates = pd.to_datetime(HISTORY_START) + pd.to_timedelta(leads.day, unit="D")
-    as_text = rng.random(n) < 0.3
-    date_cells = np.where(as_text, _date_text(leads.day),
-                          np.array([d.date() for d in dates], dtype=object))
+    date_cells = mixed_date_cells(HISTORY_START, leads.day, rng.random(n) < 0.3, DATE_FORMAT)
     budget_text = rng.random(n) < 0.1
     b_text = pd.Series(leads.budget).map(lambda v: f"{int(v):,}".replace(",", " ") if v == v else None)
     budget_cells = np.where(budget_text & ~np.isnan(leads.budget), b_text.to_numpy(dtype=object),
@@ -414,57 +415,17 @@ def _write_leads(path: Path, leads, lead_customer, rs) -> dict:
     _, stem = names_ru.full_names(rng, rng.random(n) < 0.8)
     email = names_ru.emails(rng, stem)
     email = np.where(rng.random(n) < 0.25, None, email)
+    brand_labels = [BRAND_NAME[f.brand] for f in FUNNELS]
     frame = pd.DataFrame({
-        "№ заявки": ids, "Дата заявки": date_cells,
-        "Бренд": np.array([BRAND_NAME[f.brand] for f in FUNNELS], dtype=object)[leads.brand],
+        "№ заявки": _lead_ids(leads), "Дата заявки": date_cells,
+        "Бренд": np.array(brand_labels, dtype=object)[leads.brand],
         "Источник": leads.source, "Этап": leads.stage_text,
         "Причина отказа": np.where(leads.lost_reason == "", None, leads.lost_reason),
         "Бюджет, руб.": budget_cells, "E-mail": email,
         "Код пациента": np.where(lead_customer == "", None, lead_customer),
-        "_key": np.arange(n, dtype=float), "_day": leads.day,
     })
-    order = np.lexsort((np.arange(n), leads.day))
-    frame = frame.iloc[order].reset_index(drop=True)
-    frame["_key"] = np.arange(n, dtype=float)
-    plan = DIRTY["leads"]
-    extra = []
-    # duplicate_id: the same lead id again with different content (an older stage), right after it
-    k = plan["duplicate_id"]
-    chosen = rng.choice(np.flatnonzero(frame["Этап"].isin([f.stage_names[s] for f in FUNNELS for s in (1, 2, 3)])),
-                        size=k, replace=False)
-    dup = frame.iloc[chosen].copy()
-    for f in FUNNELS:
-        for s in range(1, len(f.stage_names)):
-            dup.loc[dup["Этап"] == f.stage_names[s], "Этап"] = f.stage_names[s - 1]
-    dup["Причина отказа"] = None
-    dup["_key"] = chosen + 0.5
-    extra.append(dup)
-    # new leads with an undeclared stage or an unparsable date (fresh ids)
-    next_seq = {bi: int(leads.seq[leads.brand == bi].max()) + 1 for bi in range(len(FUNNELS))}
-    for reason in ("unknown_stage", "bad_date"):
-        k = plan[reason]
-        chosen = rng.choice(len(frame), size=k, replace=False)
-        new = frame.iloc[chosen].copy()
-        new_ids = []
-        for b in new["Бренд"]:
-            bi = [BRAND_NAME[f.brand] for f in FUNNELS].index(b)
-            new_ids.append(("ЭП-" if bi == 0 else "Ф-") + str(next_seq[bi]).zfill(5))
-            next_seq[bi] += 1
-        new["№ заявки"] = new_ids
-        new["Код пациента"] = None
-        new["Причина отказа"] = None
-        if reason == "unknown_stage":
-            new["Этап"] = [UNKNOWN_LEAD_STAGES[i % len(UNKNOWN_LEAD_STAGES)] for i in range(k)]
-        else:
-            new["Дата заявки"] = [BAD_DATES[i % len(BAD_DATES)] for i in range(k)]
-            new["Этап"] = [FUNNELS[[BRAND_NAME[f.brand] for f in FUNNELS].index(b)].stage_names[0]
-                           for b in new["Бренд"]]
-        new["_key"] = chosen + 0.75
-        extra.append(new)
-    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
-    cols = [c for c in frame.columns if not c.startswith("_")]
-    write_xlsx(path, [Sheet("Заявки", cols, [list(frame[c]) for c in cols],
-                            widths=[12, 13, 18, 16, 24, 24, 14, 30, 13])])
+    frame = add_dirty_leads(frame, leads, DIRTY["leads"], rng, FUNNELS, brand_labels, LEADS_PROBLEMS)
+    write_xlsx(path, [frame_sheet("Заявки", frame, widths=[12, 13, 18, 16, 24, 24, 14, 30, 13])])
     return {"rows_clean": int(n), "rows_written": int(len(frame))}
 
 

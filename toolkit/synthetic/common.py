@@ -108,6 +108,13 @@ def day_text(history_start: dt.date, days: np.ndarray, date_format: str) -> np.n
     return pd.Series(d).dt.strftime(date_format).to_numpy(dtype=object)
 
 
+def mixed_date_cells(history_start: dt.date, days: np.ndarray, as_text: np.ndarray, date_format: str) -> np.ndarray:
+    """Date cells as an xlsx export mixes them: real Excel dates, and text where ``as_text``."""
+    dates = pd.to_datetime(history_start) + pd.to_timedelta(days, unit="D")
+    return np.where(as_text, day_text(history_start, days, date_format),
+                    np.array([d.date() for d in dates], dtype=object))
+
+
 def lead_ids(brand: np.ndarray, seq: np.ndarray, prefixes: tuple[str, ...], width: int) -> np.ndarray:
     """CRM lead numbers: the brand's prefix and the lead's number within its brand, zero-padded
     to ``width`` digits ('ЭП-00042', 'NB-S000042')."""

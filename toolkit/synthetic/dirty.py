@@ -93,3 +93,74 @@ def add_dirty_transactions(frame: pd.DataFrame, day: np.ndarray, amount: np.ndar
     dups["_key"] = dups["_key"] + 0.25
     frame = pd.concat([frame, dups], ignore_index=True).sort_values("_key", kind="stable")
     return frame.drop(columns="_key")
+
+
+@dataclass(frozen=True)
+class LeadExportProblems:
+    """How one CRM export of leads (or webshop sessions) spells the fields its dirty rows touch.
+
+    ``customer``: the column of the linked customer code (blank on new leads), None when the
+    export has none; new leads are numbered like the others (``id_prefixes`` per funnel, ``id_width``).
+    """
+
+    id: str
+    date: str
+    brand: str
+    stage: str
+    lost_reason: str
+    customer: str | None
+    id_prefixes: tuple[str, ...]
+    id_width: int
+    unknown_stages: tuple[str, ...]
+    bad_dates: tuple[str, ...]
+
+
+def add_dirty_leads(frame: pd.DataFrame, leads, plan: dict[str, int], rng: np.random.Generator, funnels,
+                    brand_labels: list[str], export: LeadExportProblems) -> pd.DataFrame:
+    """The leads export in date order with its dirty rows (private ``_key`` column kept).
+
+    ``frame``: one row per simulated lead in simulation order. Dirty rows, one problem each:
+    ``duplicate_id`` (a lead past the first stage again, right after itself, one stage earlier
+    and without a lost reason: the same id with different content), ``unknown_stage`` (a new
+    lead in a stage no funnel declares) and ``bad_date`` (a new lead at the first stage with an
+    unparsable date). New leads get fresh ids after the last of their funnel.
+    """
+    n = leads.day.size
+    order = np.lexsort((np.arange(n), leads.day))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["_key"] = np.arange(n, dtype=float)
+    stage = export.stage
+    extra = []
+    k = plan["duplicate_id"]
+    later = [f.stage_names[s] for f in funnels for s in (1, 2, 3)]
+    chosen = rng.choice(np.flatnonzero(frame[stage].isin(later)), size=k, replace=False)
+    dup = frame.iloc[chosen].copy()
+    for f in funnels:
+        for s in range(1, len(f.stage_names)):
+            dup.loc[dup[stage] == f.stage_names[s], stage] = f.stage_names[s - 1]
+    dup[export.lost_reason] = None
+    dup["_key"] = chosen + 0.5
+    extra.append(dup)
+    next_seq = {bi: int(leads.seq[leads.brand == bi].max()) + 1 for bi in range(len(funnels))}
+    for reason in ("unknown_stage", "bad_date"):
+        k = plan[reason]
+        chosen = rng.choice(len(frame), size=k, replace=False)
+        new = frame.iloc[chosen].copy()
+        funnel_of = [brand_labels.index(b) for b in new[export.brand]]
+        seq = []
+        for bi in funnel_of:  # a handful of rows
+            seq.append(next_seq[bi])
+            next_seq[bi] += 1
+        new[export.id] = lead_ids(np.array(funnel_of, dtype=np.int64), np.array(seq), export.id_prefixes,
+                                  export.id_width)
+        if export.customer is not None:
+            new[export.customer] = None
+        new[export.lost_reason] = None
+        if reason == "unknown_stage":
+            new[stage] = _cycle(export.unknown_stages, k)
+        else:
+            new[export.date] = _cycle(export.bad_dates, k)
+            new[stage] = [funnels[bi].stage_names[0] for bi in funnel_of]
+        new["_key"] = chosen + 0.75
+        extra.append(new)
+    return pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")

@@ -23,15 +23,16 @@ import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import retail_text
-from toolkit.synthetic.common import customer_codes, day_text, lead_ids, leads_canonical, row_arrays, write_parquet_case
-from toolkit.synthetic.dirty import SalesExportProblems, add_dirty_transactions
+from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_canonical, mixed_date_cells, row_arrays,
+                                      write_parquet_case)
+from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, simulate_interviews
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
 from toolkit.synthetic.survey import Persona, SurveySpec, simulate_survey
 from toolkit.synthetic.truth import case_truth
-from toolkit.synthetic.writers import Sheet, write_csv, write_xlsx
+from toolkit.synthetic.writers import Sheet, frame_sheet, write_csv, write_xlsx
 
 NAME = "fashion_retail"
 DEFAULT_SEED = 20260101
@@ -207,6 +208,12 @@ INTERVIEWS = InterviewSpec(
     stages=tuple(s for s, _, _ in JOURNEY),
 )
 
+# Independent random streams, one per part of the case (random_streams).
+STREAMS = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews")
+# How the exports spell dates and session numbers.
+DATE_FORMAT = "%Y-%m-%d"
+LEAD_ID_PREFIXES, LEAD_ID_WIDTH = ("AN-S", "NB-S"), 6
+
 DIRTY = {
     "transactions": {"duplicate": 15, "refund": 25, "missing_customer_id": 30, "bad_date": 4,
                      "future_date": 5, "bad_amount": 6},
@@ -223,6 +230,10 @@ UNKNOWN_CODE_STAGES = ("Other", "General")
 RECEIPTS_PROBLEMS = SalesExportProblems(
     date="date", amount="net_amount_eur", customer=("loyalty_card", "customer_email"), bad_dates=BAD_DATES,
     bad_amounts=BAD_AMOUNTS, refund_days=(1, 28), future_days=(1, 44))
+SESSIONS_PROBLEMS = LeadExportProblems(
+    id="Session ID", date="Date", brand="Brand", stage="Furthest step", lost_reason="Drop-off reason",
+    customer=None, id_prefixes=LEAD_ID_PREFIXES, id_width=LEAD_ID_WIDTH,
+    unknown_stages=UNKNOWN_LEAD_STAGES, bad_dates=BAD_DATES)
 
 # What truth.yml highlights, and case details its shared sections need.
 LANGUAGE, CURRENCY = "en", "EUR"
@@ -259,11 +270,6 @@ TRUTH_HEADER = """\
 
 def _self():
     return sys.modules[__name__]
-
-
-STREAMS = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews")
-DATE_FORMAT = "%Y-%m-%d"
-LEAD_ID_PREFIXES, LEAD_ID_WIDTH = ("AN-S", "NB-S"), 6
 
 
 def _simulate(seed: int, scale: float):
@@ -402,60 +408,22 @@ def _write_funnel(path: Path, leads, rs) -> dict:
     """online_funnel.xlsx: one row per webshop session that put something in the cart."""
     rng = rs["dirty"]
     n = leads.day.size
-    ids = _lead_ids(leads)
-    dates = pd.to_datetime(HISTORY_START) + pd.to_timedelta(leads.day, unit="D")
-    as_text = rng.random(n) < 0.25
-    date_cells = np.where(as_text, _iso(leads.day), np.array([d.date() for d in dates], dtype=object))
+    date_cells = mixed_date_cells(HISTORY_START, leads.day, rng.random(n) < 0.25, DATE_FORMAT)
     email = np.where(rng.random(n) < 0.5, None,
                      "shopper" + pd.Series(rng.integers(100_000, 999_999, n)).astype(str).to_numpy(dtype=object)
                      + "@mail.example")
+    brand_labels = [BRAND_NAME[f.brand] for f in FUNNELS]
     frame = pd.DataFrame({
-        "Session ID": ids, "Date": date_cells,
-        "Brand": np.array([BRAND_NAME[f.brand] for f in FUNNELS], dtype=object)[leads.brand],
+        "Session ID": _lead_ids(leads), "Date": date_cells,
+        "Brand": np.array(brand_labels, dtype=object)[leads.brand],
         "Traffic source": leads.source, "Furthest step": leads.stage_text,
         "Drop-off reason": np.where(leads.lost_reason == "", None, leads.lost_reason),
         "Max price filter (EUR)": np.where(np.isnan(leads.budget), None, leads.budget.astype(object)),
         "Customer e-mail": email,
     })
-    order = np.lexsort((np.arange(n), leads.day))
-    frame = frame.iloc[order].reset_index(drop=True)
-    frame["_key"] = np.arange(n, dtype=float)
-    plan = DIRTY["leads"]
-    extra = []
-    k = plan["duplicate_id"]
-    later = [f.stage_names[s] for f in FUNNELS for s in (1, 2, 3)]
-    chosen = rng.choice(np.flatnonzero(frame["Furthest step"].isin(later)), size=k, replace=False)
-    dup = frame.iloc[chosen].copy()
-    for f in FUNNELS:
-        for s in range(1, len(f.stage_names)):
-            dup.loc[dup["Furthest step"] == f.stage_names[s], "Furthest step"] = f.stage_names[s - 1]
-    dup["Drop-off reason"] = None
-    dup["_key"] = chosen + 0.5
-    extra.append(dup)
-    names = [BRAND_NAME[f.brand] for f in FUNNELS]
-    next_seq = {bi: int(leads.seq[leads.brand == bi].max()) + 1 for bi in range(len(FUNNELS))}
-    for reason in ("unknown_stage", "bad_date"):
-        k = plan[reason]
-        chosen = rng.choice(len(frame), size=k, replace=False)
-        new = frame.iloc[chosen].copy()
-        new_ids = []
-        for b in new["Brand"]:
-            bi = names.index(b)
-            new_ids.append(("AN-S" if bi == 0 else "NB-S") + str(next_seq[bi]).zfill(6))
-            next_seq[bi] += 1
-        new["Session ID"] = new_ids
-        new["Drop-off reason"] = None
-        if reason == "unknown_stage":
-            new["Furthest step"] = [UNKNOWN_LEAD_STAGES[i % len(UNKNOWN_LEAD_STAGES)] for i in range(k)]
-        else:
-            new["Date"] = [BAD_DATES[i % len(BAD_DATES)] for i in range(k)]
-            new["Furthest step"] = [FUNNELS[names.index(b)].stage_names[0] for b in new["Brand"]]
-        new["_key"] = chosen + 0.75
-        extra.append(new)
-    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
-    cols = [c for c in frame.columns if not c.startswith("_")]
-    write_xlsx(path, [Sheet("Sessions", cols, [list(frame[c]) for c in cols], date_format="yyyy-mm-dd",
-                            widths=[14, 12, 14, 16, 18, 20, 20, 28])])
+    frame = add_dirty_leads(frame, leads, DIRTY["leads"], rng, FUNNELS, brand_labels, SESSIONS_PROBLEMS)
+    write_xlsx(path, [frame_sheet("Sessions", frame, date_format="yyyy-mm-dd",
+                                  widths=[14, 12, 14, 16, 18, 20, 20, 28])])
     return {"rows_clean": int(n), "rows_written": int(len(frame))}
 
 

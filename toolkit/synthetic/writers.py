@@ -39,6 +39,13 @@ class Sheet:
     widths: list[float] = field(default_factory=list)
 
 
+def frame_sheet(name: str, frame: pd.DataFrame, **options) -> Sheet:
+    """A worksheet of a frame's columns, leaving out the private ones (named '_...');
+    ``options``: ``date_format``, ``widths``."""
+    cols = [c for c in frame.columns if not c.startswith("_")]
+    return Sheet(name, cols, [list(frame[c]) for c in cols], **options)
+
+
 def _cell(value):
     if value is None:
         return None
