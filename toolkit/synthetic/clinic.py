@@ -27,7 +27,8 @@ from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_
                                       ru_money, write_parquet_case)
 from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
-from toolkit.synthetic.interviews import InterviewSpec, build_transcript, codebook, simulate_interviews
+from toolkit.synthetic.interviews import (InterviewSpec, InterviewWorkbook, build_transcript, codebook,
+                                          simulate_interviews, write_interview_workbook)
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
 from toolkit.synthetic.survey import Persona, SurveySpec, simulate_survey
@@ -242,6 +243,15 @@ INTERVIEWS = InterviewSpec(
     age_by_line={"ЭКО": (27, 44), "УЗИ и акушерство": (22, 42)},
 )
 TRANSCRIPT_RESPONDENTS = 8
+INTERVIEW_WORKBOOK = InterviewWorkbook(
+    respondents_sheet="Респонденты",
+    respondent_header=("Респондент", "Бренд", "Направление", "Персона", "Клиент", "Пол", "Возраст"),
+    yes_no=("да", "нет"), female_male=("Ж", "М"),
+    codes_sheet="Коды",
+    code_header=("Респондент", "Этап", "Тип кода", "Код", "Точка контакта", "Тональность", "Тип фактора",
+                 "Уровень", "Цитата"),
+    code_widths=(11, 20, 14, 24, 22, 12, 12, 16, 90),
+)
 
 # What truth.yml highlights, and case details its shared sections need.
 LANGUAGE, CURRENCY = "ru", "RUB"
@@ -274,6 +284,7 @@ BAD_DATES = ("31.02.2024", "??.05.2024", "30.02.2025", "31.04.2025", "00.00.0000
 BAD_AMOUNTS = ("н/д", "#ЗНАЧ!", "см. чек", "ошибка")
 UNKNOWN_LEAD_STAGES = ("Спам", "Тестовая заявка", "Некорректный номер")
 UNKNOWN_CODE_STAGES = ("Другое", "Общее впечатление", "Прочее")
+OUT_OF_RANGE_SENTIMENTS = (5, -3, 4)
 VISITS_PROBLEMS = SalesExportProblems(
     date="Дата", amount="Сумма, руб.", customer=("Код пациента", "ФИО", "Телефон"), bad_dates=BAD_DATES,
     bad_amounts=BAD_AMOUNTS, refund_days=(1, 20), future_days=(1, 60), row_number="№ строки")
@@ -333,7 +344,8 @@ def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: st
     pd.DataFrame({"respondent_id": survey_ids, "persona": survey.persona}).to_csv(
         out_dir / "truth_survey_personas.csv", index=False, lineterminator="\n")
     iv = simulate_interviews(INTERVIEWS, rs["interviews"])
-    _write_interviews(raw / "interviews.xlsx", iv, rs)
+    write_interview_workbook(raw / "interviews.xlsx", iv, INTERVIEWS, JOURNEY, rs["interviews"], INTERVIEW_WORKBOOK,
+                             DIRTY["codes"], UNKNOWN_CODE_STAGES, OUT_OF_RANGE_SENTIMENTS)
     transcripts = _write_transcripts(raw, iv, rs["transcripts"])
     truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, (traffic,), survey, iv, counts, transcripts)
     (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
@@ -484,56 +496,6 @@ def _write_survey(path: Path, rs):
     out_cols = [c for c in frame.columns if c != "_key"]
     write_xlsx(path, [Sheet("Ответы", out_cols, [list(frame[c]) for c in out_cols])])
     return sv, ids
-
-
-def _write_interviews(path: Path, iv, rs) -> None:
-    rng = rs["interviews"]
-    codes = INTERVIEWS.codes
-    stage_name = {s: n for s, n, _ in JOURNEY}
-    stage_alias = {s: a for s, _, a in JOURNEY}
-    resp = Sheet("Респонденты", ["Респондент", "Бренд", "Направление", "Персона", "Клиент", "Пол", "Возраст"],
-                 [list(iv.resp_id), list(iv.brand), list(iv.line), list(iv.persona_label),
-                  list(np.where(iv.is_client, "да", "нет")), list(np.where(iv.female, "Ж", "М")), list(iv.age)])
-    m = iv.f_resp.size
-    use_alias = rng.random(m) < 0.15
-    stage_text = np.array([stage_alias[codes[c].stage] if a else stage_name[codes[c].stage]
-                           for c, a in zip(iv.f_code, use_alias)], dtype=object)
-    frame = pd.DataFrame({
-        "Респондент": iv.resp_id[iv.f_resp],
-        "Этап": stage_text,
-        "Тип кода": [codes[c].code_type for c in iv.f_code],
-        "Код": [codes[c].code for c in iv.f_code],
-        "Точка контакта": [codes[c].touchpoint for c in iv.f_code],
-        "Тональность": iv.f_sentiment.astype(np.int64),
-        "Тип фактора": [codes[c].factor_kind for c in iv.f_code],
-        "Уровень": [codes[c].level for c in iv.f_code],
-        "Цитата": iv.f_quote,
-        "_key": np.arange(m, dtype=float),
-    })
-    idea = next(c for c in codes if c.code_type == "idea")
-    extra = []
-    for reason in ("unknown_stage", "sentiment_out_of_range"):
-        k = DIRTY["codes"][reason]
-        chosen = rng.choice(m, size=k, replace=False)
-        new = frame.iloc[chosen].copy()
-        new["Тип кода"] = idea.code_type
-        new["Код"] = idea.code
-        new["Точка контакта"] = idea.touchpoint
-        new["Тип фактора"] = None
-        new["Уровень"] = None
-        new["Цитата"] = [idea.quotes[i % len(idea.quotes)] for i in range(k)]
-        if reason == "unknown_stage":
-            new["Этап"] = [UNKNOWN_CODE_STAGES[i % len(UNKNOWN_CODE_STAGES)] for i in range(k)]
-            new["Тональность"] = 0
-        else:
-            new["Этап"] = stage_name[idea.stage]
-            new["Тональность"] = [(5, -3, 4)[i % 3] for i in range(k)]
-        new["_key"] = chosen + 0.5
-        extra.append(new)
-    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
-    cols = [c for c in frame.columns if c != "_key"]
-    write_xlsx(path, [resp, Sheet("Коды", cols, [list(frame[c]) for c in cols],
-                                  widths=[11, 20, 14, 24, 22, 12, 12, 16, 90])])
 
 
 def _write_transcripts(raw: Path, iv, rng) -> list[dict]:

@@ -164,3 +164,36 @@ def add_dirty_leads(frame: pd.DataFrame, leads, plan: dict[str, int], rng: np.ra
         new["_key"] = chosen + 0.75
         extra.append(new)
     return pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
+
+
+def add_dirty_codes(frame: pd.DataFrame, plan: dict[str, int], rng: np.random.Generator, codes,
+                    stage_name: dict[str, str], unknown_stages: tuple[str, ...],
+                    bad_sentiments: tuple[int, ...]) -> pd.DataFrame:
+    """The coding sheet with its dirty rows (private ``_key`` column kept).
+
+    ``frame``: the clean coded fragments with the columns of ``interviews.CODE_FIELDS`` and
+    ``_key`` = 0..m-1. Dirty rows are extra fragments of the case's ``idea`` code placed after
+    random fragments, one problem each: ``unknown_stage`` (a stage the journey does not have,
+    sentiment 0) and ``sentiment_out_of_range`` (a sentiment outside -2..2, ``bad_sentiments``).
+    """
+    idea = next(c for c in codes if c.code_type == "idea")
+    extra = []
+    for reason in ("unknown_stage", "sentiment_out_of_range"):
+        k = plan[reason]
+        chosen = rng.choice(len(frame), size=k, replace=False)
+        new = frame.iloc[chosen].copy()
+        new["code_type"] = idea.code_type
+        new["code"] = idea.code
+        new["touchpoint"] = idea.touchpoint
+        new["factor_kind"] = None
+        new["level"] = None
+        new["quote"] = _cycle(idea.quotes, k)
+        if reason == "unknown_stage":
+            new["stage"] = _cycle(unknown_stages, k)
+            new["sentiment"] = 0
+        else:
+            new["stage"] = stage_name[idea.stage]
+            new["sentiment"] = _cycle(bad_sentiments, k)
+        new["_key"] = chosen + 0.5
+        extra.append(new)
+    return pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")

@@ -16,6 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
+
+from toolkit.synthetic.dirty import add_dirty_codes
+from toolkit.synthetic.writers import Sheet, write_xlsx
 
 
 @dataclass(frozen=True)
@@ -204,3 +208,61 @@ def codebook(spec: InterviewSpec, language: str) -> dict:
             for c in spec.codes
         ],
     }
+
+
+# -- the coding workbook (interviews.xlsx) ---------------------------------------------------
+
+# The coding sheet's fields, in column order (each case names them in its own language).
+CODE_FIELDS = ("respondent", "stage", "code_type", "code", "touchpoint", "sentiment", "factor_kind", "level", "quote")
+
+
+@dataclass(frozen=True)
+class InterviewWorkbook:
+    """How a case's interviews.xlsx is laid out: a respondents sheet (respondent, brand, line,
+    persona, client, gender, age) and a coding sheet (``CODE_FIELDS``), with the case's headers
+    and its spellings of yes/no and female/male; ``alias_share`` of fragments name their stage
+    by its alias (as analysts write it) instead of its name."""
+
+    respondents_sheet: str
+    respondent_header: tuple[str, ...]
+    yes_no: tuple[str, str]
+    female_male: tuple[str, str]
+    codes_sheet: str
+    code_header: tuple[str, ...]
+    code_widths: tuple[float, ...]
+    alias_share: float = 0.15
+
+
+def write_interview_workbook(path, iv: Interviews, spec: InterviewSpec, journey, rng: np.random.Generator,
+                             book: InterviewWorkbook, plan: dict[str, int], unknown_stages: tuple[str, ...],
+                             bad_sentiments: tuple[int, ...]) -> None:
+    """interviews.xlsx: the respondents and their coded fragments, with the planted dirty code rows.
+
+    ``journey``: (stage id, stage name, alias) of each journey stage.
+    """
+    codes = spec.codes
+    stage_name = {s: name for s, name, _ in journey}
+    stage_alias = {s: a for s, _, a in journey}
+    resp = Sheet(book.respondents_sheet, list(book.respondent_header),
+                 [list(iv.resp_id), list(iv.brand), list(iv.line), list(iv.persona_label),
+                  list(np.where(iv.is_client, *book.yes_no)), list(np.where(iv.female, *book.female_male)),
+                  list(iv.age)])
+    m = iv.f_resp.size
+    use_alias = rng.random(m) < book.alias_share
+    frame = pd.DataFrame({
+        "respondent": iv.resp_id[iv.f_resp],
+        "stage": np.array([stage_alias[codes[c].stage] if a else stage_name[codes[c].stage]
+                           for c, a in zip(iv.f_code, use_alias)], dtype=object),
+        "code_type": [codes[c].code_type for c in iv.f_code],
+        "code": [codes[c].code for c in iv.f_code],
+        "touchpoint": [codes[c].touchpoint for c in iv.f_code],
+        "sentiment": iv.f_sentiment.astype(np.int64),
+        "factor_kind": [codes[c].factor_kind for c in iv.f_code],
+        "level": [codes[c].level for c in iv.f_code],
+        "quote": iv.f_quote,
+        "_key": np.arange(m, dtype=float),
+    })
+    frame = add_dirty_codes(frame, plan, rng, codes, stage_name, unknown_stages, bad_sentiments)
+    cols = list(CODE_FIELDS)
+    write_xlsx(path, [resp, Sheet(book.codes_sheet, list(book.code_header), [list(frame[c]) for c in cols],
+                                  widths=list(book.code_widths))])

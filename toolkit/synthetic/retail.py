@@ -27,7 +27,7 @@ from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_
                                       write_parquet_case)
 from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
-from toolkit.synthetic.interviews import InterviewSpec, simulate_interviews
+from toolkit.synthetic.interviews import InterviewSpec, InterviewWorkbook, simulate_interviews, write_interview_workbook
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
 from toolkit.synthetic.survey import Persona, SurveySpec, simulate_survey
@@ -207,6 +207,14 @@ INTERVIEWS = InterviewSpec(
     client_share=0.7, female_share=0.7, age_range=(19, 66), codes=retail_text.CODES,
     stages=tuple(s for s, _, _ in JOURNEY),
 )
+INTERVIEW_WORKBOOK = InterviewWorkbook(
+    respondents_sheet="Respondents",
+    respondent_header=("Respondent", "Brand", "Category", "Persona", "Customer", "Gender", "Age"),
+    yes_no=("yes", "no"), female_male=("F", "M"),
+    codes_sheet="Codes",
+    code_header=("Respondent", "Stage", "Code type", "Code", "Touchpoint", "Sentiment", "Hard/soft", "Level", "Quote"),
+    code_widths=(11, 18, 13, 24, 16, 10, 10, 10, 80),
+)
 
 # Independent random streams, one per part of the case (random_streams).
 STREAMS = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews")
@@ -225,6 +233,7 @@ BAD_DATES = ("2024-02-30", "2025-13-01", "2024-00-12", "2023-06-31")
 BAD_AMOUNTS = ("#N/A", "n/a", "ERR", "VOID?")
 UNKNOWN_LEAD_STAGES = ("TEST_ORDER", "Fraud check")
 UNKNOWN_CODE_STAGES = ("Other", "General")
+OUT_OF_RANGE_SENTIMENTS = (3, -5)
 # a refund is a return of that line 1-28 days later; a row without the card was paid without
 # scanning it; future dates are pre-orders dated on their delivery day
 RECEIPTS_PROBLEMS = SalesExportProblems(
@@ -311,7 +320,8 @@ def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: st
     pd.DataFrame({"respondent_id": survey_ids, "persona": survey.persona}).to_csv(
         out_dir / "truth_survey_personas.csv", index=False, lineterminator="\n")
     iv = simulate_interviews(INTERVIEWS, rs["interviews"])
-    _write_interviews(raw / "interviews.xlsx", iv, rs)
+    write_interview_workbook(raw / "interviews.xlsx", iv, INTERVIEWS, JOURNEY, rs["interviews"], INTERVIEW_WORKBOOK,
+                             DIRTY["codes"], UNKNOWN_CODE_STAGES, OUT_OF_RANGE_SENTIMENTS)
     truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, (traffic,), survey, iv, counts)
     (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
     return out_dir
@@ -481,54 +491,6 @@ def _write_survey(path: Path, rs):
     out_cols = [c for c in frame.columns if c != "_key"]
     write_xlsx(path, [Sheet("Responses", out_cols, [list(frame[c]) for c in out_cols])])
     return sv, ids
-
-
-def _write_interviews(path: Path, iv, rs) -> None:
-    rng = rs["interviews"]
-    codes = INTERVIEWS.codes
-    stage_name = {s: nm for s, nm, _ in JOURNEY}
-    stage_alias = {s: a for s, _, a in JOURNEY}
-    resp = Sheet("Respondents", ["Respondent", "Brand", "Category", "Persona", "Customer", "Gender", "Age"],
-                 [list(iv.resp_id), list(iv.brand), list(iv.line), list(iv.persona_label),
-                  list(np.where(iv.is_client, "yes", "no")), list(np.where(iv.female, "F", "M")), list(iv.age)])
-    m = iv.f_resp.size
-    use_alias = rng.random(m) < 0.15
-    frame = pd.DataFrame({
-        "Respondent": iv.resp_id[iv.f_resp],
-        "Stage": [stage_alias[codes[c].stage] if a else stage_name[codes[c].stage] for c, a in zip(iv.f_code, use_alias)],
-        "Code type": [codes[c].code_type for c in iv.f_code],
-        "Code": [codes[c].code for c in iv.f_code],
-        "Touchpoint": [codes[c].touchpoint for c in iv.f_code],
-        "Sentiment": iv.f_sentiment.astype(np.int64),
-        "Hard/soft": [codes[c].factor_kind for c in iv.f_code],
-        "Level": [codes[c].level for c in iv.f_code],
-        "Quote": iv.f_quote,
-        "_key": np.arange(m, dtype=float),
-    })
-    idea = next(c for c in codes if c.code_type == "idea")
-    extra = []
-    for reason in ("unknown_stage", "sentiment_out_of_range"):
-        k = DIRTY["codes"][reason]
-        chosen = rng.choice(m, size=k, replace=False)
-        new = frame.iloc[chosen].copy()
-        new["Code type"] = idea.code_type
-        new["Code"] = idea.code
-        new["Touchpoint"] = idea.touchpoint
-        new["Hard/soft"] = None
-        new["Level"] = None
-        new["Quote"] = [idea.quotes[i % len(idea.quotes)] for i in range(k)]
-        if reason == "unknown_stage":
-            new["Stage"] = [UNKNOWN_CODE_STAGES[i % len(UNKNOWN_CODE_STAGES)] for i in range(k)]
-            new["Sentiment"] = 0
-        else:
-            new["Stage"] = stage_name[idea.stage]
-            new["Sentiment"] = [(3, -5)[i % 2] for i in range(k)]
-        new["_key"] = chosen + 0.5
-        extra.append(new)
-    frame = pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
-    cols = [c for c in frame.columns if c != "_key"]
-    write_xlsx(path, [resp, Sheet("Codes", cols, [list(frame[c]) for c in cols],
-                                  widths=[11, 18, 13, 24, 16, 10, 10, 10, 80])])
 
 
 __all__ = ["generate", "DEFAULT_SEED", "NAME"]
