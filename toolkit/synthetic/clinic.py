@@ -31,7 +31,7 @@ from toolkit.synthetic.interviews import (InterviewSpec, InterviewWorkbook, buil
                                           simulate_interviews, write_interview_workbook)
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
-from toolkit.synthetic.survey import Persona, SurveySpec, simulate_survey
+from toolkit.synthetic.survey import Persona, SurveySpec, SurveyWorkbook, write_survey_workbook
 from toolkit.synthetic.truth import case_truth
 from toolkit.synthetic.writers import Sheet, frame_sheet, write_csv, write_transcript_docx, write_xlsx
 
@@ -224,6 +224,13 @@ SURVEY = SurveySpec(
     nps_mean={"estetika_premium": 8.4, "formula": 7.4, "estetika_med": 7.8}, nps_sd=1.8,
     budget_step=10_000, blank_budget_share=0.2,
 )
+IMP_COLUMN = "Важность: {}"
+SURVEY_WORKBOOK = SurveyWorkbook(
+    sheet="Ответы", questionnaire_id="A-{:04d}", respondent="Анкета", client="Клиент клиники", yes_no=("Да", "Нет"),
+    brand="Бренд", gender="Пол", female_male=("Ж", "М"), age="Возраст", budget="Бюджет, руб.",
+    importance=IMP_COLUMN, satisfaction="Оценка: {}", nps="Готовность рекомендовать (0-10)",
+    resubmit_shifts=(-2, -1, 1, 2),
+)
 
 JOURNEY = (("framing", "Первичное осмысление", "Осмысление"), ("evaluation", "Оценка", "Выбор клиники"),
            ("deal", "Сделка", "Договор и оплата"), ("experience", "Опыт", "Лечение"),
@@ -261,7 +268,6 @@ STAFF_HEADLINE = {"business_line": "dentistry", "top_staff": "Королёв А.
 AVG_CHECK_LINE = 0  # plastic surgery
 AVG_CHECK_DEFINITION = "mean revenue of one plastic-surgery visit (patient-day, all its rows) at the budget brand"
 REVENUE_STAGE = 3  # "Операция": the operation brings the revenue
-IMP_COLUMN = "Важность: {}"
 LOWEST_TOUCHPOINT = "cleanliness"
 SCRUB_TARGETS = {"phone_in_quote": "+7 916 555-12-34", "email_in_quote": "irina.m@mail.example",
                  "special_characters": ["<", "&"]}
@@ -340,7 +346,8 @@ def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: st
     _write_patients(raw / "patients.xlsx", sales, codes, people)
     counts["leads"] = _write_leads(raw / "leads.xlsx", leads, lead_customer, rs)
     traffic = _write_traffic(raw / "traffic.xlsx", rs["traffic"], scale)
-    survey, survey_ids = _write_survey(raw / "survey.xlsx", rs)
+    survey, survey_ids = write_survey_workbook(raw / "survey.xlsx", SURVEY, rs["survey"], FACTORS, SURVEY_TOUCHPOINTS,
+                                               BRAND_NAME, SURVEY_WORKBOOK, DIRTY["survey"]["duplicate_id"])
     pd.DataFrame({"respondent_id": survey_ids, "persona": survey.persona}).to_csv(
         out_dir / "truth_survey_personas.csv", index=False, lineterminator="\n")
     iv = simulate_interviews(INTERVIEWS, rs["interviews"])
@@ -461,41 +468,6 @@ def _write_traffic(path: Path, rng, scale: float) -> dict:
     cols = ["Месяц", "Бренд", "Источник трафика", "Визиты"]
     write_xlsx(path, [Sheet("Визиты по месяцам", cols, [list(frame[c]) for c in cols], widths=[11, 18, 18, 10])])
     return {"sessions": totals, "months": int(months.size)}
-
-
-def _write_survey(path: Path, rs):
-    rng = rs["survey"]
-    sv = simulate_survey(SURVEY, rng)
-    n = SURVEY.respondents
-    ids = np.array([f"A-{i + 1:04d}" for i in range(n)], dtype=object)
-    cols = {
-        "Анкета": ids,
-        "Клиент клиники": np.where(sv.is_client, "Да", "Нет").astype(object),
-        "Бренд": np.array([BRAND_NAME[b] for b in sv.brand], dtype=object),
-        "Пол": np.where(sv.female, "Ж", "М").astype(object),
-        "Возраст": sv.age,
-        "Бюджет, руб.": np.where(np.isnan(sv.budget), None, sv.budget.astype(object)),
-    }
-    for j, (fid, fname) in enumerate(FACTORS):
-        cols[f"Важность: {fname}"] = sv.importance[:, j].astype(np.int64)
-    for j, (tid, tname, _, _) in enumerate(SURVEY_TOUCHPOINTS):
-        v = sv.satisfaction[:, j]
-        cols[f"Оценка: {tname}"] = np.where(np.isnan(v), None, v.astype(object))
-    cols["Готовность рекомендовать (0-10)"] = sv.nps
-    frame = pd.DataFrame(cols)
-    frame["_key"] = np.arange(n, dtype=float)
-    # duplicate_id: the same questionnaire number submitted twice with different answers
-    k = DIRTY["survey"]["duplicate_id"]
-    chosen = rng.choice(n, size=k, replace=False)
-    dup = frame.iloc[chosen].copy()
-    for fid, fname in FACTORS:
-        c = f"Важность: {fname}"
-        dup[c] = np.clip(dup[c].to_numpy() + rng.choice([-2, -1, 1, 2], size=k), 1, 10)
-    dup["_key"] = chosen + 0.5
-    frame = pd.concat([frame, dup], ignore_index=True).sort_values("_key", kind="stable")
-    out_cols = [c for c in frame.columns if c != "_key"]
-    write_xlsx(path, [Sheet("Ответы", out_cols, [list(frame[c]) for c in out_cols])])
-    return sv, ids
 
 
 def _write_transcripts(raw: Path, iv, rng) -> list[dict]:

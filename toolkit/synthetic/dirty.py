@@ -197,3 +197,18 @@ def add_dirty_codes(frame: pd.DataFrame, plan: dict[str, int], rng: np.random.Ge
         new["_key"] = chosen + 0.5
         extra.append(new)
     return pd.concat([frame] + extra, ignore_index=True).sort_values("_key", kind="stable")
+
+
+def add_duplicate_questionnaires(frame: pd.DataFrame, k: int, rng: np.random.Generator,
+                                 importance_columns: list[str], shifts: tuple[int, ...],
+                                 scale: tuple[int, int]) -> pd.DataFrame:
+    """The survey answers with ``k`` questionnaires submitted twice (``duplicate_id``): the same
+    questionnaire number right after the first answer, every importance moved by one of
+    ``shifts`` and kept on the ``scale``. ``frame`` carries ``_key`` = 0..n-1 (kept)."""
+    chosen = rng.choice(len(frame), size=k, replace=False)
+    dup = frame.iloc[chosen].copy()
+    lo, hi = scale
+    for c in importance_columns:
+        dup[c] = np.clip(dup[c].to_numpy() + rng.choice(shifts, size=k), lo, hi)
+    dup["_key"] = chosen + 0.5
+    return pd.concat([frame, dup], ignore_index=True).sort_values("_key", kind="stable")

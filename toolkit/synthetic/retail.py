@@ -30,7 +30,7 @@ from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, InterviewWorkbook, simulate_interviews, write_interview_workbook
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
-from toolkit.synthetic.survey import Persona, SurveySpec, simulate_survey
+from toolkit.synthetic.survey import Persona, SurveySpec, SurveyWorkbook, write_survey_workbook
 from toolkit.synthetic.truth import case_truth
 from toolkit.synthetic.writers import Sheet, frame_sheet, write_csv, write_xlsx
 
@@ -192,6 +192,13 @@ SURVEY = SurveySpec(
     client_share=0.65, touchpoints=tuple((t, mu, nc) for t, _, mu, nc in SURVEY_TOUCHPOINTS), sat_sd=0.8,
     nps_mean={"atelier_nord": 8.0, "nord_basics": 7.0}, nps_sd=2.0, budget_step=5, blank_budget_share=0.15,
 )
+IMP_COLUMN = "Importance - {}"
+SURVEY_WORKBOOK = SurveyWorkbook(
+    sheet="Responses", questionnaire_id="S{:04d}", respondent="Respondent", client="Customer", yes_no=("Yes", "No"),
+    brand="Brand", gender="Gender", female_male=("Female", "Male"), age="Age", budget="Budget per visit (EUR)",
+    importance=IMP_COLUMN, satisfaction="Satisfaction - {}", nps="How likely are you to recommend us? (0-10)",
+    resubmit_shifts=(-1, 1),
+)
 
 JOURNEY = (("store_visit", "Store visit", "Store"), ("trying_on", "Trying on", "Fitting room"),
            ("decision", "Decision", "Choice"), ("payment", "Payment", "Checkout"),
@@ -254,7 +261,6 @@ STAFF_HEADLINE = {"business_line": "womenswear", "brand": "atelier_nord", "top_s
                                  "in store) whose associate is top_staff; online visits have no associate")}
 AVG_CHECK_LINE = 0  # womenswear
 AVG_CHECK_DEFINITION = "mean revenue of one womenswear visit (customer-day, all its receipt lines) at the budget brand"
-IMP_COLUMN = "Importance - {}"
 LOWEST_TOUCHPOINT = "fitting_rooms"
 SCRUB_TARGETS = {"phone_in_quote": "+31 6 1234 5678", "email_in_quote": "support@shop.example",
                  "special_characters": [">", "&"]}
@@ -316,7 +322,8 @@ def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: st
     _write_customers(raw / "loyalty_members.xlsx", sales, codes, rs)
     counts["leads"] = _write_funnel(raw / "online_funnel.xlsx", leads, rs)
     traffic = _write_traffic(raw / "traffic.csv", rs["traffic"], scale)
-    survey, survey_ids = _write_survey(raw / "survey.xlsx", rs)
+    survey, survey_ids = write_survey_workbook(raw / "survey.xlsx", SURVEY, rs["survey"], FACTORS, SURVEY_TOUCHPOINTS,
+                                               BRAND_NAME, SURVEY_WORKBOOK, DIRTY["survey"]["duplicate_id"])
     pd.DataFrame({"respondent_id": survey_ids, "persona": survey.persona}).to_csv(
         out_dir / "truth_survey_personas.csv", index=False, lineterminator="\n")
     iv = simulate_interviews(INTERVIEWS, rs["interviews"])
@@ -457,40 +464,6 @@ def _write_traffic(path: Path, rng, scale: float) -> dict:
     frame = pd.concat(frames, ignore_index=True).sort_values(["_m", "brand", "_s"], kind="stable")
     write_csv(path, frame.drop(columns=["_m", "_s"]), sep=",", encoding="utf-8", crlf=False)
     return {"sessions": totals, "months": int(months.size)}
-
-
-def _write_survey(path: Path, rs):
-    rng = rs["survey"]
-    sv = simulate_survey(SURVEY, rng)
-    n = SURVEY.respondents
-    ids = np.array([f"S{i + 1:04d}" for i in range(n)], dtype=object)
-    cols = {
-        "Respondent": ids,
-        "Customer": np.where(sv.is_client, "Yes", "No").astype(object),
-        "Brand": np.array([BRAND_NAME[b] for b in sv.brand], dtype=object),
-        "Gender": np.where(sv.female, "Female", "Male").astype(object),
-        "Age": sv.age,
-        "Budget per visit (EUR)": np.where(np.isnan(sv.budget), None, sv.budget.astype(object)),
-    }
-    for j, (fid, fname) in enumerate(FACTORS):
-        cols[IMP_COLUMN.format(fname)] = sv.importance[:, j].astype(np.int64)
-    for j, (tid, tname, _, _) in enumerate(SURVEY_TOUCHPOINTS):
-        v = sv.satisfaction[:, j]
-        cols[f"Satisfaction - {tname}"] = np.where(np.isnan(v), None, v.astype(object))
-    cols["How likely are you to recommend us? (0-10)"] = sv.nps
-    frame = pd.DataFrame(cols)
-    frame["_key"] = np.arange(n, dtype=float)
-    k = DIRTY["survey"]["duplicate_id"]
-    chosen = rng.choice(n, size=k, replace=False)
-    dup = frame.iloc[chosen].copy()
-    for _, fname in FACTORS:
-        c = IMP_COLUMN.format(fname)
-        dup[c] = np.clip(dup[c].to_numpy() + rng.choice([-1, 1], size=k), 1, 5)
-    dup["_key"] = chosen + 0.5
-    frame = pd.concat([frame, dup], ignore_index=True).sort_values("_key", kind="stable")
-    out_cols = [c for c in frame.columns if c != "_key"]
-    write_xlsx(path, [Sheet("Responses", out_cols, [list(frame[c]) for c in out_cols])])
-    return sv, ids
 
 
 __all__ = ["generate", "DEFAULT_SEED", "NAME"]

@@ -11,7 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import stats as st
+
+from toolkit.synthetic.dirty import add_duplicate_questionnaires
+from toolkit.synthetic.writers import frame_sheet, write_xlsx
 
 
 @dataclass(frozen=True)
@@ -128,3 +132,60 @@ def persona_mix_moments(spec: SurveySpec, brand: str, factor: str) -> tuple[floa
         m1 += w * float((k * pr).sum())
         m2 += w * float((k * k * pr).sum())
     return m1, m2 - m1 * m1
+
+
+# -- the answers workbook (survey.xlsx) ------------------------------------------------------
+
+@dataclass(frozen=True)
+class SurveyWorkbook:
+    """How a case's survey.xlsx names its sheet and columns and spells yes/no and female/male.
+
+    ``questionnaire_id`` formats the questionnaire number (1, 2, ...), e.g. 'A-{:04d}';
+    ``importance``/``satisfaction`` format a factor's or touchpoint's name into its column;
+    ``resubmit_shifts``: how a questionnaire submitted twice moves each importance.
+    """
+
+    sheet: str
+    questionnaire_id: str
+    respondent: str
+    client: str
+    yes_no: tuple[str, str]
+    brand: str
+    gender: str
+    female_male: tuple[str, str]
+    age: str
+    budget: str
+    importance: str
+    satisfaction: str
+    nps: str
+    resubmit_shifts: tuple[int, ...]
+
+
+def write_survey_workbook(path, spec: SurveySpec, rng: np.random.Generator, factors, touchpoints,
+                          brand_name: dict[str, str], book: SurveyWorkbook, duplicates: int):
+    """Simulate the survey and write survey.xlsx, one row per questionnaire plus ``duplicates``
+    questionnaires submitted twice. ``factors``: (id, name); ``touchpoints``: (id, name, ...).
+    Returns the simulated survey and the questionnaire ids (in row order of the clean answers)."""
+    sv = simulate_survey(spec, rng)
+    n = spec.respondents
+    ids = np.array([book.questionnaire_id.format(i + 1) for i in range(n)], dtype=object)
+    cols = {
+        book.respondent: ids,
+        book.client: np.where(sv.is_client, *book.yes_no).astype(object),
+        book.brand: np.array([brand_name[b] for b in sv.brand], dtype=object),
+        book.gender: np.where(sv.female, *book.female_male).astype(object),
+        book.age: sv.age,
+        book.budget: np.where(np.isnan(sv.budget), None, sv.budget.astype(object)),
+    }
+    for j, (_, fname) in enumerate(factors):
+        cols[book.importance.format(fname)] = sv.importance[:, j].astype(np.int64)
+    for j, (_, tname, *_rest) in enumerate(touchpoints):
+        v = sv.satisfaction[:, j]
+        cols[book.satisfaction.format(tname)] = np.where(np.isnan(v), None, v.astype(object))
+    cols[book.nps] = sv.nps
+    frame = pd.DataFrame(cols)
+    frame["_key"] = np.arange(n, dtype=float)
+    frame = add_duplicate_questionnaires(frame, duplicates, rng, [book.importance.format(f) for _, f in factors],
+                                         book.resubmit_shifts, spec.scale)
+    write_xlsx(path, [frame_sheet(book.sheet, frame)])
+    return sv, ids
