@@ -26,7 +26,7 @@ from toolkit.synthetic import clinic_text, names_ru
 from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_canonical, mixed_date_cells, row_arrays,
                                       ru_money, write_parquet_case)
 from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
-from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
+from toolkit.synthetic.funnel import BrandFunnel, Segment, monthly_traffic, simulate_leads
 from toolkit.synthetic.interviews import (InterviewSpec, InterviewWorkbook, build_transcript, codebook,
                                           simulate_interviews, write_interview_workbook)
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
@@ -450,24 +450,12 @@ def _write_leads(path: Path, leads, lead_customer, rs) -> dict:
 
 def _write_traffic(path: Path, rng, scale: float) -> dict:
     months = pd.period_range(HISTORY_START, AS_OF, freq="M")
-    m = np.arange(months.size)
     season = 1 + 0.15 * np.sin(2 * np.pi * (months.month.to_numpy() - 2) / 12)
-    rows, totals = [], {}
     text = np.array([f"{RU_MONTHS[p.month - 1]} {p.year}" for p in months], dtype=object)
-    for b in BRANDS[:2]:
-        base = TRAFFIC_BASE[b] * scale * season * (1 + rng.normal(0, 0.06, months.size))
-        src_w = np.array([w for _, w in TRAFFIC_SOURCES])
-        share = src_w[None, :] * (1 + rng.normal(0, 0.08, (months.size, src_w.size)))
-        share = share / share.sum(axis=1, keepdims=True)
-        sessions = np.rint(base[:, None] * share).astype(np.int64)
-        totals[b] = int(sessions.sum())
-        for si, (s, _) in enumerate(TRAFFIC_SOURCES):
-            rows.append(pd.DataFrame({"Месяц": text, "Бренд": BRAND_NAME[b], "Источник трафика": s,
-                                      "Визиты": sessions[:, si], "_m": m, "_s": si}))
-    frame = pd.concat(rows, ignore_index=True).sort_values(["_m", "Бренд", "_s"], kind="stable")
-    cols = ["Месяц", "Бренд", "Источник трафика", "Визиты"]
-    write_xlsx(path, [Sheet("Визиты по месяцам", cols, [list(frame[c]) for c in cols], widths=[11, 18, 18, 10])])
-    return {"sessions": totals, "months": int(months.size)}
+    frame, truth = monthly_traffic(months, season, TRAFFIC_BASE, TRAFFIC_SOURCES, scale, rng, text, BRAND_NAME,
+                                   ("Месяц", "Бренд", "Источник трафика", "Визиты"))
+    write_xlsx(path, [frame_sheet("Визиты по месяцам", frame, widths=[11, 18, 18, 10])])
+    return truth
 
 
 def _write_transcripts(raw: Path, iv, rng) -> list[dict]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -139,3 +140,29 @@ def planted_reach(f: BrandFunnel, segments: tuple[str, ...] | None = None) -> li
     """Expected share of leads reaching each stage."""
     conv = planted_conversions(f, segments)
     return [1.0] + list(np.cumprod(conv))
+
+
+def monthly_traffic(months, season: np.ndarray, base: dict[str, float], sources: tuple[tuple[str, float], ...],
+                    scale: float, rng: np.random.Generator, month_text, brand_name: dict[str, str],
+                    header: tuple[str, str, str, str]):
+    """Planted web sessions per month, brand and traffic source, before any lead.
+
+    A brand's sessions in a month are ``base * scale * season`` with 6% month-to-month noise,
+    split over ``sources`` by their weights with 8% noise, rounded to whole sessions.
+    Returns the export table (``header``: month, brand, source, sessions; in month order, brands
+    by name, sources as listed; months spelled ``month_text``) and the truth part (sessions
+    per brand over the whole history, number of months).
+    """
+    frames, totals = [], {}
+    for b, level in base.items():
+        monthly = level * scale * season * (1 + rng.normal(0, 0.06, months.size))
+        w = np.array([x for _, x in sources])
+        share = w[None, :] * (1 + rng.normal(0, 0.08, (months.size, w.size)))
+        share = share / share.sum(axis=1, keepdims=True)
+        sessions = np.rint(monthly[:, None] * share).astype(np.int64)
+        totals[b] = int(sessions.sum())
+        for si, (s, _) in enumerate(sources):
+            frames.append(pd.DataFrame({header[0]: month_text, header[1]: brand_name[b], header[2]: s,
+                                        header[3]: sessions[:, si], "_m": np.arange(months.size), "_s": si}))
+    frame = pd.concat(frames, ignore_index=True).sort_values(["_m", header[1], "_s"], kind="stable")
+    return frame.drop(columns=["_m", "_s"]), {"sessions": totals, "months": int(months.size)}

@@ -26,7 +26,7 @@ from toolkit.synthetic import retail_text
 from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_canonical, mixed_date_cells, row_arrays,
                                       write_parquet_case)
 from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
-from toolkit.synthetic.funnel import BrandFunnel, Segment, simulate_leads
+from toolkit.synthetic.funnel import BrandFunnel, Segment, monthly_traffic, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, InterviewWorkbook, simulate_interviews, write_interview_workbook
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
@@ -447,23 +447,11 @@ def _write_funnel(path: Path, leads, rs) -> dict:
 def _write_traffic(path: Path, rng, scale: float) -> dict:
     months = pd.period_range(HISTORY_START, AS_OF, freq="M")
     # fashion seasonality: peaks around the sales (January, July) and before Christmas
-    mon = months.month.to_numpy()
-    season = 1 + 0.12 * np.cos(2 * np.pi * (mon - 1) / 6)
-    frames, totals = [], {}
-    for b in BRANDS:
-        base = TRAFFIC_BASE[b] * scale * season * (1 + rng.normal(0, 0.06, months.size))
-        w = np.array([x for _, x in TRAFFIC_SOURCES])
-        share = w[None, :] * (1 + rng.normal(0, 0.08, (months.size, w.size)))
-        share = share / share.sum(axis=1, keepdims=True)
-        sessions = np.rint(base[:, None] * share).astype(np.int64)
-        totals[b] = int(sessions.sum())
-        for si, (s, _) in enumerate(TRAFFIC_SOURCES):
-            frames.append(pd.DataFrame({"month": months.strftime("%Y-%m"), "brand": BRAND_NAME[b],
-                                        "channel_group": s, "sessions": sessions[:, si].astype(str),
-                                        "_m": np.arange(months.size), "_s": si}))
-    frame = pd.concat(frames, ignore_index=True).sort_values(["_m", "brand", "_s"], kind="stable")
-    write_csv(path, frame.drop(columns=["_m", "_s"]), sep=",", encoding="utf-8", crlf=False)
-    return {"sessions": totals, "months": int(months.size)}
+    season = 1 + 0.12 * np.cos(2 * np.pi * (months.month.to_numpy() - 1) / 6)
+    frame, truth = monthly_traffic(months, season, TRAFFIC_BASE, TRAFFIC_SOURCES, scale, rng,
+                                   months.strftime("%Y-%m"), BRAND_NAME, ("month", "brand", "channel_group", "sessions"))
+    write_csv(path, frame, sep=",", encoding="utf-8", crlf=False)
+    return truth
 
 
 __all__ = ["generate", "DEFAULT_SEED", "NAME"]
