@@ -859,23 +859,27 @@ def loyalty_metrics(sales, parameters: Parameters | None = None, tables: dict | 
     return {"overall": loy(ALL_LINES), "by_line": {s: loy(s) for s in scopes if s != ALL_LINES}}
 
 
-def cross_penetration_metrics(sales, parameters: Parameters | None = None) -> dict:
+def cross_penetration_metrics(sales, parameters: Parameters | None = None, table: pd.DataFrame | None = None) -> dict:
     """The ``cross_penetration`` key: ``{from_line: {to_line: share of from_line's customers who
-    also bought to_line}}``; a share whose base is below ``min_segment_size`` is None."""
+    also bought to_line}}``; a share whose base is below ``min_segment_size`` is None. ``table``:
+    the :func:`cross_penetration` (no ``by``) of these parameters when already computed."""
     p = parameters or Parameters()
-    df = cross_penetration(sales, min_segment_size=p.min_segment_size, confidence=p.confidence)
+    df = table if table is not None else cross_penetration(sales, min_segment_size=p.min_segment_size,
+                                                           confidence=p.confidence)
     out: dict = {}
     for row in df.itertuples(index=False):  # lines x lines: a handful of rows
         out.setdefault(row.from_line, {})[row.to_line] = _num(row.share_also, 4)
     return out
 
 
-def staff_dependency_metrics(sales, parameters: Parameters | None = None) -> dict:
+def staff_dependency_metrics(sales, parameters: Parameters | None = None, table: pd.DataFrame | None = None) -> dict:
     """The ``staff_dependency`` key: ``{line: {top_staff, top_staff_share_of_repeat_customers,
     repeat_customers, attached_share, top_staff_customers, top_staff_revenue,
-    top_staff_revenue_share, suppressed}}``."""
+    top_staff_revenue_share, suppressed}}``. ``table``: the :func:`staff_dependency` of these
+    parameters when already computed."""
     p = parameters or Parameters()
-    df = staff_dependency(sales, min_segment_size=p.min_segment_size, confidence=p.confidence)
+    df = table if table is not None else staff_dependency(sales, min_segment_size=p.min_segment_size,
+                                                          confidence=p.confidence)
     out = {}
     for r in df.to_dict("records"):
         out[r["business_line"]] = {

@@ -160,7 +160,7 @@ def segment_table(scores: pd.DataFrame, *, min_segment_size: int = 30) -> pd.Dat
         mean_frequency=("frequency", "mean"),
         mean_monetary=("monetary", "mean"),
     )
-    scopes = list(dict.fromkeys(scores["scope"]))
+    scopes = list(pd.unique(scores["scope"]))  # in order of appearance, without a Python loop over customers
     full = pd.MultiIndex.from_product([scopes, list(SEGMENTS)], names=["scope", "segment"])
     out = g.reindex(full).reset_index()
     out["customers"] = out["customers"].fillna(0).astype("int64")
