@@ -23,16 +23,14 @@ import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import clinic_text, names_ru
-from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_canonical, mixed_date_cells, row_arrays,
-                                      ru_money, write_parquet_case)
+from toolkit.synthetic.build import Simulated, build_case
+from toolkit.synthetic.common import customer_codes, day_text, lead_ids, mixed_date_cells, row_arrays, ru_money
 from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, monthly_traffic, simulate_leads
-from toolkit.synthetic.interviews import (InterviewSpec, InterviewWorkbook, build_transcript, codebook,
-                                          simulate_interviews, write_interview_workbook)
+from toolkit.synthetic.interviews import InterviewSpec, InterviewWorkbook, build_transcript, codebook
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
-from toolkit.synthetic.survey import Persona, SurveySpec, SurveyWorkbook, write_survey_workbook
-from toolkit.synthetic.truth import case_truth
+from toolkit.synthetic.survey import Persona, SurveySpec, SurveyWorkbook
 from toolkit.synthetic.writers import Sheet, frame_sheet, write_csv, write_transcript_docx, write_xlsx
 
 NAME = "clinic_group"
@@ -301,7 +299,9 @@ LEADS_PROBLEMS = LeadExportProblems(
 
 
 # ------------------------------------------------------------------------------------------
-def _simulate(seed: int, scale: float):
+def simulate(seed: int, scale: float) -> Simulated:
+    """Leads, then the sales history: every premium/formula lead that reached the operation is a
+    plastic-surgery patient whose first visit is the operation, 10-45 days after the lead."""
     rs = random_streams(seed, STREAMS)
     leads = simulate_leads(FUNNELS, rs["leads"], scale, HORIZON - LEAD_TO_OPERATION_DAYS[1])
     operated = np.flatnonzero(leads.stage == len(FUNNEL_STAGES) - 1)
@@ -314,11 +314,7 @@ def _simulate(seed: int, scale: float):
     codes = customer_codes(sales, 6, rs["codes"])
     lead_customer = np.full(leads.day.size, "", dtype=object)
     lead_customer[operated] = codes[sales.external_customer["plastic_surgery"]]
-    return rs, leads, sales, codes, lead_customer
-
-
-def _lead_ids(leads) -> np.ndarray:
-    return lead_ids(leads.brand, leads.seq, LEAD_ID_PREFIXES, LEAD_ID_WIDTH)
+    return Simulated(rs, leads, sales, codes, lead_customer)
 
 
 def _date_text(days: np.ndarray) -> np.ndarray:
@@ -328,35 +324,18 @@ def _date_text(days: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------
 def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: str = "native") -> Path:
     """Write the clinic case into ``out_dir`` (see ``toolkit.synthetic.generate_case``)."""
-    seed = DEFAULT_SEED if seed is None else int(seed)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rs, leads, sales, codes, lead_customer = _simulate(seed, scale)
-    if fmt == "parquet":
-        leads_frame = leads_canonical(leads, _lead_ids(leads), FUNNELS, FUNNEL_STAGES, HISTORY_START, lead_customer)
-        counts = write_parquet_case(out_dir, sales, SALES, codes, BRANDS, leads_frame)
-        truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, None, None, None, counts)
-        (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
-        return out_dir
-    raw = out_dir / "raw"
-    (raw / "transcripts").mkdir(parents=True, exist_ok=True)
-    counts = {}
+    return build_case(_self(), out_dir, seed, scale, fmt)
+
+
+def write_sales_exports(raw: Path, sim: Simulated, scale: float) -> tuple[dict, dict]:
+    """The clinic's own exports: visits.csv, patients.xlsx, leads.xlsx, traffic.xlsx."""
+    rs, sales, codes = sim.streams, sim.sales, sim.codes
     people = _people(sales, rs["people"])
-    counts["transactions"] = _write_visits(raw / "visits.csv", sales, codes, people, rs)
+    counts = {"transactions": _write_visits(raw / "visits.csv", sales, codes, people, rs)}
     _write_patients(raw / "patients.xlsx", sales, codes, people)
-    counts["leads"] = _write_leads(raw / "leads.xlsx", leads, lead_customer, rs)
+    counts["leads"] = _write_leads(raw / "leads.xlsx", sim.leads, sim.lead_customer, rs)
     traffic = _write_traffic(raw / "traffic.xlsx", rs["traffic"], scale)
-    survey, survey_ids = write_survey_workbook(raw / "survey.xlsx", SURVEY, rs["survey"], FACTORS, SURVEY_TOUCHPOINTS,
-                                               BRAND_NAME, SURVEY_WORKBOOK, DIRTY["survey"]["duplicate_id"])
-    pd.DataFrame({"respondent_id": survey_ids, "persona": survey.persona}).to_csv(
-        out_dir / "truth_survey_personas.csv", index=False, lineterminator="\n")
-    iv = simulate_interviews(INTERVIEWS, rs["interviews"])
-    write_interview_workbook(raw / "interviews.xlsx", iv, INTERVIEWS, JOURNEY, rs["interviews"], INTERVIEW_WORKBOOK,
-                             DIRTY["codes"], UNKNOWN_CODE_STAGES, OUT_OF_RANGE_SENTIMENTS)
-    transcripts = _write_transcripts(raw, iv, rs["transcripts"])
-    truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, (traffic,), survey, iv, counts, transcripts)
-    (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
-    return out_dir
+    return counts, traffic
 
 
 # ------------------------------------------------------------------------------------------
@@ -436,7 +415,7 @@ def _write_leads(path: Path, leads, lead_customer, rs) -> dict:
     email = np.where(rng.random(n) < 0.25, None, email)
     brand_labels = [BRAND_NAME[f.brand] for f in FUNNELS]
     frame = pd.DataFrame({
-        "№ заявки": _lead_ids(leads), "Дата заявки": date_cells,
+        "№ заявки": lead_ids(leads.brand, leads.seq, LEAD_ID_PREFIXES, LEAD_ID_WIDTH), "Дата заявки": date_cells,
         "Бренд": np.array(brand_labels, dtype=object)[leads.brand],
         "Источник": leads.source, "Этап": leads.stage_text,
         "Причина отказа": np.where(leads.lost_reason == "", None, leads.lost_reason),
@@ -458,7 +437,9 @@ def _write_traffic(path: Path, rng, scale: float) -> dict:
     return truth
 
 
-def _write_transcripts(raw: Path, iv, rng) -> list[dict]:
+def write_transcripts(raw: Path, iv, rng) -> list[dict]:
+    """codebook.yml, the first respondents' interviews as docx transcripts and their hand coding."""
+    (raw / "transcripts").mkdir(parents=True, exist_ok=True)
     book = codebook(INTERVIEWS, "ru")
     header = ("# Кодбук интервью клиники: код -> тип, этап пути, точка контакта, ключевые слова.\n"
               "# keywords: слова в начальной форме (лемматизируйте текст перед сравнением);\n"

@@ -23,15 +23,14 @@ import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import retail_text
-from toolkit.synthetic.common import (customer_codes, day_text, lead_ids, leads_canonical, mixed_date_cells, row_arrays,
-                                      write_parquet_case)
+from toolkit.synthetic.build import Simulated, build_case
+from toolkit.synthetic.common import customer_codes, day_text, lead_ids, mixed_date_cells, row_arrays
 from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, monthly_traffic, simulate_leads
-from toolkit.synthetic.interviews import InterviewSpec, InterviewWorkbook, simulate_interviews, write_interview_workbook
-from toolkit.synthetic.reproducible import dump_yaml, random_streams
+from toolkit.synthetic.interviews import InterviewSpec, InterviewWorkbook
+from toolkit.synthetic.reproducible import random_streams
 from toolkit.synthetic.sales import CrossRule, Demography, LineSpec, SalesSpec, Service, simulate_sales
-from toolkit.synthetic.survey import Persona, SurveySpec, SurveyWorkbook, write_survey_workbook
-from toolkit.synthetic.truth import case_truth
+from toolkit.synthetic.survey import Persona, SurveySpec, SurveyWorkbook
 from toolkit.synthetic.writers import Sheet, frame_sheet, write_csv, write_xlsx
 
 NAME = "fashion_retail"
@@ -287,51 +286,33 @@ def _self():
     return sys.modules[__name__]
 
 
-def _simulate(seed: int, scale: float):
+def simulate(seed: int, scale: float) -> Simulated:
+    """Webshop sessions and the sales history, independent of each other (sessions are not
+    linked to loyalty cards)."""
     rs = random_streams(seed, STREAMS)
     leads = simulate_leads(FUNNELS, rs["leads"], scale, HORIZON)
     sales = simulate_sales(SALES, rs["sales"], scale)
     codes = customer_codes(sales, 8, rs["codes"], prefix="25")
-    return rs, leads, sales, codes
+    return Simulated(rs, leads, sales, codes)
 
 
 def _iso(days: np.ndarray) -> np.ndarray:
     return day_text(HISTORY_START, days, DATE_FORMAT)
 
 
-def _lead_ids(leads) -> np.ndarray:
-    return lead_ids(leads.brand, leads.seq, LEAD_ID_PREFIXES, LEAD_ID_WIDTH)
-
-
 def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: str = "native") -> Path:
     """Write the retail case into ``out_dir`` (see ``toolkit.synthetic.generate_case``)."""
-    seed = DEFAULT_SEED if seed is None else int(seed)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    rs, leads, sales, codes = _simulate(seed, scale)
-    if fmt == "parquet":
-        leads_frame = leads_canonical(leads, _lead_ids(leads), FUNNELS, FUNNEL_STAGES, HISTORY_START)
-        counts = write_parquet_case(out_dir, sales, SALES, codes, BRANDS, leads_frame)
-        truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, None, None, None, counts)
-        (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
-        return out_dir
-    raw = out_dir / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    counts["transactions"] = _write_receipts(raw / "receipts.csv", sales, codes, rs)
+    return build_case(_self(), out_dir, seed, scale, fmt)
+
+
+def write_sales_exports(raw: Path, sim: Simulated, scale: float) -> tuple[dict, dict]:
+    """The chain's own exports: receipts.csv, loyalty_members.xlsx, online_funnel.xlsx, traffic.csv."""
+    rs, sales, codes = sim.streams, sim.sales, sim.codes
+    counts = {"transactions": _write_receipts(raw / "receipts.csv", sales, codes, rs)}
     _write_customers(raw / "loyalty_members.xlsx", sales, codes, rs)
-    counts["leads"] = _write_funnel(raw / "online_funnel.xlsx", leads, rs)
+    counts["leads"] = _write_funnel(raw / "online_funnel.xlsx", sim.leads, rs)
     traffic = _write_traffic(raw / "traffic.csv", rs["traffic"], scale)
-    survey, survey_ids = write_survey_workbook(raw / "survey.xlsx", SURVEY, rs["survey"], FACTORS, SURVEY_TOUCHPOINTS,
-                                               BRAND_NAME, SURVEY_WORKBOOK, DIRTY["survey"]["duplicate_id"])
-    pd.DataFrame({"respondent_id": survey_ids, "persona": survey.persona}).to_csv(
-        out_dir / "truth_survey_personas.csv", index=False, lineterminator="\n")
-    iv = simulate_interviews(INTERVIEWS, rs["interviews"])
-    write_interview_workbook(raw / "interviews.xlsx", iv, INTERVIEWS, JOURNEY, rs["interviews"], INTERVIEW_WORKBOOK,
-                             DIRTY["codes"], UNKNOWN_CODE_STAGES, OUT_OF_RANGE_SENTIMENTS)
-    truth = case_truth(_self(), seed, scale, fmt, leads, sales, codes, (traffic,), survey, iv, counts)
-    (out_dir / "truth.yml").write_text(dump_yaml(truth, TRUTH_HEADER), encoding="utf-8")
-    return out_dir
+    return counts, traffic
 
 
 def _write_receipts(path: Path, sales, codes, rs) -> dict:
@@ -431,7 +412,7 @@ def _write_funnel(path: Path, leads, rs) -> dict:
                      + "@mail.example")
     brand_labels = [BRAND_NAME[f.brand] for f in FUNNELS]
     frame = pd.DataFrame({
-        "Session ID": _lead_ids(leads), "Date": date_cells,
+        "Session ID": lead_ids(leads.brand, leads.seq, LEAD_ID_PREFIXES, LEAD_ID_WIDTH), "Date": date_cells,
         "Brand": np.array(brand_labels, dtype=object)[leads.brand],
         "Traffic source": leads.source, "Furthest step": leads.stage_text,
         "Drop-off reason": np.where(leads.lost_reason == "", None, leads.lost_reason),
