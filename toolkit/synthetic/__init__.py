@@ -44,9 +44,11 @@ def generate_case(name: str, out_dir, seed: int | None = None, scale: float = 1.
         raise ValueError("fmt must be 'native' or 'parquet'")
     if not scale > 0:
         raise ValueError("scale must be positive")
+    from toolkit.synthetic.build import build_case
+
     m = _module(name)
     out = Path(out_dir)
-    m.generate(out, seed=seed, scale=scale, fmt=fmt)
+    build_case(m, out, seed=seed, scale=scale, fmt=fmt)
     target = out / "case.yml"
     if fmt == "native" and not target.exists():
         target.write_bytes(case_file_path(name).read_bytes())

@@ -16,14 +16,13 @@ Planted story (every number is recorded in ``truth.yml``):
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import clinic_text, names_ru
-from toolkit.synthetic.build import Simulated, build_case
+from toolkit.synthetic.build import Simulated
 from toolkit.synthetic.common import customer_codes, day_text, lead_ids, mixed_date_cells, row_arrays, ru_money
 from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, monthly_traffic, simulate_leads
@@ -322,11 +321,6 @@ def _date_text(days: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------
-def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: str = "native") -> Path:
-    """Write the clinic case into ``out_dir`` (see ``toolkit.synthetic.generate_case``)."""
-    return build_case(_self(), out_dir, seed, scale, fmt)
-
-
 def write_sales_exports(raw: Path, sim: Simulated, scale: float) -> tuple[dict, dict]:
     """The clinic's own exports: visits.csv, patients.xlsx, leads.xlsx, traffic.xlsx."""
     rs, sales, codes = sim.streams, sim.sales, sim.codes
@@ -478,13 +472,9 @@ TRUTH_HEADER = """\
 """
 
 
-def _self():
-    return sys.modules[__name__]
-
-
 def case_yaml_text() -> str:
     """The hand-written case.yml shipped with the package (copied next to generated data)."""
     return (Path(__file__).parent / "case_files" / f"{NAME}.yml").read_text(encoding="utf-8")
 
 
-__all__ = ["generate", "DEFAULT_SEED", "NAME"]
+__all__ = ["simulate", "write_sales_exports", "write_transcripts", "DEFAULT_SEED", "NAME"]

@@ -16,14 +16,13 @@ dot decimals, English headers) and its own planted story (all numbers in ``truth
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import retail_text
-from toolkit.synthetic.build import Simulated, build_case
+from toolkit.synthetic.build import Simulated
 from toolkit.synthetic.common import customer_codes, day_text, lead_ids, mixed_date_cells, row_arrays
 from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, monthly_traffic, simulate_leads
@@ -282,10 +281,6 @@ TRUTH_HEADER = """\
 """
 
 
-def _self():
-    return sys.modules[__name__]
-
-
 def simulate(seed: int, scale: float) -> Simulated:
     """Webshop sessions and the sales history, independent of each other (sessions are not
     linked to loyalty cards)."""
@@ -298,11 +293,6 @@ def simulate(seed: int, scale: float) -> Simulated:
 
 def _iso(days: np.ndarray) -> np.ndarray:
     return day_text(HISTORY_START, days, DATE_FORMAT)
-
-
-def generate(out_dir: Path, seed: int | None = None, scale: float = 1.0, fmt: str = "native") -> Path:
-    """Write the retail case into ``out_dir`` (see ``toolkit.synthetic.generate_case``)."""
-    return build_case(_self(), out_dir, seed, scale, fmt)
 
 
 def write_sales_exports(raw: Path, sim: Simulated, scale: float) -> tuple[dict, dict]:
@@ -435,4 +425,4 @@ def _write_traffic(path: Path, rng, scale: float) -> dict:
     return truth
 
 
-__all__ = ["generate", "DEFAULT_SEED", "NAME"]
+__all__ = ["simulate", "write_sales_exports", "DEFAULT_SEED", "NAME"]
