@@ -5,6 +5,7 @@
     cjm run CASE_DIR [--out DIR] [--only STEP ...] [--lang ru|en] [--pdf]
                                               execute the notebooks, write the report
     cjm code CASE_DIR [--evaluate]            draft interview coding from transcripts
+    cjm code CASE_DIR --read-back [FILE]      reviewed draft -> canonical codes table
     cjm generate NAME --out DIR               write a generated case study
 
 Problems are printed as one clear message and a non-zero exit code; ``--debug``
@@ -83,8 +84,10 @@ def cmd_run(args) -> int:
 
 
 def cmd_code(args) -> int:
-    from toolkit.coding import run_code_command
+    from toolkit.coding import run_code_command, run_read_back_command
 
+    if args.read_back is not None:
+        return run_read_back_command(args.case_dir, reviewed=args.read_back or None, out=args.out)
     return run_code_command(args.case_dir, out=args.out, evaluate=args.evaluate)
 
 
@@ -128,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("case_dir")
     p.add_argument("--out", default=None, help="where to write coding_draft.xlsx (default: the case folder)")
     p.add_argument("--evaluate", action="store_true", help="print agreement with the case's hand coding")
+    p.add_argument("--read-back", nargs="?", const="", default=None, metavar="REVIEWED",
+                   help="read the reviewed draft (default: the case's coding_draft.xlsx) into a codes table")
     p.set_defaults(func=cmd_code)
 
     p = sub.add_parser("generate", parents=[common], help="write a generated case study (synthetic data with planted truths)")

@@ -111,6 +111,53 @@ def read_reviewed_codes(case, path=None) -> pd.DataFrame:
     return read_coding_review(path, case_codebook(case), stages=case.stage_ids())
 
 
+REVIEWED_FILE = "codes_reviewed.xlsx"
+REVIEWED_SHEET = "codes"
+
+
+def write_codes_table(codes: pd.DataFrame, path) -> Path:
+    """Write a canonical codes table as an xlsx (sheet ``codes``, canonical column names) that
+    ``sources.codes`` in case.yml can read with an identity mapping; byte-identical for the
+    same table."""
+    from toolkit.artifacts import atomic_path
+    from toolkit.synthetic.reproducible import fix_zip
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            codes.to_excel(xl, sheet_name=REVIEWED_SHEET, index=False)
+        fix_zip(tmp)
+    return path
+
+
+def codes_source_snippet(path: str, columns) -> str:
+    """The case.yml lines that make the analyses read a reviewed codes table."""
+    cols = ", ".join(f"{c}: {c}" for c in columns)
+    return f"sources:\n  codes:\n    path: {path}\n    sheet: {REVIEWED_SHEET}\n    columns: {{{cols}}}"
+
+
+def run_read_back_command(case_dir, reviewed=None, out=None) -> int:
+    """``cjm code CASE_DIR --read-back [REVIEWED]``: the reviewed draft -> the canonical codes
+    table (``codes_reviewed.xlsx`` in the case folder, or ``--out``), plus the case.yml lines
+    that point the analyses at it."""
+    try:
+        case = _case(case_dir)
+        codes = read_reviewed_codes(case, reviewed)
+        out_path = Path(out) if out else case.path(REVIEWED_FILE)
+        write_codes_table(codes, out_path)
+        try:
+            rel = out_path.resolve().relative_to(case.case_dir).as_posix()
+        except ValueError:
+            rel = out_path.resolve().as_posix()
+        print(f"Read back {len(codes)} coded fragments of {codes['respondent_id'].nunique()} respondents; wrote {out_path}.")
+        print("To analyse them, put this in case.yml (replacing sources.codes):")
+        print(codes_source_snippet(rel, codes.columns))
+        return 0
+    except CaseError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
 def _fmt(x: float) -> str:
     return "  —  " if pd.isna(x) else f"{x:5.2f}"
 
