@@ -23,8 +23,9 @@ import pandas as pd
 
 from toolkit.synthetic import clinic_text, names_ru
 from toolkit.synthetic.build import Simulated
-from toolkit.synthetic.common import customer_codes, day_text, lead_ids, mixed_date_cells, row_arrays, ru_money
-from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
+from toolkit.synthetic.common import (LeadExport, customer_codes, day_text, lead_columns, mixed_date_cells, row_arrays,
+                                      ru_money)
+from toolkit.synthetic.dirty import SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, monthly_traffic, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, InterviewWorkbook, build_transcript, codebook
 from toolkit.synthetic.reproducible import dump_yaml, random_streams
@@ -291,8 +292,8 @@ OUT_OF_RANGE_SENTIMENTS = (5, -3, 4)
 VISITS_PROBLEMS = SalesExportProblems(
     date="Дата", amount="Сумма, руб.", customer=("Код пациента", "ФИО", "Телефон"), bad_dates=BAD_DATES,
     bad_amounts=BAD_AMOUNTS, refund_days=(1, 20), future_days=(1, 60), row_number="№ строки")
-LEADS_PROBLEMS = LeadExportProblems(
-    id="№ заявки", date="Дата заявки", brand="Бренд", stage="Этап", lost_reason="Причина отказа",
+LEADS_EXPORT = LeadExport(
+    id="№ заявки", date="Дата заявки", brand="Бренд", source="Источник", stage="Этап", lost_reason="Причина отказа",
     customer="Код пациента", id_prefixes=LEAD_ID_PREFIXES, id_width=LEAD_ID_WIDTH,
     unknown_stages=UNKNOWN_LEAD_STAGES, bad_dates=BAD_DATES)
 
@@ -407,16 +408,12 @@ def _write_leads(path: Path, leads, lead_customer, rs) -> dict:
     _, stem = names_ru.full_names(rng, rng.random(n) < 0.8)
     email = names_ru.emails(rng, stem)
     email = np.where(rng.random(n) < 0.25, None, email)
-    brand_labels = [BRAND_NAME[f.brand] for f in FUNNELS]
     frame = pd.DataFrame({
-        "№ заявки": lead_ids(leads.brand, leads.seq, LEAD_ID_PREFIXES, LEAD_ID_WIDTH), "Дата заявки": date_cells,
-        "Бренд": np.array(brand_labels, dtype=object)[leads.brand],
-        "Источник": leads.source, "Этап": leads.stage_text,
-        "Причина отказа": np.where(leads.lost_reason == "", None, leads.lost_reason),
+        **lead_columns(leads, date_cells, FUNNELS, BRAND_NAME, LEADS_EXPORT),
         "Бюджет, руб.": budget_cells, "E-mail": email,
         "Код пациента": np.where(lead_customer == "", None, lead_customer),
     })
-    frame = add_dirty_leads(frame, leads, DIRTY["leads"], rng, FUNNELS, brand_labels, LEADS_PROBLEMS)
+    frame = add_dirty_leads(frame, leads, DIRTY["leads"], rng, FUNNELS, BRAND_NAME, LEADS_EXPORT)
     write_xlsx(path, [frame_sheet("Заявки", frame, widths=[12, 13, 18, 16, 24, 24, 14, 30, 13])])
     return {"rows_clean": int(n), "rows_written": int(len(frame))}
 

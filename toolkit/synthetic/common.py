@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +114,41 @@ def mixed_date_cells(history_start: dt.date, days: np.ndarray, as_text: np.ndarr
     dates = pd.to_datetime(history_start) + pd.to_timedelta(days, unit="D")
     return np.where(as_text, day_text(history_start, days, date_format),
                     np.array([d.date() for d in dates], dtype=object))
+
+
+@dataclass(frozen=True)
+class LeadExport:
+    """How one CRM export of leads (or webshop sessions) names its columns and spells its dirty rows.
+
+    ``customer``: the column of the linked customer code (blank on new leads), None when the
+    export has none; leads are numbered ``id_prefixes`` (one per funnel) + a zero-padded number.
+    """
+
+    id: str
+    date: str
+    brand: str
+    source: str
+    stage: str
+    lost_reason: str
+    customer: str | None
+    id_prefixes: tuple[str, ...]
+    id_width: int
+    unknown_stages: tuple[str, ...]
+    bad_dates: tuple[str, ...]
+
+
+def lead_columns(leads, date_cells: np.ndarray, funnels, brand_name: dict[str, str],
+                 export: LeadExport) -> dict[str, np.ndarray]:
+    """The columns every leads export has, one cell per lead in simulation order: lead number,
+    date, brand, source, the furthest stage as the CRM names it, the lost reason (blank for none)."""
+    return {
+        export.id: lead_ids(leads.brand, leads.seq, export.id_prefixes, export.id_width),
+        export.date: date_cells,
+        export.brand: np.array([brand_name[f.brand] for f in funnels], dtype=object)[leads.brand],
+        export.source: leads.source,
+        export.stage: leads.stage_text,
+        export.lost_reason: np.where(leads.lost_reason == "", None, leads.lost_reason),
+    }
 
 
 def lead_ids(brand: np.ndarray, seq: np.ndarray, prefixes: tuple[str, ...], width: int) -> np.ndarray:

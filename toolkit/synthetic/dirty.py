@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from toolkit.synthetic.common import lead_ids
+from toolkit.synthetic.common import LeadExport, lead_ids
 
 
 def _cycle(values: tuple, k: int) -> list:
@@ -95,28 +95,8 @@ def add_dirty_transactions(frame: pd.DataFrame, day: np.ndarray, amount: np.ndar
     return frame.drop(columns="_key")
 
 
-@dataclass(frozen=True)
-class LeadExportProblems:
-    """How one CRM export of leads (or webshop sessions) spells the fields its dirty rows touch.
-
-    ``customer``: the column of the linked customer code (blank on new leads), None when the
-    export has none; new leads are numbered like the others (``id_prefixes`` per funnel, ``id_width``).
-    """
-
-    id: str
-    date: str
-    brand: str
-    stage: str
-    lost_reason: str
-    customer: str | None
-    id_prefixes: tuple[str, ...]
-    id_width: int
-    unknown_stages: tuple[str, ...]
-    bad_dates: tuple[str, ...]
-
-
 def add_dirty_leads(frame: pd.DataFrame, leads, plan: dict[str, int], rng: np.random.Generator, funnels,
-                    brand_labels: list[str], export: LeadExportProblems) -> pd.DataFrame:
+                    brand_name: dict[str, str], export: LeadExport) -> pd.DataFrame:
     """The leads export in date order with its dirty rows (private ``_key`` column kept).
 
     ``frame``: one row per simulated lead in simulation order. Dirty rows, one problem each:
@@ -126,6 +106,7 @@ def add_dirty_leads(frame: pd.DataFrame, leads, plan: dict[str, int], rng: np.ra
     unparsable date). New leads get fresh ids after the last of their funnel.
     """
     n = leads.day.size
+    brand_labels = [brand_name[f.brand] for f in funnels]
     order = np.lexsort((np.arange(n), leads.day))
     frame = frame.iloc[order].reset_index(drop=True)
     frame["_key"] = np.arange(n, dtype=float)

@@ -23,8 +23,8 @@ import pandas as pd
 
 from toolkit.synthetic import retail_text
 from toolkit.synthetic.build import Simulated
-from toolkit.synthetic.common import customer_codes, day_text, lead_ids, mixed_date_cells, row_arrays
-from toolkit.synthetic.dirty import LeadExportProblems, SalesExportProblems, add_dirty_leads, add_dirty_transactions
+from toolkit.synthetic.common import LeadExport, customer_codes, day_text, lead_columns, mixed_date_cells, row_arrays
+from toolkit.synthetic.dirty import SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, monthly_traffic, simulate_leads
 from toolkit.synthetic.interviews import InterviewSpec, InterviewWorkbook
 from toolkit.synthetic.reproducible import random_streams
@@ -244,8 +244,9 @@ OUT_OF_RANGE_SENTIMENTS = (3, -5)
 RECEIPTS_PROBLEMS = SalesExportProblems(
     date="date", amount="net_amount_eur", customer=("loyalty_card", "customer_email"), bad_dates=BAD_DATES,
     bad_amounts=BAD_AMOUNTS, refund_days=(1, 28), future_days=(1, 44))
-SESSIONS_PROBLEMS = LeadExportProblems(
-    id="Session ID", date="Date", brand="Brand", stage="Furthest step", lost_reason="Drop-off reason",
+SESSIONS_EXPORT = LeadExport(
+    id="Session ID", date="Date", brand="Brand", source="Traffic source", stage="Furthest step",
+    lost_reason="Drop-off reason",
     customer=None, id_prefixes=LEAD_ID_PREFIXES, id_width=LEAD_ID_WIDTH,
     unknown_stages=UNKNOWN_LEAD_STAGES, bad_dates=BAD_DATES)
 
@@ -400,16 +401,12 @@ def _write_funnel(path: Path, leads, rs) -> dict:
     email = np.where(rng.random(n) < 0.5, None,
                      "shopper" + pd.Series(rng.integers(100_000, 999_999, n)).astype(str).to_numpy(dtype=object)
                      + "@mail.example")
-    brand_labels = [BRAND_NAME[f.brand] for f in FUNNELS]
     frame = pd.DataFrame({
-        "Session ID": lead_ids(leads.brand, leads.seq, LEAD_ID_PREFIXES, LEAD_ID_WIDTH), "Date": date_cells,
-        "Brand": np.array(brand_labels, dtype=object)[leads.brand],
-        "Traffic source": leads.source, "Furthest step": leads.stage_text,
-        "Drop-off reason": np.where(leads.lost_reason == "", None, leads.lost_reason),
+        **lead_columns(leads, date_cells, FUNNELS, BRAND_NAME, SESSIONS_EXPORT),
         "Max price filter (EUR)": np.where(np.isnan(leads.budget), None, leads.budget.astype(object)),
         "Customer e-mail": email,
     })
-    frame = add_dirty_leads(frame, leads, DIRTY["leads"], rng, FUNNELS, brand_labels, SESSIONS_PROBLEMS)
+    frame = add_dirty_leads(frame, leads, DIRTY["leads"], rng, FUNNELS, BRAND_NAME, SESSIONS_EXPORT)
     write_xlsx(path, [frame_sheet("Sessions", frame, date_format="yyyy-mm-dd",
                                   widths=[14, 12, 14, 16, 18, 20, 20, 28])])
     return {"rows_clean": int(n), "rows_written": int(len(frame))}
