@@ -29,6 +29,12 @@ from toolkit.synthetic.survey import write_survey_workbook
 from toolkit.synthetic.truth import case_truth
 
 
+# The independent random streams of a case, one per part (``reproducible.random_streams``):
+# stream i is the same whatever follows it, so a case that does not use the last ones (no
+# transcripts) draws exactly what it would with a shorter list.
+CASE_STREAMS = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews", "transcripts")
+
+
 @dataclass
 class Simulated:
     """A case's clean simulated data.

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import clinic_text, names_ru
-from toolkit.synthetic.build import Simulated
+from toolkit.synthetic.build import CASE_STREAMS, Simulated
 from toolkit.synthetic.common import (LeadExport, customer_codes, day_text, lead_columns, mixed_date_cells, row_arrays,
                                       ru_money)
 from toolkit.synthetic.dirty import SalesExportProblems, add_dirty_leads, add_dirty_transactions
@@ -270,8 +270,6 @@ LOWEST_TOUCHPOINT = "cleanliness"
 SCRUB_TARGETS = {"phone_in_quote": "+7 916 555-12-34", "email_in_quote": "irina.m@mail.example",
                  "special_characters": ["<", "&"]}
 
-# Independent random streams, one per part of the case (random_streams).
-STREAMS = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews", "transcripts")
 # How the exports spell dates and lead numbers.
 DATE_FORMAT = "%d.%m.%Y"
 LEAD_ID_PREFIXES, LEAD_ID_WIDTH = ("ЭП-", "Ф-"), 5
@@ -302,7 +300,7 @@ LEADS_EXPORT = LeadExport(
 def simulate(seed: int, scale: float) -> Simulated:
     """Leads, then the sales history: every premium/formula lead that reached the operation is a
     plastic-surgery patient whose first visit is the operation, 10-45 days after the lead."""
-    rs = random_streams(seed, STREAMS)
+    rs = random_streams(seed, CASE_STREAMS)
     leads = simulate_leads(FUNNELS, rs["leads"], scale, HORIZON - LEAD_TO_OPERATION_DAYS[1])
     operated = np.flatnonzero(leads.stage == len(FUNNEL_STAGES) - 1)
     delay = rs["leads"].integers(LEAD_TO_OPERATION_DAYS[0], LEAD_TO_OPERATION_DAYS[1] + 1, operated.size)

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.synthetic import retail_text
-from toolkit.synthetic.build import Simulated
+from toolkit.synthetic.build import CASE_STREAMS, Simulated
 from toolkit.synthetic.common import LeadExport, customer_codes, day_text, lead_columns, mixed_date_cells, row_arrays
 from toolkit.synthetic.dirty import SalesExportProblems, add_dirty_leads, add_dirty_transactions
 from toolkit.synthetic.funnel import BrandFunnel, Segment, monthly_traffic, simulate_leads
@@ -221,8 +221,6 @@ INTERVIEW_WORKBOOK = InterviewWorkbook(
     code_widths=(11, 18, 13, 24, 16, 10, 10, 10, 80),
 )
 
-# Independent random streams, one per part of the case (random_streams).
-STREAMS = ("leads", "sales", "codes", "people", "dirty", "traffic", "survey", "interviews")
 # How the exports spell dates and session numbers.
 DATE_FORMAT = "%Y-%m-%d"
 LEAD_ID_PREFIXES, LEAD_ID_WIDTH = ("AN-S", "NB-S"), 6
@@ -285,7 +283,7 @@ TRUTH_HEADER = """\
 def simulate(seed: int, scale: float) -> Simulated:
     """Webshop sessions and the sales history, independent of each other (sessions are not
     linked to loyalty cards)."""
-    rs = random_streams(seed, STREAMS)
+    rs = random_streams(seed, CASE_STREAMS)
     leads = simulate_leads(FUNNELS, rs["leads"], scale, HORIZON)
     sales = simulate_sales(SALES, rs["sales"], scale)
     codes = customer_codes(sales, 8, rs["codes"], prefix="25")
