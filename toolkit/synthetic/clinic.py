@@ -371,10 +371,7 @@ def _write_visits(path: Path, sales, codes, people, rs) -> dict:
         "Врач": sales.staff_names[rows["staff"]],
         "Филиал": sales.location_names[rows["location"]],
         "Сумма, руб.": ru_money(rows["amount"], seps),
-        "_key": np.zeros(n),
     }).iloc[order].reset_index(drop=True)
-    frame["_key"] = np.arange(n, dtype=float)
-
     frame = add_dirty_transactions(frame, rows["day"][order], rows["amount"][order], DIRTY["transactions"],
                                    rs["dirty"], HORIZON, VISITS_PROBLEMS, _date_text,
                                    lambda v: ru_money(v, np.full(v.size, " ", dtype=object)))

@@ -1,9 +1,10 @@
 """Dirty rows the loader must quarantine, planted into a case's raw exports.
 
 Every dirty row has exactly one problem, named by the reason the loader reports (``truth.yml``
-``data_quality`` counts them per table and reason; ``plan`` maps reason -> count). Rows carry
-a float sort key ``_key``: clean row i has key i, so a dirty copy keyed i + 0.5 lands right
-after its original, a verbatim duplicate i + 0.25 and a new lead i + 0.75.
+``data_quality`` counts them per table and reason; ``plan`` maps reason -> count). Each
+function takes the clean rows in export order and gives them a private float sort key ``_key``:
+clean row i has key i, so a dirty copy keyed i + 0.5 lands right after its original, a
+verbatim duplicate i + 0.25 and a new lead i + 0.75.
 
 The case modules say how their export spells things (column names, broken dates and amounts,
 id formats); the logic of what a dirty row is lives here once.
@@ -49,15 +50,16 @@ def add_dirty_transactions(frame: pd.DataFrame, day: np.ndarray, amount: np.ndar
                            date_text: Callable[[np.ndarray], np.ndarray],
                            money_text: Callable[[np.ndarray], object],
                            renumber: Callable[[pd.DataFrame, int], pd.DataFrame] | None = None) -> pd.DataFrame:
-    """The sales export with its dirty rows, ``_key`` dropped.
+    """The sales export with its dirty rows.
 
-    ``frame``: the clean rows in export order with ``_key`` = 0..n-1; ``day``/``amount``: their
-    day numbers and amounts in the same order. Dirty rows are copies of distinct clean rows
+    ``frame``: the clean rows in export order; ``day``/``amount``: their day numbers and amounts
+    in the same order. Dirty rows are copies of distinct clean rows
     dated at least 30 days before as_of (so a refund stays before it), one problem each:
     ``duplicate`` (the row again, verbatim), ``refund`` (the amount negated, a few days later),
     ``missing_customer_id``, ``bad_date``, ``future_date`` (after as_of), ``bad_amount``.
     ``renumber(copy, start)`` gives copies their own receipt numbers (``start``: copies so far).
     """
+    frame = frame.assign(_key=np.arange(len(frame), dtype=float))
     candidates = np.flatnonzero(day <= horizon - 30)
     picks = rng.choice(candidates, size=sum(plan.values()), replace=False)
     extra, dup_of, at, copied = [], [], 0, 0
@@ -152,11 +154,11 @@ def add_dirty_codes(frame: pd.DataFrame, plan: dict[str, int], rng: np.random.Ge
                     bad_sentiments: tuple[int, ...]) -> pd.DataFrame:
     """The coding sheet with its dirty rows (private ``_key`` column kept).
 
-    ``frame``: the clean coded fragments with the columns of ``interviews.CODE_FIELDS`` and
-    ``_key`` = 0..m-1. Dirty rows are extra fragments of the case's ``idea`` code placed after
+    ``frame``: the clean coded fragments with the columns of ``interviews.CODE_FIELDS``. Dirty rows are extra fragments of the case's ``idea`` code placed after
     random fragments, one problem each: ``unknown_stage`` (a stage the journey does not have,
     sentiment 0) and ``sentiment_out_of_range`` (a sentiment outside -2..2, ``bad_sentiments``).
     """
+    frame = frame.assign(_key=np.arange(len(frame), dtype=float))
     idea = next(c for c in codes if c.code_type == "idea")
     extra = []
     for reason in ("unknown_stage", "sentiment_out_of_range"):
@@ -185,7 +187,8 @@ def add_duplicate_questionnaires(frame: pd.DataFrame, k: int, rng: np.random.Gen
                                  scale: tuple[int, int]) -> pd.DataFrame:
     """The survey answers with ``k`` questionnaires submitted twice (``duplicate_id``): the same
     questionnaire number right after the first answer, every importance moved by one of
-    ``shifts`` and kept on the ``scale``. ``frame`` carries ``_key`` = 0..n-1 (kept)."""
+    ``shifts`` and kept on the ``scale`` (private ``_key`` column kept)."""
+    frame = frame.assign(_key=np.arange(len(frame), dtype=float))
     chosen = rng.choice(len(frame), size=k, replace=False)
     dup = frame.iloc[chosen].copy()
     lo, hi = scale

@@ -260,7 +260,6 @@ def write_interview_workbook(path, iv: Interviews, spec: InterviewSpec, journey,
         "factor_kind": [codes[c].factor_kind for c in iv.f_code],
         "level": [codes[c].level for c in iv.f_code],
         "quote": iv.f_quote,
-        "_key": np.arange(m, dtype=float),
     })
     frame = add_dirty_codes(frame, plan, rng, codes, stage_name, unknown_stages, bad_sentiments)
     cols = list(CODE_FIELDS)

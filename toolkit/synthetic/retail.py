@@ -349,7 +349,6 @@ def _write_receipts(path: Path, sales, codes, rs) -> dict:
     })
     order = np.lexsort((line_no, receipt, rows["day"]))
     frame = frame.iloc[order].reset_index(drop=True)
-    frame["_key"] = np.arange(n, dtype=float)
     frame = add_dirty_transactions(frame, rows["day"][order], rows["amount"][order], DIRTY["transactions"],
                                    rs["dirty"], HORIZON, RECEIPTS_PROBLEMS, _iso,
                                    lambda v: [f"{a:.2f}" for a in v], _return_receipt)

@@ -184,7 +184,6 @@ def write_survey_workbook(path, spec: SurveySpec, rng: np.random.Generator, fact
         cols[book.satisfaction.format(tname)] = np.where(np.isnan(v), None, v.astype(object))
     cols[book.nps] = sv.nps
     frame = pd.DataFrame(cols)
-    frame["_key"] = np.arange(n, dtype=float)
     frame = add_duplicate_questionnaires(frame, duplicates, rng, [book.importance.format(f) for _, f in factors],
                                          book.resubmit_shifts, spec.scale)
     write_xlsx(path, [frame_sheet(book.sheet, frame)])
