@@ -154,8 +154,9 @@ def add_dirty_codes(frame: pd.DataFrame, plan: dict[str, int], rng: np.random.Ge
                     bad_sentiments: tuple[int, ...]) -> pd.DataFrame:
     """The coding sheet with its dirty rows (private ``_key`` column kept).
 
-    ``frame``: the clean coded fragments with the columns of ``interviews.CODE_FIELDS``. Dirty rows are extra fragments of the case's ``idea`` code placed after
-    random fragments, one problem each: ``unknown_stage`` (a stage the journey does not have,
+    ``frame``: the clean coded fragments with the columns of ``interviews.CODE_FIELDS``. Dirty
+    rows are extra fragments of the case's ``idea`` code placed after random fragments, one
+    problem each: ``unknown_stage`` (a stage the journey does not have,
     sentiment 0) and ``sentiment_out_of_range`` (a sentiment outside -2..2, ``bad_sentiments``).
     """
     frame = frame.assign(_key=np.arange(len(frame), dtype=float))

@@ -413,8 +413,8 @@ def _write_traffic(path: Path, rng, scale: float) -> dict:
     months = pd.period_range(HISTORY_START, AS_OF, freq="M")
     # fashion seasonality: peaks around the sales (January, July) and before Christmas
     season = 1 + 0.12 * np.cos(2 * np.pi * (months.month.to_numpy() - 1) / 6)
-    frame, truth = monthly_traffic(months, season, TRAFFIC_BASE, TRAFFIC_SOURCES, scale, rng,
-                                   months.strftime("%Y-%m"), BRAND_NAME, ("month", "brand", "channel_group", "sessions"))
+    frame, truth = monthly_traffic(months, season, TRAFFIC_BASE, TRAFFIC_SOURCES, scale, rng, months.strftime("%Y-%m"),
+                                   BRAND_NAME, ("month", "brand", "channel_group", "sessions"))
     write_csv(path, frame, sep=",", encoding="utf-8", crlf=False)
     return truth
 
