@@ -32,12 +32,19 @@ class StepContext:
         return {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
 
     def data(self):
-        """The canonical tables and refunds saved by the data-audit step, as a ``CaseData``."""
-        from toolkit.data.load import CaseData
+        """The canonical tables and refunds saved by the data-audit step, as a ``CaseData``:
+        each table is read when first used; ``paths`` gives the parquet files themselves."""
+        from toolkit.data.load import CaseData, SavedTables
 
+        folder = self.run.artifacts / "tables"
+        files = {p.stem: p for p in sorted(folder.glob("*.parquet"))}
         refunds = self.run.load_table("refunds") if self.run.has_table("refunds") else pd.DataFrame()
         quarantine = self.run.load_table("quarantine") if self.run.has_table("quarantine") else pd.DataFrame()
-        return CaseData(case=self.case, tables=self.tables(), refunds=refunds, quarantine=quarantine, quality={})
+        paths = dict(files)
+        if self.run.has_table("refunds"):
+            paths["refunds"] = self.run.table_path("refunds")
+        return CaseData(case=self.case, tables=SavedTables(files), refunds=refunds, quarantine=quarantine,
+                        quality={}, paths=paths)
 
     def figure(self, name: str, fig) -> Path:
         """Save a report figure under ``figures/<name>.png``."""

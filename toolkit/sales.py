@@ -246,10 +246,12 @@ def sales_history_for_case(case, data, *, cache: bool = True) -> SalesHistory:
     tables = data.tables
     if "transactions" not in tables:
         raise ValueError("the case has no transactions table")
+    # tables saved in a run folder are read from their parquet files (no pandas copy of 10M rows)
+    paths = getattr(data, "paths", None) or {}
     return sales_history(
-        tables["transactions"],
-        getattr(data, "refunds", None),
-        customers=tables.get("customers"),
+        paths["transactions"] if "transactions" in paths else tables["transactions"],
+        paths["refunds"] if "refunds" in paths else getattr(data, "refunds", None),
+        customers=paths["customers"] if "customers" in paths else tables.get("customers"),
         as_of=case.as_of,
         visit_definition=case.parameters.visit_definition,
         cache=cache,

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,9 @@ class CaseData:
     refunds: pd.DataFrame
     quarantine: pd.DataFrame  # table, row, reason, column, value
     quality: dict[str, TableQuality]
+    # the parquet file of each table (and of ``refunds``) when the tables come from a run folder:
+    # the sales analytics then read the file directly (DuckDB), never a pandas copy of it
+    paths: dict[str, Path] = field(default_factory=dict)
 
     def inputs(self) -> dict:
         """``metrics.json`` → case.inputs: file, sha256 and rows read per table."""
@@ -82,6 +86,29 @@ class CaseData:
 
     def data_quality_metrics(self) -> dict:
         return {t: q.as_metrics() for t, q in self.quality.items()}
+
+
+class SavedTables(Mapping):
+    """The canonical tables saved in a folder as ``<table>.parquet``, read on first use only
+    (a step that needs the customers table does not read 10M transactions)."""
+
+    def __init__(self, files: dict[str, Path]):
+        self.files = dict(files)
+        self._loaded: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._loaded:
+            self._loaded[name] = pd.read_parquet(self.files[name])  # KeyError for an absent table
+        return self._loaded[name]
+
+    def __iter__(self):
+        return iter(self.files)
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __contains__(self, name) -> bool:
+        return name in self.files
 
 
 # --------------------------------------------------------------------------- helpers

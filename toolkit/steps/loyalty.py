@@ -38,9 +38,9 @@ def run(ctx: StepContext) -> dict:
                                              confidence=p.confidence)
             except ValueError:  # the customers table has neither gender nor age
                 cross_by = None
-        cross_m = cross_penetration_metrics(sales, p)
+        cross_m = cross_penetration_metrics(sales, p, table=cross)
         staff = staff_dependency(sales, min_segment_size=p.min_segment_size, confidence=p.confidence)
-        staff_m = staff_dependency_metrics(sales, p)
+        staff_m = staff_dependency_metrics(sales, p, table=staff)
     finally:
         sales.close()
     for name in ("repeat_curve", "gap_intervals", "average_check", "lifetime_value"):

@@ -18,7 +18,8 @@ def run(ctx: StepContext) -> dict:
     segments: dict = {}
 
     if "transactions" in data.tables:
-        sales = sales_history_for_case(case, data)
+        # RFM needs one line per customer, not the numbered visit table: no visit cache
+        sales = sales_history_for_case(case, data, cache=False)
         try:
             scores = rfm_scores(sales, per_line=True)
             table = segment_table(scores, min_segment_size=p.min_segment_size)
