@@ -344,7 +344,7 @@ def write_crm_spec(spec: pd.DataFrame, path: str | Path, language: str = "ru") -
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
-    from toolkit.synthetic.reproducible import fix_zip
+    from toolkit.zipfiles import fix_zip
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -120,7 +120,7 @@ def write_codes_table(codes: pd.DataFrame, path) -> Path:
     ``sources.codes`` in case.yml can read with an identity mapping; byte-identical for the
     same table."""
     from toolkit.artifacts import atomic_path
-    from toolkit.synthetic.reproducible import fix_zip
+    from toolkit.zipfiles import fix_zip
 
     path = Path(path)
     with atomic_path(path) as tmp:

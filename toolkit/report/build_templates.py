@@ -28,7 +28,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import sys
-import zipfile
 from pathlib import Path
 
 from docx import Document
@@ -40,13 +39,14 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
+from toolkit.zipfiles import deterministic_zip
+
 FONT = "Arial"
 ACCENT = "1F4E79"
 GREY = "595959"
 TEXT_WIDTH_CM = 16.0
 HEADING_NUM_ID = 90
 FIXED_TIME = dt.datetime(2025, 1, 1, 0, 0, 0)
-FIXED_ZIP_TIME = (2025, 1, 1, 0, 0, 0)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "report_templates"
 
@@ -803,35 +803,11 @@ def build_document(language: str):
     return doc
 
 
-DROPPED_PARTS = ("docProps/thumbnail.jpeg",)
-
-
 def deterministic_docx(data: bytes) -> bytes:
     """The same document with fixed zip entry times (and no thumbnail), so equal content gives
-    equal bytes."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            if info.filename in DROPPED_PARTS:
-                continue
-            blob = src.read(info.filename)
-            if info.filename == "_rels/.rels":
-                blob = _drop_rel(blob, "thumbnail")
-            if info.filename == "[Content_Types].xml":
-                blob = blob.replace(b'<Default Extension="jpeg" ContentType="image/jpeg"/>', b"")
-            zi = zipfile.ZipInfo(info.filename, date_time=FIXED_ZIP_TIME)
-            zi.compress_type = zipfile.ZIP_DEFLATED
-            zi.external_attr = 0o644 << 16
-            zi.create_system = 0
-            dst.writestr(zi, blob, compresslevel=6)
-    return out.getvalue()
+    equal bytes; the document dates are left as set."""
+    return deterministic_zip(data, fix_core_dates=False, drop_thumbnail=True)
 
-
-def _drop_rel(blob: bytes, kind: str) -> bytes:
-    import re
-
-    return re.sub(rb"<Relationship [^>]*" + kind.encode() + rb"[^>]*/>", b"", blob)
 
 
 def build_template_bytes(language: str) -> bytes:

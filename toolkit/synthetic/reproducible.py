@@ -2,45 +2,18 @@
 
 xlsx and docx files are zip archives: every entry carries a modification time and
 ``docProps/core.xml`` carries created/modified dates, so two runs a second apart differ.
-``fix_zip`` rewrites such an archive with one fixed timestamp for every entry and fixed
-document dates; every xlsx/docx the generator writes goes through it.
+``toolkit.zipfiles.fix_zip`` rewrites such an archive with one fixed timestamp for every
+entry and fixed document dates; every xlsx/docx the generator writes goes through it.
 """
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-# One fixed moment for every zip entry and every document property.
-FIXED_ZIP_TIME = (2025, 1, 1, 0, 0, 0)
-FIXED_DOC_TIME = "2025-01-01T00:00:00Z"
-
-_CORE_DATES = re.compile(
-    rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:\2>)"
-)
-
-
-def fix_zip(path: str | Path) -> None:
-    """Rewrite the zip at ``path`` with fixed entry times and fixed core document dates."""
-    path = Path(path)
-    with zipfile.ZipFile(path) as src:
-        entries = [(info.filename, src.read(info.filename)) for info in src.infolist()]
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as dst:
-        for name, data in entries:
-            if name == "docProps/core.xml":
-                data = _CORE_DATES.sub(rb"\g<1>" + FIXED_DOC_TIME.encode() + rb"\g<3>", data)
-            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 0
-            dst.writestr(info, data, compresslevel=6)
-    path.write_bytes(buf.getvalue())
+from toolkit.zipfiles import FIXED_DOC_TIME, FIXED_ZIP_TIME, fix_zip  # noqa: F401 - re-exported
 
 
 class _Dumper(yaml.SafeDumper):
