@@ -50,7 +50,9 @@ class StepContext:
         """Save a report figure under ``figures/<name>.png``."""
         from toolkit.figures import save_figure
 
-        return save_figure(fig, self.run.figure_path(name))
+        path = save_figure(fig, self.run.figure_path(name))
+        fig._cjm_saved_png = path  # show_figure shows this file rather than drawing the figure again
+        return path
 
     def label(self, ru: str, en: str) -> str:
         return ru if self.language == "ru" else en
@@ -73,12 +75,16 @@ def show_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30
 
 
 def show_figure(fig, path: Path | None = None) -> None:
-    """Display a Figure inline (as PNG) and, when a path is given, save it for the report."""
+    """Display a Figure inline (as PNG) and, when a path is given, save it for the report. A
+    figure already saved for the report (``StepContext.figure``) is shown from its file."""
     from IPython.display import Image, display
 
     from toolkit.figures import save_figure
 
-    if path is not None:
+    saved = getattr(fig, "_cjm_saved_png", None)
+    if path is None and saved is not None and Path(saved).exists():
+        display(Image(filename=str(saved), width=720))
+    elif path is not None:
         save_figure(fig, path)
         display(Image(filename=str(path), width=720))
     else:
