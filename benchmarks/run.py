@@ -1,0 +1,264 @@
+"""``make bench``: how fast the toolkit turns a large sales history around, on this machine.
+
+    python benchmarks/run.py [--repeats 3] [--sets tx_1m tx_10m] [--skip-case] [--skip-demo]
+
+1. Scaled cases (``benchmarks/datasets.py``; generated once, cached in ``benchmarks/data/``):
+   ``tx_1m`` (~1.0M rows, 100k customers) and ``tx_10m`` (~10.0M rows, 1M customers).
+2. Two jobs on each, three ways, side by side in the same run (``benchmarks/impls.py``):
+   the customer summary with RFM and the loyalty job (visit sequence, repeat curve,
+   intervals), by the toolkit, by one hand-written DuckDB query (the reference for this
+   machine) and by plain pandas. The three results must be identical (checked every run).
+3. The sales-based steps of the 10M-row case from the parquet file to ``metrics.json``
+   (data audit, RFM, loyalty; ``benchmarks/case_run.py``).
+4. ``cjm run`` of the clinic demo end to end and per step (``benchmarks/demo_run.py``).
+
+Every measurement runs in a fresh process (so its peak memory is its own), ``--repeats``
+times, the implementations interleaved (a load spike from other programs hits all of
+them alike); the figure reported is the median. Times are wall clock; ``maxrss_mb`` is the
+process's resident-memory high-water mark from ``getrusage`` (interpreter and libraries
+included; ``baseline_rss_mb`` is what the process held before the job started). DuckDB uses
+every core, pandas one. The machine's load average is recorded before and after each part:
+other programs running at the same time slow every figure down.
+
+Writes ``benchmarks/results.json`` (figures, ratios, targets met or not) and prints a summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import datasets  # noqa: E402
+import impls  # noqa: E402
+
+PYTHON = sys.executable
+IMPLS = ("toolkit", "duckdb", "pandas")
+JOBS = ("summary", "loyalty")
+CLINIC_DEMO = ROOT / "case_studies" / "clinic_group"
+WORK = datasets.DATA / "_runs"
+
+TARGETS = {
+    "loyalty_10m_toolkit_over_duckdb": ("<=", 1.5),
+    "loyalty_10m_pandas_over_toolkit": (">=", 4.0),
+    "loyalty_toolkit_10m_over_1m": ("<=", 11.0),
+    "case_10m_seconds_to_metrics_json": ("<=", 60.0),
+    "case_10m_peak_rss_mb": ("<=", 4000.0),
+    "demo_cjm_run_seconds": ("<=", 20.0),
+}
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def run_json(args: list[str], timeout: float = 3600) -> tuple[dict, float]:
+    """Run a measuring script; return its JSON line and the wall clock of the whole process."""
+    t = time.perf_counter()
+    proc = subprocess.run([PYTHON, *args], capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+    line = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")][-1]
+    return json.loads(line), wall
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+# -- 1, 2: the jobs, three ways --------------------------------------------------------------
+
+
+def bench_jobs(set_names: list[str], repeats: int, log) -> dict:
+    out: dict = {}
+    for name in set_names:
+        path = datasets.SETS[name].transactions
+        for job in JOBS:
+            log(f"{name} / {job}: {repeats} x {', '.join(IMPLS)} ...")
+            runs: dict[str, list[dict]] = {i: [] for i in IMPLS}
+            results: dict[str, Path] = {}
+            load_before = load_average()
+            for rep in range(repeats):
+                order = IMPLS[rep % len(IMPLS):] + IMPLS[:rep % len(IMPLS)]  # rotate who goes first
+                for impl in order:
+                    args = [str(HERE / "measure.py"), job, impl, str(path)]
+                    if rep == 0:
+                        results[impl] = WORK / f"{name}_{job}_{impl}.parquet"
+                        args.append(str(results[impl]))
+                    m, _ = run_json(args)
+                    runs[impl].append(m)
+                    log(f"    {impl:8s} {m['seconds']:8.2f} s  peak {m['maxrss_mb']:7.0f} MB")
+            # the same answer three ways
+            import pandas as pd
+
+            frames = {i: pd.read_parquet(p) for i, p in results.items()}
+            checks = {f"toolkit_vs_{i}": impls.differences(job, frames["toolkit"], frames[i]) for i in IMPLS[1:]}
+            entry = {
+                impl: {
+                    "seconds": [r["seconds"] for r in rs],
+                    "median_seconds": median([r["seconds"] for r in rs]),
+                    "median_cpu_seconds": median([r["cpu_seconds"] for r in rs]),
+                    "peak_rss_mb": max(r["maxrss_mb"] for r in rs),
+                    "baseline_rss_mb": max(r["baseline_rss_mb"] for r in rs),
+                }
+                for impl, rs in runs.items()
+            }
+            t, d, p = (entry[i]["median_seconds"] for i in IMPLS)
+            entry["ratios"] = {"toolkit_over_duckdb": round(t / d, 3), "pandas_over_toolkit": round(p / t, 3)}
+            entry["identical"] = all(not v for v in checks.values())
+            entry["differences"] = {k: v for k, v in checks.items() if v}
+            entry["result_rows"] = len(frames["toolkit"])
+            entry["load_average"] = {"before": load_before, "after": load_average()}
+            out.setdefault(name, {})[job] = entry
+            log(f"    identical: {entry['identical']}; toolkit/duckdb {entry['ratios']['toolkit_over_duckdb']:.2f}, "
+                f"pandas/toolkit {entry['ratios']['pandas_over_toolkit']:.2f}")
+            if not entry["identical"]:
+                log(f"    DIFFERENCES: {entry['differences']}")
+    return out
+
+
+# -- 3: the 10M-row case to metrics.json --------------------------------------------------------
+
+
+def bench_case(set_name: str, repeats: int, log) -> dict:
+    folder = datasets.SETS[set_name].folder
+    log(f"{set_name}: data audit + RFM + loyalty -> metrics.json, {repeats} x ...")
+    runs = []
+    load_before = load_average()
+    for _ in range(repeats):
+        m, wall = run_json([str(HERE / "case_run.py"), str(folder), str(WORK / f"case_{set_name}")])
+        m["process_seconds"] = round(wall, 3)
+        runs.append(m)
+        log(f"    total {m['total']:6.1f} s  ({', '.join(f'{k} {v:.1f}' for k, v in m['seconds'].items())})"
+            f"  peak {m['maxrss_mb']:.0f} MB")
+    steps = {k: median([r["seconds"][k] for r in runs]) for k in runs[0]["seconds"]}
+    return {
+        "set": set_name,
+        "runs": runs,
+        "median_seconds_to_metrics_json": median([r["total"] for r in runs]),
+        "median_seconds_with_interpreter_start": median([r["process_seconds"] for r in runs]),
+        "median_step_seconds": steps,
+        "peak_rss_mb": max(r["maxrss_mb"] for r in runs),
+        "metrics_keys": runs[0]["metrics_keys"],
+        "load_average": {"before": load_before, "after": load_average()},
+    }
+
+
+# -- 4: the clinic demo through cjm run ---------------------------------------------------------
+
+
+def bench_demo(repeats: int, log) -> dict:
+    log(f"cjm run {CLINIC_DEMO.relative_to(ROOT)}, {repeats} x ...")
+    runs = []
+    load_before = load_average()
+    for _ in range(repeats):
+        m, wall = run_json([str(HERE / "demo_run.py"), str(CLINIC_DEMO), str(WORK / "demo")])
+        m["end_to_end_seconds"] = round(wall, 3)
+        runs.append(m)
+        log(f"    end to end {wall:5.1f} s  (steps: {', '.join(f'{k[:2]} {v:.1f}' for k, v in m['steps'].items())})")
+    steps = {k: median([r["steps"][k] for r in runs]) for k in runs[0]["steps"]}
+    return {
+        "case": str(CLINIC_DEMO.relative_to(ROOT)),
+        "runs": runs,
+        "median_end_to_end_seconds": median([r["end_to_end_seconds"] for r in runs]),
+        "median_run_case_seconds": median([r["run_case_seconds"] for r in runs]),
+        "median_step_seconds": steps,
+        "largest_kernel_rss_mb": max(r["kernel_maxrss_mb"] for r in runs),
+        "load_average": {"before": load_before, "after": load_average()},
+    }
+
+
+# -- targets and report -----------------------------------------------------------------------
+
+
+def targets(results: dict) -> dict:
+    jobs = results.get("jobs", {})
+    measured = {}
+    if "tx_10m" in jobs:
+        r = jobs["tx_10m"]["loyalty"]["ratios"]
+        measured["loyalty_10m_toolkit_over_duckdb"] = r["toolkit_over_duckdb"]
+        measured["loyalty_10m_pandas_over_toolkit"] = r["pandas_over_toolkit"]
+    if "tx_10m" in jobs and "tx_1m" in jobs:
+        big, small = jobs["tx_10m"]["loyalty"]["toolkit"], jobs["tx_1m"]["loyalty"]["toolkit"]
+        measured["loyalty_toolkit_10m_over_1m"] = round(big["median_seconds"] / small["median_seconds"], 3)
+    if "case" in results:
+        measured["case_10m_seconds_to_metrics_json"] = results["case"]["median_seconds_to_metrics_json"]
+        measured["case_10m_peak_rss_mb"] = results["case"]["peak_rss_mb"]
+    if "demo" in results:
+        measured["demo_cjm_run_seconds"] = results["demo"]["median_end_to_end_seconds"]
+    out = {}
+    for name, value in measured.items():
+        op, limit = TARGETS[name]
+        out[name] = {"target": f"{op} {limit:g}", "measured": value,
+                     "met": value <= limit if op == "<=" else value >= limit}
+    return out
+
+
+def machine() -> dict:
+    import duckdb
+    import pandas as pd
+    import pyarrow as pa
+
+    with open("/proc/meminfo") as f:
+        mem_kb = int(next(ln for ln in f if ln.startswith("MemTotal")).split()[1])
+    return {"cpus": os.cpu_count(), "memory_gb": round(mem_kb / 1e6, 1), "python": platform.python_version(),
+            "pandas": pd.__version__, "duckdb": duckdb.__version__, "pyarrow": pa.__version__,
+            "platform": platform.platform()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeats", type=int, default=3, help="runs per measurement (median reported); default 3")
+    ap.add_argument("--sets", nargs="+", default=list(datasets.SETS), choices=list(datasets.SETS))
+    ap.add_argument("--skip-jobs", action="store_true", help="skip the three-way job comparison")
+    ap.add_argument("--skip-case", action="store_true", help="skip the 10M-row case to metrics.json")
+    ap.add_argument("--skip-demo", action="store_true", help="skip cjm run of the clinic demo")
+    ap.add_argument("--out", type=Path, default=HERE / "results.json")
+    args = ap.parse_args(argv)
+    log = lambda msg: print(msg, flush=True)  # noqa: E731
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    results: dict = {"started": started, "machine": machine(), "load_average_at_start": load_average(),
+                     "repeats": args.repeats, "sets": {}}
+    needed = set(args.sets) | ({"tx_10m"} if not args.skip_case else set())
+    for name in sorted(needed):
+        results["sets"][name] = datasets.ensure_set(name, log)
+    if not args.skip_jobs:
+        results["jobs"] = bench_jobs(args.sets, args.repeats, log)
+    if not args.skip_case:
+        results["case"] = bench_case("tx_10m", args.repeats, log)
+    if not args.skip_demo and (CLINIC_DEMO / "case.yml").exists():
+        results["demo"] = bench_demo(args.repeats, log)
+    results["targets"] = targets(results)
+    results["load_average_at_end"] = load_average()
+    results["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, args.out)
+
+    log("")
+    log(f"{'target':40s} {'goal':>10s} {'measured':>10s}  met")
+    for name, t in results["targets"].items():
+        log(f"{name:40s} {t['target']:>10s} {t['measured']:>10g}  {'yes' if t['met'] else 'NO'}")
+    same = all(j["identical"] for s in results.get("jobs", {}).values() for j in s.values())
+    log(f"three implementations identical on every set and job: {same}")
+    log(f"load average at start {results['load_average_at_start']}, at end {results['load_average_at_end']}")
+    log(f"written {args.out}")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
