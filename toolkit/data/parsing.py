@@ -79,13 +79,21 @@ def parse_text(raw: pd.Series) -> Parsed:
 
 
 def _parse_arrow_text(raw: pd.Series) -> Parsed:
-    """``parse_text`` of arrow-backed text (parquet): the same strip and blanks, computed once;
-    when no cell changes (the usual case) the column itself is the result, not a copy."""
-    stripped = raw.str.strip()
-    empty = stripped.eq("").fillna(False).to_numpy(dtype=bool)
-    blank = pd.Series(raw.isna().to_numpy() | empty, index=raw.index)
-    same_length = stripped.str.len().eq(raw.str.len()).fillna(True).to_numpy(dtype=bool)
-    values = raw if same_length.all() and not empty.any() else stripped.mask(empty)
+    """``parse_text`` of arrow-backed text (parquet), in Arrow: the same strip as pandas'
+    ``str.strip`` (``utf8_trim_whitespace``) and the same blanks; when no cell changes (the
+    usual case) the column itself is the result, not a copy."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.chunked_array(raw.array.__arrow_array__())
+    stripped = pc.utf8_trim_whitespace(cells)
+    empty = pc.fill_null(pc.equal(stripped, ""), False)
+    blank = pd.Series(pc.or_(pc.is_null(cells), empty).to_numpy(zero_copy_only=False), index=raw.index)
+    if not pc.any(empty).as_py() and pc.all(pc.equal(stripped, cells)).as_py() is not False:
+        values = raw
+    else:
+        values = pd.Series(pd.arrays.ArrowStringArray(pc.if_else(empty, pa.scalar(None, pa.string()), stripped)),
+                           index=raw.index, name=raw.name)
     return Parsed(values, blank, pd.Series(False, index=raw.index))
 
 
