@@ -13,6 +13,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 CLINIC = ROOT / "case_studies" / "clinic_group"
 RETAIL = ROOT / "case_studies" / "fashion_retail"
+TOLERANCE = 0.02  # acceptance: planted shares and conversions found within ±0.02
 
 
 def _need(folder: Path):
@@ -88,11 +89,10 @@ def retail():
 def test_nontarget_share_within_002_of_the_planted_share(planted):
     m, t = planted["df"].metrics, planted["truth"]["double_funnel"]
     assert m["premium_brand"] == t["premium_brand"] and m["budget_brand"] == t["budget_brand"]
-    # The planted share of THIS draw: each lead's segment is drawn at random with probability
-    # nontarget_share, so the share actually planted in the data (observed.nontarget_share_planted_segment)
-    # differs from the probability by sampling noise; the analysis can only find the former.
-    planted = t.get("observed", {}).get("nontarget_share_planted_segment", t["nontarget_share"])
-    assert abs(m["nontarget_share"] - planted) <= 0.02, (m["nontarget_share"], planted)
+    # The generator plants the segment by an exact quota (round(premium_leads x nontarget_share)
+    # leads), so the analysis must find the planted share itself within ±0.02; what is left is the
+    # analysis's own bias (leads without evidence are left out of the denominator).
+    assert abs(m["nontarget_share"] - t["nontarget_share"]) <= TOLERANCE, (m["nontarget_share"], t["nontarget_share"])
     lo, hi = m["nontarget_share_ci"]
     assert lo <= m["nontarget_share"] <= hi
     # the rules used are the planted ones (budget, then price lost reasons); nothing guessed
@@ -100,23 +100,21 @@ def test_nontarget_share_within_002_of_the_planted_share(planted):
     assert m["evidence_leads"] + m["no_evidence_leads"] == m["premium_leads"]
 
 
-def _within_3se(measured: float, planted_p: float, n: int) -> bool:
-    """A measured rate is the planted probability up to the sampling noise of this draw."""
-    return abs(measured - planted_p) <= 3 * math.sqrt(planted_p * (1 - planted_p) / n)
-
-
 def test_conversions_and_check_match_the_planted_values(planted):
     m, t = planted["df"].metrics, planted["truth"]["double_funnel"]
-    # lead -> deal conversions: within three standard errors of the planted probabilities
-    assert _within_3se(m["nontarget_conversion_now"], t["nontarget_conversion_now"], m["nontarget_conversion_now_n"])
-    assert _within_3se(m["target_conversion_now"], t["target_conversion"], m["target_conversion_now_n"])
-    assert _within_3se(m["budget_conversion"], t["budget_conversion"], m["budget_leads"])
+    # lead -> deal conversions: the stages reached are exact quotas per segment, so within ±0.02
+    # of the planted values (the target rate is a little high: leads without evidence, all lost
+    # target leads, are left out, as the analysis says)
+    for got, want in ((m["nontarget_conversion_now"], t["nontarget_conversion_now"]),
+                      (m["target_conversion_now"], t["target_conversion"]),
+                      (m["budget_conversion"], t["budget_conversion"])):
+        assert abs(got - want) <= TOLERANCE, (got, want)
     # the budget brand's check (retail plants a womenswear visit, the analysis takes every first visit)
     assert m["budget_avg_check"] == pytest.approx(t["budget_avg_check"], rel=0.05)
     if m["budget_avg_check_basis"] == "lead_linked_first_visit":
         # deals that paid x check = lead -> revenue stage x check: the paid share estimates revenue / deal
         paid = t["budget_lead_to_operation"] / t["budget_conversion"]
-        assert _within_3se(m["budget_paid_share"], paid, m["budget_deals"])
+        assert abs(m["budget_paid_share"] - paid) <= TOLERANCE, (m["budget_paid_share"], paid)
         lo, hi = m["budget_avg_check_ci"]
         assert lo <= t["budget_avg_check"] <= hi
 

@@ -17,7 +17,7 @@ import yaml
 
 from toolkit.synthetic import DEFAULT_SEEDS, case_file_path, generate_case
 from toolkit.synthetic.common import ru_money
-from toolkit.synthetic.funnel import BrandFunnel, Segment, planted_conversions
+from toolkit.synthetic.funnel import BrandFunnel, Segment, planted_conversions, simulate_leads
 from toolkit.synthetic.interviews import _exact_counts
 from toolkit.synthetic.process import median_gap_schedule, simulate_journeys
 from toolkit.synthetic.reproducible import dump_yaml, fix_zip
@@ -160,6 +160,29 @@ def test_planted_conversions_mix_segments_exactly():
                     (Segment("target", 0.6, (0.5, 0.4), (1, 2), lost), Segment("nontarget", 0.4, (0.25, 0.1), (1, 2), lost)),
                     0.0, 1.0)
     assert np.allclose(planted_conversions(f), [0.4, 0.325])
+
+
+def test_leads_are_planted_by_exact_quotas():
+    # 100 leads: target 0.6 -> 60, nontarget 0.4 -> 40; two sources of weight 0.5 -> 30/30 and 20/20.
+    # Source "b" multiplies the first conversion by 1.6. Leads reaching stages 0, 1, 2 per cell,
+    # round(n_cell x product of the conversions before the stage):
+    #   target a:    30 x (1, 0.5, 0.5*0.4 = 0.2)     = 30, 15, 6
+    #   target b:    30 x (1, 0.8, 0.8*0.4 = 0.32)    = 30, 24, 9.6 -> 10
+    #   nontarget a: 20 x (1, 0.25, 0.25*0.2 = 0.05)  = 20, 5, 1
+    #   nontarget b: 20 x (1, 0.4, 0.4*0.2 = 0.08)    = 20, 8, 1.6 -> 2
+    lost = ((("x", 1.0),),) * 2
+    f = BrandFunnel("b", 100, ("s0", "s1", "s2"), (("a", 0.5, 1.0), ("b", 0.5, 1.6)),
+                    (Segment("target", 0.6, (0.5, 0.4), (1, 2), lost), Segment("nontarget", 0.4, (0.25, 0.2), (1, 2), lost)),
+                    0.0, 1.0)
+    expected = {("target", "a"): [30, 15, 6], ("target", "b"): [30, 24, 10],
+                ("nontarget", "a"): [20, 5, 1], ("nontarget", "b"): [20, 8, 2]}
+    for seed in (1, 2):  # any seed: the same counts, only who gets which outcome changes
+        leads = simulate_leads((f,), np.random.default_rng(seed), 1.0, 365)
+        for (seg, src), reach in expected.items():
+            sel = (leads.segment == seg) & (leads.source == src)
+            assert [int((leads.stage[sel] >= k).sum()) for k in range(3)] == reach, (seed, seg, src)
+    assert not np.array_equal(simulate_leads((f,), np.random.default_rng(1), 1.0, 365).stage,
+                              simulate_leads((f,), np.random.default_rng(2), 1.0, 365).stage)
 
 
 def test_exact_counts_sum_to_n():

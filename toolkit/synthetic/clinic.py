@@ -460,6 +460,9 @@ TRUTH_HEADER = """\
 #   measured on returns after an eligible visit n-1;
 # - "planted" values are the generator's parameters; "observed" values are measured on the
 #   clean simulated data with the rules stated next to them (they carry sampling noise);
+# - the funnel (stage reached per segment and source) and the premium brand's non-target
+#   segment are planted by exact quotas: their observed values equal the planted ones up to
+#   rounding; the other observed values carry sampling noise;
 # - data_quality counts the dirty rows written into the raw files, per table and reason.
 """
 

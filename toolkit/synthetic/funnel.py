@@ -13,6 +13,14 @@ Definitions (also in ``truth.yml``):
   non-target = budget < floor, or budget blank and a price lost reason;
 - a *deal* is reaching the deal stage (e.g. "Договор"); lead->deal conversion is the share of
   leads reaching it.
+
+The planted shares and conversions are realised by exact quotas, not by independent draws, so
+the data hold the planted values up to rounding (a standard planted-truth technique): per brand,
+exactly ``round(n x share)`` leads of each segment (largest remainder); within a segment,
+``round(n_segment x weight)`` leads of each source; within each (segment, source) cell,
+exactly ``round(n_cell x reach_k)`` leads reach stage k, where ``reach_k`` is the product of the
+cell's planted conversions before k. The (segment, source, stage) rows are then shuffled over
+the leads with the seeded generator. Budgets, blank budgets and lost reasons stay random draws.
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from toolkit.synthetic.interviews import _exact_counts
 
 
 @dataclass(frozen=True)
@@ -66,23 +76,17 @@ def _conversions(seg: Segment, mult: float) -> np.ndarray:
 
 def simulate_leads(funnels: tuple[BrandFunnel, ...], rng: np.random.Generator, scale: float,
                    last_day: int) -> Leads:
-    """Draw every lead of every brand at once per brand (vectorised over leads)."""
+    """Every lead of every brand, per brand at once (vectorised over leads); segments, sources and
+    stages reached by exact quotas (:func:`lead_quotas`), shuffled over the leads."""
     out = {k: [] for k in ("brand", "day", "source", "segment", "budget", "stage", "stage_text",
                            "lost_reason", "seq")}
     for bi, f in enumerate(funnels):
         n = int(round(f.leads * scale))
         day = np.sort(rng.integers(0, last_day + 1, n))
-        src_w = np.array([s[1] for s in f.sources])
-        src = rng.choice(len(f.sources), size=n, p=src_w / src_w.sum())
-        seg_w = np.array([s.share for s in f.segments])
-        seg = rng.choice(len(f.segments), size=n, p=seg_w / seg_w.sum())
+        seg, src, stage = lead_quotas(f, n)
+        order = rng.permutation(n)
+        seg, src, stage = seg[order], src[order], stage[order]
         n_tr = len(f.stage_names) - 1
-        conv = np.empty((n, n_tr))
-        for si, s in enumerate(f.segments):
-            for ki, (_, _, mult) in enumerate(f.sources):
-                conv[(seg == si) & (src == ki)] = _conversions(s, mult)
-        passed = rng.random((n, n_tr)) < conv
-        stage = np.cumprod(passed, axis=1).sum(axis=1)
         lo = np.array([s.budget_range[0] for s in f.segments])[seg]
         hi = np.array([s.budget_range[1] for s in f.segments])[seg]
         budget = np.round((lo + (hi - lo) * rng.random(n)) / f.budget_step) * f.budget_step
@@ -109,6 +113,29 @@ def simulate_leads(funnels: tuple[BrandFunnel, ...], rng: np.random.Generator, s
         out["lost_reason"].append(reason)
         out["seq"].append(np.arange(1, n + 1))
     return Leads(**{k: np.concatenate(v) for k, v in out.items()})
+
+
+def lead_quotas(f: BrandFunnel, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segment, source and stage reached of ``n`` leads of funnel ``f``, by exact quotas, in cell order.
+
+    Segment counts: ``n x share`` by largest remainder (so exactly ``round(n x share)`` for two
+    segments); within a segment, source counts ``n_segment x weight`` the same way; within each
+    (segment, source) cell of ``n_cell`` leads, ``round(n_cell x reach_k)`` leads reach stage k
+    (``reach_k`` = product of the cell's planted conversions before k; rounding keeps the counts
+    non-increasing in k). Returns index arrays (segment, source) and the stage reached.
+    """
+    n_tr = len(f.stage_names) - 1
+    seg_n = _exact_counts(np.array([s.share for s in f.segments], dtype=float), n)
+    src_w = np.array([s[1] for s in f.sources], dtype=float)
+    seg, src, stage = [], [], []
+    for si, s in enumerate(f.segments):  # a handful of cells
+        for ki, n_cell in enumerate(_exact_counts(src_w, int(seg_n[si]))):
+            reach = np.rint(n_cell * np.r_[1.0, np.cumprod(_conversions(s, f.sources[ki][2]))]).astype(np.int64)
+            at = -np.diff(np.r_[reach, 0])  # leads whose furthest stage is k
+            seg.append(np.full(n_cell, si))
+            src.append(np.full(n_cell, ki))
+            stage.append(np.repeat(np.arange(n_tr + 1), at))
+    return np.concatenate(seg), np.concatenate(src), np.concatenate(stage)
 
 
 def planted_conversions(f: BrandFunnel, segments: tuple[str, ...] | None = None,
