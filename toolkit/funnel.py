@@ -57,8 +57,11 @@ NOT_RECORDED = {"ru": "(не указана)", "en": "(not recorded)"}
 def _stage_index(leads: pd.DataFrame, model: StageModel) -> pd.Series:
     """Order of each lead's ``stage_reached`` in the funnel (by id, name or alias); NaN if unknown."""
     order = dict(zip(model.funnel["funnel_stage"], model.funnel["order"]))
-    direct = leads["stage_reached"].map(order)
-    via_label = leads["stage_reached"].map(norm_key, na_action="ignore").map(model.funnel_lookup).map(order)
+    stages = leads["stage_reached"]
+    direct = stages.map(order)
+    # labels normalised once per distinct value (a million leads carry a handful of labels)
+    by_label = {v: order.get(model.funnel_lookup.get(norm_key(v))) for v in stages.dropna().unique()}
+    via_label = stages.map(by_label)
     return direct.astype(float).fillna(via_label.astype(float))
 
 
