@@ -76,14 +76,15 @@ def show_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30
 
 def show_figure(fig, path: Path | None = None) -> None:
     """Display a Figure inline (as PNG) and, when a path is given, save it for the report. A
-    figure already saved for the report (``StepContext.figure``) is shown from its file."""
+    figure already saved for the report (``StepContext.figure``) is shown from its file, scaled
+    down (``_screen_png``), not drawn a second time."""
     from IPython.display import Image, display
 
     from toolkit.figures import save_figure
 
     saved = getattr(fig, "_cjm_saved_png", None)
     if path is None and saved is not None and Path(saved).exists():
-        display(Image(filename=str(saved), width=720))
+        display(Image(data=_screen_png(Path(saved)), width=720))
     elif path is not None:
         save_figure(fig, path)
         display(Image(filename=str(path), width=720))
@@ -93,6 +94,22 @@ def show_figure(fig, path: Path | None = None) -> None:
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=110)
         display(Image(data=buf.getvalue(), width=720))
+
+
+def _screen_png(path: Path) -> bytes:
+    """A report PNG made light for the notebook: half the resolution (box filter) and a 256-colour
+    palette, ~60 KB instead of ~350 KB, in ~0.05 s instead of drawing the figure again."""
+    import io
+
+    from PIL import Image as PILImage
+
+    from toolkit.figures import DPI
+
+    with PILImage.open(path) as im:
+        small = im.convert("RGB").reduce(max(1, DPI // 100)).quantize(colors=256)
+    buf = io.BytesIO()
+    small.save(buf, format="png")
+    return buf.getvalue()
 
 
 def picker(label: str, options: list, render, interactive: bool = True) -> None:
