@@ -13,8 +13,9 @@ The notebooks run one after the other in one kernel, started (and warmed up with
 the first step's imports) before papermill is even imported. Between two notebooks
 the kernel's namespace is emptied (``RESET``: variables, output cache, execution
 count back to 1, memory handed back), so each notebook starts as in a fresh kernel
-except that the libraries are already imported: a kernel per notebook cost ~2.5 s of CPU each
-for start-up and imports, which on a busy two-core laptop slowed the whole run.
+except that the libraries are already imported. (A kernel per notebook cost ~2.5 s
+of CPU each for start-up and imports, which on a busy two-core laptop slowed the
+whole run.)
 """
 
 from __future__ import annotations
@@ -213,10 +214,10 @@ def run_case(
                 src = notebooks_dir / f"{step.notebook}.ipynb"
                 dst = run.notebooks / src.name
                 bar = {"desc": f"[{i}/{len(steps)}] {step.title}", "unit": "cell", "leave": True} if progress else False
-                if i > 1:
-                    kernel.reset()
-                t0 = time.perf_counter()
                 try:
+                    if i > 1:
+                        kernel.reset()  # the previous notebook's variables go
+                    t0 = time.perf_counter()
                     pm.execute_notebook(
                         str(src),
                         str(dst),
