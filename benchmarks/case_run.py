@@ -1,7 +1,7 @@
 """The sales-based steps of a case, in one process: ``python benchmarks/case_run.py <case_dir> <out_dir>``.
 
-Runs ``toolkit.steps.data_audit`` (load, validate, quarantine, save the canonical tables),
-``toolkit.steps.segmentation`` (RFM) and ``toolkit.steps.loyalty`` (repeat curve, intervals,
+Runs ``toolkit.data.step`` (load, validate, quarantine, save the canonical tables),
+``toolkit.segmentation.step`` (RFM) and ``toolkit.loyalty.step`` (repeat curve, intervals,
 LTV, cross-penetration, staff) exactly as their notebooks do (``start_step`` then ``run``),
 then assembles ``<out_dir>/metrics.json``; the data-audit result is dropped before the next
 step, as a notebook kernel per step would. Prints one JSON line: seconds per step, ``total``
@@ -26,14 +26,16 @@ def main(argv: list[str]) -> int:
     t = time.perf_counter()
     import pyarrow as pa
 
-    from toolkit.artifacts import RunFolder
-    from toolkit.metrics import assemble_metrics
-    from toolkit.notebook import start_step
-    from toolkit.steps import data_audit, loyalty, segmentation
+    from toolkit.core.run_folder import RunFolder
+    from toolkit.core.metrics import assemble_metrics
+    from toolkit.pipeline.notebook import start_step
+    from toolkit.data import step as data_audit
+    from toolkit.loyalty import step as loyalty
+    from toolkit.segmentation import step as segmentation
 
     seconds = {"imports": round(time.perf_counter() - t, 3)}
     t0 = time.perf_counter()
-    for name, step in (("01_data_audit", data_audit), ("02_segmentation", segmentation), ("05_loyalty", loyalty)):
+    for name, step in (("01_data_audit", data_audit), ("02_segmentation", segmentation), ("04_loyalty", loyalty)):
         t = time.perf_counter()
         result = step.run(start_step(str(case_dir), str(out_dir), ""))
         # what the end of a notebook kernel does: the step's objects and the memory Arrow's

@@ -1,6 +1,6 @@
 """``cjm run`` of a case, measured: ``python benchmarks/demo_run.py <case_dir> <out_dir>``.
 
-Calls ``toolkit.pipeline.run_case`` (what ``cjm run`` does: a warm kernel per notebook,
+Calls ``toolkit.cli.run.run_case`` (what ``cjm run`` does: a warm kernel per notebook,
 papermill) and prints one JSON line: ``steps`` (``RunResult.seconds``: each notebook's time as
 the runner measures it), ``run_case_seconds`` (the call, kernel start-ups included),
 ``maxrss_mb`` (this process) and ``kernel_maxrss_mb`` (the largest kernel: ``getrusage`` of
@@ -21,7 +21,7 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     case_dir, out_dir = Path(argv[0]), Path(argv[1])
     shutil.rmtree(out_dir, ignore_errors=True)
-    from toolkit.pipeline import run_case
+    from toolkit.cli.run import run_case
 
     t = time.perf_counter()
     result = run_case(case_dir, out_dir=out_dir, progress=False)

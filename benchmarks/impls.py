@@ -47,8 +47,8 @@ def _date(as_of) -> str:
 
 
 def toolkit_summary(path, as_of):
-    from toolkit.rfm import rfm_scores
-    from toolkit.sales import sales_history
+    from toolkit.segmentation.rfm import rfm_scores
+    from toolkit.core.sales import sales_history
 
     sales = sales_history(path, as_of=as_of, cache=False)
     try:
@@ -58,8 +58,8 @@ def toolkit_summary(path, as_of):
 
 
 def toolkit_loyalty(path, as_of):
-    from toolkit.loyalty import gap_intervals_from_table, repeat_curve_from_table, visit_number_table
-    from toolkit.sales import sales_history
+    from toolkit.loyalty.repeat import gap_intervals_from_table, repeat_curve_from_table, visit_number_table
+    from toolkit.core.sales import sales_history
 
     sales = sales_history(path, as_of=as_of, cache=False)
     try:
@@ -76,7 +76,7 @@ def toolkit_loyalty(path, as_of):
 
 
 def _segments(df: pd.DataFrame) -> pd.Series:
-    from toolkit.rfm import assign_segments  # the R x F label grid: a lookup, not a computation
+    from toolkit.segmentation.rfm import assign_segments  # the R x F label grid: a lookup, not a computation
 
     return assign_segments(df["r_score"], df["f_score"], df["m_score"])
 

@@ -33,9 +33,9 @@ def main(argv: list[str]) -> int:
     import pandas  # noqa: F401
 
     import impls
-    import toolkit.loyalty  # noqa: F401
-    import toolkit.rfm  # noqa: F401
-    import toolkit.sales  # noqa: F401
+    import toolkit.loyalty.repeat  # noqa: F401
+    import toolkit.segmentation.rfm  # noqa: F401
+    import toolkit.core.sales  # noqa: F401
 
     func = impls.JOBS[job][impl]
     baseline = _rss_mb()

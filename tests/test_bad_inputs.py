@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.cli import main
+from toolkit.cli.main import main
 
 # file -> (exit code, fragments the output must contain)
 CASES = {

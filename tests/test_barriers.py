@@ -1,4 +1,4 @@
-"""Barrier ranking, revenue at stake, quotes and the recommendation library (toolkit.barriers)."""
+"""Barrier ranking, revenue at stake, quotes and the recommendation library (toolkit.barriers.ranking)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from toolkit import barriers as B
-from toolkit import stages as S
-from toolkit.config import parse_case
-from toolkit.stats import wilson_interval
+from toolkit.barriers import ranking as B
+from toolkit.stage_mapping import journey as S
+from toolkit.core.config import parse_case
+from toolkit.core.stats import wilson_interval
 
 
 def make_case(**over):

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.test_pipeline import _personal_values
-from toolkit.cli import main
+from toolkit.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -29,7 +29,7 @@ from toolkit.coding import (
 from toolkit.coding.autocode import code_sentence
 from toolkit.coding.codebook import Codebook
 from toolkit.coding.text import KeywordIndex, compile_keyword, sentence_sentiment, split_sentences, tokenize
-from toolkit.errors import InputFileError
+from toolkit.core.errors import InputFileError
 
 RU_LABELS = (["Интервьюер", "Interviewer", "I"], ["Респондент", "Respondent", "R"])
 

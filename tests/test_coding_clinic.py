@@ -13,7 +13,7 @@ CASE = Path(__file__).resolve().parents[1] / "case_studies" / "clinic_group"
 
 
 def _case_or_skip():
-    from toolkit.config import load_case
+    from toolkit.core.config import load_case
 
     if not (CASE / "case.yml").is_file():
         pytest.skip("the clinic case (case_studies/clinic_group/case.yml) is not in the repository yet")
@@ -62,7 +62,7 @@ def test_clinic_unreviewed_draft_reads_back_as_a_valid_codes_table(clinic, tmp_p
     check_contract("codes", codes)  # dtypes, code types, levels, sentiment range of the contract
     assert len(codes) == len(draft)
     assert codes["code"].tolist() == draft["code"].tolist()
-    from toolkit.privacy import contains_personal
+    from toolkit.data.privacy import contains_personal
 
     # the transcripts hold an e-mail and a phone; no quote or question keeps them
     assert not any(contains_personal(q) for q in [*codes["quote"], *draft["question"]])

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from toolkit.cli import main
-from toolkit.config import load_case
+from toolkit.cli.main import main
+from toolkit.core.config import load_case
 from toolkit.data.load import load_case_data
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 import yaml
 
-from toolkit.casefile import starter_case_text
-from toolkit.config import load_case, parse_case
-from toolkit.errors import CaseConfigError
+from toolkit.core.casefile import starter_case_text
+from toolkit.core.config import load_case, parse_case
+from toolkit.core.errors import CaseConfigError
 
 BASE = {
     "client": "Клиника",

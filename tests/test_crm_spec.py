@@ -1,4 +1,4 @@
-"""Unit tests of toolkit.crm_spec: stages covered, values carried over, trigger timing, xlsx export."""
+"""Unit tests of toolkit.double_funnel.crm_spec: stages covered, values carried over, trigger timing, xlsx export."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from toolkit.config import parse_case
-from toolkit.crm_spec import crm_sheet, crm_spec, trigger_day, write_crm_spec
-from toolkit.funnel import funnel_table
+from toolkit.core.config import parse_case
+from toolkit.double_funnel.crm_spec import crm_sheet, crm_spec, trigger_day, write_crm_spec
+from toolkit.stage_mapping.funnel import funnel_table
 
 
 def make_case(**over):
@@ -33,7 +33,7 @@ def make_case(**over):
     return parse_case(data)
 
 
-# loyalty stages as toolkit.loyalty.intervals_by_stage gives them: the gaps of a stage are the gaps
+# loyalty stages as toolkit.loyalty.repeat.intervals_by_stage gives them: the gaps of a stage are the gaps
 # BEFORE its visits, so the stage of visit 1 has none
 STAGES = pd.DataFrame({
     "scope": ["all_lines", "all_lines", "all_lines", "cosmetology", "cosmetology"],

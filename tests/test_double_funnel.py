@@ -1,4 +1,4 @@
-"""Unit tests of toolkit.double_funnel on tiny hand-made frames (expected values computed by hand)."""
+"""Unit tests of toolkit.double_funnel.nontarget on tiny hand-made frames (expected values computed by hand)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.config import parse_case
-from toolkit.double_funnel import (
+from toolkit.core.config import parse_case
+from toolkit.double_funnel.nontarget import (
     brand_penetration,
     classify_leads,
     deal_revenue,
@@ -26,7 +26,7 @@ from toolkit.double_funnel import (
     scenarios,
     sensitivity_table,
 )
-from toolkit.stats import wilson_interval
+from toolkit.core.stats import wilson_interval
 
 FUNNEL = [
     {"id": "request", "name": "Заявка", "journey_stage": "evaluation"},

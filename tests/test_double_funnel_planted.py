@@ -23,15 +23,15 @@ def _need(folder: Path):
 
 
 def _run(folder: Path):
-    from toolkit.config import load_case
-    from toolkit.crm_spec import crm_spec
+    from toolkit.core.config import load_case
+    from toolkit.double_funnel.crm_spec import crm_spec
     from toolkit.data.load import load_case_data
-    from toolkit.double_funnel import double_funnel_for_case
-    from toolkit.funnel import funnel_table
-    from toolkit.loyalty import cross_penetration, loyalty_metrics, loyalty_tables
-    from toolkit.personas import survey_personas
-    from toolkit.profit import profit_table
-    from toolkit.sales import sales_history_for_case
+    from toolkit.double_funnel.nontarget import double_funnel_for_case
+    from toolkit.stage_mapping.funnel import funnel_table
+    from toolkit.loyalty.repeat import cross_penetration, loyalty_metrics, loyalty_tables
+    from toolkit.segmentation.personas import survey_personas
+    from toolkit.double_funnel.profit import profit_table
+    from toolkit.core.sales import sales_history_for_case
 
     case = load_case(folder)
     data = load_case_data(case)
@@ -153,7 +153,7 @@ def test_planted_audience_difference_keeps_the_brands_apart(planted):
 
 
 def test_crm_lists_every_stage_and_times_triggers_from_the_median_gaps(planted):
-    from toolkit.crm_spec import trigger_day
+    from toolkit.double_funnel.crm_spec import trigger_day
 
     clinic = planted
     spec, stages, case = clinic["spec"], clinic["stages"], clinic["case"]
@@ -202,9 +202,9 @@ def test_triggers_on_the_planted_loyalty_stages(planted):
     """With the planted stage boundaries, each planted loyalty stage gets a reminder timed from its
     measured median gap, and that gap is the planted one (within 10 %, where at least
     min_segment_size gaps were measured)."""
-    from toolkit.crm_spec import crm_spec, trigger_day
-    from toolkit.loyalty import intervals_by_stage
-    from toolkit.sales import sales_history_for_case
+    from toolkit.double_funnel.crm_spec import crm_spec, trigger_day
+    from toolkit.loyalty.repeat import intervals_by_stage
+    from toolkit.core.sales import sales_history_for_case
 
     clinic = planted
     case = clinic["case"]

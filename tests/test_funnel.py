@@ -1,4 +1,4 @@
-"""Lead funnel: cumulative counts, conversions, bottleneck, lost reasons, traffic (toolkit.funnel)."""
+"""Lead funnel: cumulative counts, conversions, bottleneck, lost reasons, traffic (toolkit.stage_mapping.funnel)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit import funnel as F
-from toolkit import stages as S
-from toolkit.stats import wilson_interval
-from toolkit.config import parse_case
+from toolkit.stage_mapping import funnel as F
+from toolkit.stage_mapping import journey as S
+from toolkit.core.stats import wilson_interval
+from toolkit.core.config import parse_case
 
 
 def make_case(**over):

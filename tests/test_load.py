@@ -7,8 +7,8 @@ import pytest
 from openpyxl import Workbook
 
 from tests.conftest import write_case
-from toolkit.cli import main
-from toolkit.config import load_case
+from toolkit.cli.main import main
+from toolkit.core.config import load_case
 from toolkit.data.load import load_case_data, quality_table
 
 NAMES = ["Иванова Анна Сергеевна", "Петров Иван", "Сидорова Мария"]

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import write_case
-from toolkit.config import load_case
+from toolkit.core.config import load_case
 from toolkit.data import load as L
 from toolkit.data import parsing as P
 from toolkit.data.load import load_case_data, repeated_rows

@@ -1,4 +1,4 @@
-"""Loyalty analytics (toolkit.loyalty) on tiny hand-made tables with hand-computed answers."""
+"""Loyalty analytics (toolkit.loyalty.repeat) on tiny hand-made tables with hand-computed answers."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.config import Parameters
-from toolkit.loyalty import (
+from toolkit.core.config import Parameters
+from toolkit.loyalty.repeat import (
     average_check,
     cross_penetration,
     cross_penetration_metrics,
@@ -26,8 +26,8 @@ from toolkit.loyalty import (
     staff_dependency,
     staff_dependency_metrics,
 )
-from toolkit.sales import ALL_LINES, sales_history
-from toolkit.stats import wilson_interval
+from toolkit.core.sales import ALL_LINES, sales_history
+from toolkit.core.stats import wilson_interval
 
 
 def tx(rows, columns=("customer_id", "date", "amount", "business_line", "staff_id")):

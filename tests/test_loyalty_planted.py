@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 import yaml
 
-from toolkit.config import load_case
-from toolkit.loyalty import (
+from toolkit.core.config import load_case
+from toolkit.loyalty.repeat import (
     cross_penetration,
     intervals_by_stage,
     lifetime_value,
@@ -28,7 +28,7 @@ from toolkit.loyalty import (
     loyalty_tables,
     repeat_curve,
 )
-from toolkit.sales import ALL_LINES, sales_history_for_case
+from toolkit.core.sales import ALL_LINES, sales_history_for_case
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ["clinic_group", "fashion_retail"]
@@ -41,7 +41,7 @@ MIN_ELIGIBLE_PLANTED = 1000  # points compared with the planted value (sampling 
 MIN_GAPS = 100  # medians compared with the planted value
 
 # Lines whose planted loyalty_visit is not what the documented plateau rule defines (see
-# toolkit.loyalty.loyalty_visit): fashion_retail/shoes plants a gentle ramp 0.30, 0.35, 0.40,
+# toolkit.loyalty.repeat.loyalty_visit): fashion_retail/shoes plants a gentle ramp 0.30, 0.35, 0.40,
 # 0.42 ... with loyalty_visit null; the rule (tolerance 0.03) reaches that plateau at visit 3 on
 # the planted values and at visit 2 on the sampled data (observed 0.292, 0.363, 0.335, 0.481 with
 # 2386, 609, 191, 52 eligible). The generator's "null" means "no sharp knee", which the rule does
@@ -278,7 +278,7 @@ def test_cross_penetration_matches_the_observed_truth_where_attributes_are_compl
 
 def test_planted_staff_dependency_is_found(planted):
     name, case, sales, truth, _ = planted
-    from toolkit.loyalty import staff_dependency
+    from toolkit.loyalty.repeat import staff_dependency
 
     d = staff_dependency(sales, min_segment_size=case.parameters.min_segment_size).set_index("business_line")
     for line, t in truth["staff_dependency"]["by_line"].items():

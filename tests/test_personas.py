@@ -1,4 +1,4 @@
-"""Unit tests of toolkit.personas on tiny hand-made frames (expected values computed by hand)."""
+"""Unit tests of toolkit.segmentation.personas on tiny hand-made frames (expected values computed by hand)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.config import ChoiceFactor, Parameters
-from toolkit.errors import CaseError
-from toolkit.personas import (
+from toolkit.core.config import ChoiceFactor, Parameters
+from toolkit.core.errors import CaseError
+from toolkit.segmentation.personas import (
     brand_audience_comparison,
     cliffs_delta,
     cluster_importances,
@@ -28,7 +28,7 @@ from toolkit.personas import (
     suggest_persona_name,
     survey_personas,
 )
-from toolkit.stats import wilson_interval
+from toolkit.core.stats import wilson_interval
 
 FACTORS = [
     ChoiceFactor(id="price", name="Цена", kind="hard"),

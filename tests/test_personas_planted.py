@@ -16,8 +16,8 @@ import pytest
 import yaml
 from sklearn.metrics import adjusted_rand_score
 
-from toolkit.config import load_case
-from toolkit.personas import brand_audience_comparison, price_factor_id, survey_personas
+from toolkit.core.config import load_case
+from toolkit.segmentation.personas import brand_audience_comparison, price_factor_id, survey_personas
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ["clinic_group", "fashion_retail"]

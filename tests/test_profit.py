@@ -1,4 +1,4 @@
-"""Unit tests of toolkit.profit: factors measured by hand, the product, its reconciliation, what-if."""
+"""Unit tests of toolkit.double_funnel.profit: factors measured by hand, the product, its reconciliation, what-if."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.config import parse_case
-from toolkit.profit import ALL, factor_stages, profit_metrics, profit_table, what_if
+from toolkit.core.config import parse_case
+from toolkit.double_funnel.profit import ALL, factor_stages, profit_metrics, profit_table, what_if
 
 
 def make_case(**over):

@@ -7,7 +7,7 @@ import pytest
 from openpyxl import Workbook
 
 from toolkit.data.readers import read_raw
-from toolkit.errors import InputFileError
+from toolkit.core.errors import InputFileError
 
 
 def write(path, text, encoding):
@@ -32,7 +32,7 @@ def test_csv_encoding_and_separator_are_detected(tmp_path, encoding, sep):
 def test_cp1251_semicolon_decimal_commas_load_as_numbers(tmp_path):
     """The classic Russian 1C/МИС export."""
     from tests.conftest import write_case
-    from toolkit.config import load_case
+    from toolkit.core.config import load_case
     from toolkit.data.load import load_case_data
 
     raw = tmp_path / "raw"
@@ -73,7 +73,7 @@ def test_xlsx_named_sheet_and_first_sheet_note(tmp_path):
 
 
 def test_excel_serial_dates_from_a_two_sheet_workbook(bad_case):
-    from toolkit.config import load_case
+    from toolkit.core.config import load_case
     from toolkit.data.load import load_case_data
 
     case_dir = bad_case("serial_dates.xlsx", sheet="Визиты")

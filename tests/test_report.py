@@ -22,7 +22,7 @@ from toolkit.report.context import (
     context_figures,
     journey_figure_name,
 )
-from toolkit.report.fmt import fmt_int, fmt_money, fmt_money_short, fmt_num, fmt_pct, fmt_pct_ci, ordinal, ru_plural
+from toolkit.core.fmt import fmt_int, fmt_money, fmt_money_short, fmt_num, fmt_pct, fmt_pct_ci, ordinal, ru_plural
 from toolkit.report.render import (
     ReportError,
     convert_to_pdf,
@@ -34,7 +34,7 @@ from toolkit.report.render import (
     template_variables,
 )
 from toolkit.report.sample import TRICKY_QUOTE, sample_case, write_sample_run
-from toolkit.zipfiles import FIXED_ZIP_TIME
+from toolkit.core.zipfiles import FIXED_ZIP_TIME
 
 NBSP = "\u00a0"
 

@@ -1,4 +1,4 @@
-"""RFM (toolkit.rfm) on a hand-made table with hand-computed scores and segments."""
+"""RFM (toolkit.segmentation.rfm) on a hand-made table with hand-computed scores and segments."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.config import Parameters
-from toolkit.rfm import SEGMENTS, assign_segments, rfm_metrics, rfm_scores, segment_name, segment_table
-from toolkit.sales import ALL_LINES, sales_history
+from toolkit.core.config import Parameters
+from toolkit.segmentation.rfm import SEGMENTS, assign_segments, rfm_metrics, rfm_scores, segment_name, segment_table
+from toolkit.core.sales import ALL_LINES, sales_history
 
 AS_OF = "2024-12-31"
 

@@ -1,4 +1,4 @@
-"""Visits and the customer summary (toolkit.sales) on tiny hand-made tables."""
+"""Visits and the customer summary (toolkit.core.sales) on tiny hand-made tables."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from toolkit.sales import ALL_LINES, build_visits, customer_summary, sales_history
+from toolkit.core.sales import ALL_LINES, build_visits, customer_summary, sales_history
 
 
 def tx(rows, columns=("customer_id", "date", "amount", "business_line", "staff_id")):

@@ -1,4 +1,4 @@
-"""Stage model, journey matrix, evidence levels, emotion curve, choice factors (toolkit.stages).
+"""Stage model, journey matrix, evidence levels, emotion curve, choice factors (toolkit.stage_mapping.journey).
 
 Every expected number is computed by hand in the comment next to it.
 """
@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit import stages as S
-from toolkit.barriers import default_library
-from toolkit.config import parse_case
-from toolkit.stats import wilson_interval
+from toolkit.stage_mapping import journey as S
+from toolkit.barriers.ranking import default_library
+from toolkit.core.config import parse_case
+from toolkit.core.stats import wilson_interval
 
 
 def make_case(**over):

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 import yaml
 
-from toolkit import barriers as B
-from toolkit import funnel as F
-from toolkit import stages as S
-from toolkit.config import load_case
+from toolkit.barriers import ranking as B
+from toolkit.stage_mapping import funnel as F
+from toolkit.stage_mapping import journey as S
+from toolkit.core.config import load_case
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ("clinic_group", "fashion_retail")

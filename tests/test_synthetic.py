@@ -43,7 +43,7 @@ def test_committed_case_is_reproduced_byte_for_byte(name, tmp_path):
 
 @pytest.mark.parametrize("name", ["clinic_group", "fashion_retail"])
 def test_committed_case_yml_is_the_packaged_one_and_loads(name):
-    from toolkit.config import load_case
+    from toolkit.core.config import load_case
 
     assert (CASES / name / "case.yml").read_bytes() == case_file_path(name).read_bytes()
     case = load_case(CASES / name)
@@ -66,7 +66,7 @@ def test_existing_case_yml_is_never_overwritten(tmp_path):
 
 def test_scaled_parquet_output(tmp_path):
     """scale=0.1 -> about a tenth of the committed case's customers and rows, canonical columns."""
-    from toolkit.config import load_case
+    from toolkit.core.config import load_case
 
     out = generate_case("clinic_group", tmp_path / "p", scale=0.1, fmt="parquet")
     tx = pd.read_parquet(out / "transactions.parquet")

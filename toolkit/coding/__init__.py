@@ -26,7 +26,7 @@ from toolkit.coding.autocode import DRAFT_COLUMNS, draft_codes
 from toolkit.coding.codebook import Code, Codebook, read_codebook
 from toolkit.coding.sheet import CODES_COLUMNS, read_coding_review, read_hand_coding, write_draft_sheet
 from toolkit.coding.transcripts import read_transcript, read_transcripts, split_turns
-from toolkit.errors import CaseError, InputFileError
+from toolkit.core.errors import CaseError, InputFileError
 
 DRAFT_FILE = "coding_draft.xlsx"
 
@@ -58,7 +58,7 @@ __all__ = [
 
 def _case(case):
     if isinstance(case, (str, Path)):
-        from toolkit.config import load_case
+        from toolkit.core.config import load_case
 
         return load_case(case)
     return case
@@ -119,8 +119,8 @@ def write_codes_table(codes: pd.DataFrame, path) -> Path:
     """Write a canonical codes table as an xlsx (sheet ``codes``, canonical column names) that
     ``sources.codes`` in case.yml can read with an identity mapping; byte-identical for the
     same table."""
-    from toolkit.artifacts import atomic_path
-    from toolkit.zipfiles import fix_zip
+    from toolkit.core.run_folder import atomic_path
+    from toolkit.core.zipfiles import fix_zip
 
     path = Path(path)
     with atomic_path(path) as tmp:

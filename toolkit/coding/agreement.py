@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from toolkit.stats import wilson_interval
+from toolkit.core.stats import wilson_interval
 
 
 @dataclass

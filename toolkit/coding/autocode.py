@@ -13,7 +13,7 @@
   keeps the price barrier (its segment «но дорого» is negative). A codebook may turn
   the check off with ``polarity_check: false``.
 - Phones and e-mails are removed before matching (so they never match a keyword) and
-  masked in the quote (``toolkit.privacy.scrub_text``).
+  masked in the quote (``toolkit.data.privacy.scrub_text``).
 - ``matched_words``: the words of the fragment that matched the code's keywords, as
   written, in order of appearance, joined with ", ".
 - ``suggested_sentiment``: the fragment's lexicon sentiment (-2..+2, see
@@ -28,7 +28,7 @@ import pandas as pd
 
 from toolkit.coding.codebook import Codebook
 from toolkit.coding.text import Token, segment_sentiment, sentiment_hits, split_sentences, to_scale, tokenize
-from toolkit.privacy import scrub_text
+from toolkit.data.privacy import scrub_text
 
 # A segment contradicts a code only when its tone is clearly opposite (one mild word is not enough).
 POLARITY_MIN = 2

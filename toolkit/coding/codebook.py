@@ -51,8 +51,8 @@ from toolkit.coding.text import (
     KeywordIndex,
     compile_keyword,
 )
-from toolkit.data.contract import CODE_TYPES, FACTOR_KINDS, LEVELS
-from toolkit.errors import InputFileError
+from toolkit.core.contract import CODE_TYPES, FACTOR_KINDS, LEVELS
+from toolkit.core.errors import InputFileError
 
 TYPE_ALIASES = {
     "барьер": "barrier",

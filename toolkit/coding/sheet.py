@@ -37,7 +37,7 @@ import pandas as pd
 
 from toolkit.coding.codebook import Codebook
 from toolkit.coding.text import TOKEN_RE, normalise
-from toolkit.errors import InputFileError
+from toolkit.core.errors import InputFileError
 
 DRAFT_SHEET = "draft"
 REVIEW_COLUMNS = ["accept", "change_code", "change_sentiment", "comment"]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from toolkit.errors import InputFileError
+from toolkit.core.errors import InputFileError
 
 TRANSCRIPT_SUFFIXES = (".docx", ".txt")
 TURN_COLUMNS = ["respondent_id", "turn", "speaker", "text", "question", "file"]
@@ -145,7 +145,7 @@ def read_transcript(
     respondent_labels: list[str] | None = None,
 ) -> pd.DataFrame:
     """Turns of one transcript file: respondent_id, turn, speaker, text, question, file."""
-    from toolkit.config import TranscriptSource
+    from toolkit.core.config import TranscriptSource
 
     defaults = TranscriptSource(path=".")
     interviewer_labels = interviewer_labels or defaults.interviewer_labels

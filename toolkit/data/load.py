@@ -41,13 +41,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.config import Case, Source
+from toolkit.core.config import Case, Source
 from toolkit.data import parsing as P
-from toolkit.data.contract import TABLE_ORDER, TABLES, ColumnSpec
+from toolkit.core.contract import TABLE_ORDER, TABLES, ColumnSpec
 from toolkit.data.readers import RawTable, read_raw
 from toolkit.data.schemas import check_contract, coerce_dtypes
-from toolkit.errors import InputFileError
-from toolkit.privacy import load_or_create_key, pseudonymise, scrub_series, scrub_text
+from toolkit.core.errors import InputFileError
+from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series, scrub_text
 
 ID_COLUMNS_TO_PSEUDONYMISE = ("customer_id",)
 

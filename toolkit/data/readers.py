@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.errors import InputFileError
+from toolkit.core.errors import InputFileError
 
 SEPARATORS = (";", ",", "\t", "|")
 _SEP_NAMES = {";": "';'", ",": "','", "\t": "tab", "|": "'|'"}

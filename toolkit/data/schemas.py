@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from toolkit.data.contract import TABLES, CODE_TYPES, FACTOR_KINDS, LEVELS
-from toolkit.errors import CaseError
+from toolkit.core.contract import TABLES, CODE_TYPES, FACTOR_KINDS, LEVELS
+from toolkit.core.errors import CaseError
 
 _DTYPES = {
     "id": pd.StringDtype(),

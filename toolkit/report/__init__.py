@@ -7,7 +7,7 @@
   (``report_templates/cjm_report_<language>.docx``) and ``convert_to_pdf`` runs LibreOffice;
 - :mod:`toolkit.report.build_templates`: regenerates the two templates
   (``python -m toolkit.report.build_templates``);
-- :mod:`toolkit.report.fmt`: number formatting per language.
+- :mod:`toolkit.core.fmt`: number formatting per language.
 
 The heavy imports (docxtpl) happen only when a function is used.
 """

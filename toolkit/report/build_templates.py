@@ -39,7 +39,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
-from toolkit.zipfiles import deterministic_zip
+from toolkit.core.zipfiles import deterministic_zip
 
 FONT = "Arial"
 ACCENT = "1F4E79"
@@ -818,7 +818,7 @@ def build_template_bytes(language: str) -> bytes:
 
 def build_templates(out_dir: str | Path | None = None) -> list[Path]:
     """Write both templates (atomically); returns their paths."""
-    from toolkit.artifacts import atomic_path
+    from toolkit.core.run_folder import atomic_path
 
     out = Path(out_dir) if out_dir else TEMPLATE_DIR
     out.mkdir(parents=True, exist_ok=True)

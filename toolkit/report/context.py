@@ -4,7 +4,7 @@
 folder — ``metrics.json`` (or its parts), a few parquet artifacts and the figure PNGs — and
 returns one dict: formatted numbers, table rows and sentences in Russian or English. It never
 computes a finding of its own: every number in the text is a value of metrics.json or of an
-artifact, only formatted (``toolkit.report.fmt``) or picked (e.g. the largest share). A part
+artifact, only formatted (``toolkit.core.fmt``) or picked (e.g. the largest share). A part
 whose metrics are missing or ``{"skipped": reason}``, or whose artifact is absent, has
 ``available = False`` and ``na`` = "Нет данных: <reason>." / "Not available: <reason>.".
 
@@ -31,9 +31,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.artifacts import RunFolder
-from toolkit.charts import journey_figure_name  # noqa: F401  (re-exported: the notebooks name figures with it)
-from toolkit.report.fmt import (
+from toolkit.core.run_folder import RunFolder
+from toolkit.stage_mapping.charts import journey_figure_name  # noqa: F401  (re-exported: the notebooks name figures with it)
+from toolkit.core.fmt import (
     DASH,
     NBSP,
     ci_label,
@@ -74,13 +74,13 @@ METRICS_USED = {
 }
 
 ARTIFACTS_USED: dict[str, tuple[str, ...]] = {
-    # toolkit.stages.journey_matrix (every segment: overall, personas, business lines)
+    # toolkit.stage_mapping.journey.journey_matrix (every segment: overall, personas, business lines)
     "journey_matrix": ("segment_type", "segment", "segment_respondents", "stage", "stage_name", "stage_order",
                        "row", "row_order", "row_label_ru", "row_label_en", "text", "evidence"),
-    # toolkit.loyalty.intervals_by_stage (loyalty_tables()["stages"])
+    # toolkit.loyalty.repeat.intervals_by_stage (loyalty_tables()["stages"])
     "loyalty_stages": ("scope", "stage", "first_visit", "customers", "p_return", "ci_low", "ci_high",
                        "gap_median", "gap_q25", "gap_q75", "average_check"),
-    # toolkit.crm_spec.crm_spec
+    # toolkit.double_funnel.crm_spec.crm_spec
     "crm_spec": ("stage", "stage_name", "kind", "metric_id", "metric_ru", "metric_en", "value", "ci_low", "ci_high",
                  "n", "touchpoints", "action_ru", "action_en", "send_day"),
     # toolkit.data.load.quality_table (only kind == "value blanked/kept" rows: the warnings)
@@ -300,7 +300,7 @@ class Names:
             if "stage_order" in st.columns:
                 self.stage_order.update(dict(zip(st["stage"].astype(str), st["stage_order"].astype(int))))
         if case is not None:
-            from toolkit.config import NORMATIVE_STAGES
+            from toolkit.core.config import NORMATIVE_STAGES
 
             normative = {i: n for i, n in NORMATIVE_STAGES[case.language]}
             translated = {i: n for i, n in NORMATIVE_STAGES[language]}
@@ -414,7 +414,7 @@ def _data_section(metrics: Mapping, run: RunFolder, language: str) -> dict:
 
 
 def _method(case, language: str) -> dict:
-    from toolkit.config import Parameters
+    from toolkit.core.config import Parameters
 
     p = case.parameters if case is not None else Parameters()
     visit = _w(language, "один клиенто-день (все услуги клиента за день — один визит)",
@@ -441,7 +441,7 @@ def _rfm_section(metrics: Mapping, run: RunFolder, language: str) -> dict:
     if not rfm:
         return out
     try:
-        from toolkit.rfm import SEGMENTS
+        from toolkit.segmentation.rfm import SEGMENTS
     except ImportError:  # pragma: no cover
         SEGMENTS = {}
     i = 0 if language == "ru" else 1
@@ -517,7 +517,7 @@ def _journeys(run: RunFolder, matrix: pd.DataFrame | None, metrics: Mapping, nam
     segs = matrix[["segment_type", "segment"]].drop_duplicates()
     segs = segs.assign(_r=segs["segment_type"].map(rank).fillna(3)).sort_values(["_r", "segment"], kind="stable")
     items = []
-    from toolkit.figures import EVIDENCE_COLOURS
+    from toolkit.core.figures import EVIDENCE_COLOURS
 
     for seg_type, seg in segs[["segment_type", "segment"]].itertuples(index=False):
         m = matrix[(matrix["segment_type"] == seg_type) & (matrix["segment"] == seg)]
@@ -789,7 +789,7 @@ def _loyalty_section(metrics: Mapping, run: RunFolder, names: Names, language: s
 
 
 def _headline_scenario(d: Mapping) -> dict | None:
-    from toolkit.charts import headline_scenario
+    from toolkit.double_funnel.charts import headline_scenario
 
     return headline_scenario(d)
 
@@ -1131,7 +1131,7 @@ def summary_findings(ctx_parts: dict, metrics: Mapping, names: Names, language: 
         if cand:
             s, v = max(cand, key=lambda x: (x[1]["revenue_share"], x[0]))
             try:
-                from toolkit.rfm import segment_name
+                from toolkit.segmentation.rfm import segment_name
 
                 nm = segment_name(s, language)
             except (ImportError, KeyError):
@@ -1163,12 +1163,12 @@ def summary_findings(ctx_parts: dict, metrics: Mapping, names: Names, language: 
 def build_context(run_dir, case=None, language: str | None = None, prepared_by: str | None = None) -> dict:
     """Every variable of the report template, from the run folder ``run_dir``.
 
-    ``case``: a ``toolkit.config.Case`` (or a case folder) for display names and parameters;
+    ``case``: a ``toolkit.core.config.Case`` (or a case folder) for display names and parameters;
     without it, ids stand in for names and the default parameters are shown. ``language``:
     "ru" or "en" (default: the case's, else metrics.json's). Nothing is written.
     """
     if case is not None and not hasattr(case, "parameters"):
-        from toolkit.config import load_case
+        from toolkit.core.config import load_case
 
         case = load_case(case)
     run = RunFolder(run_dir)

@@ -31,8 +31,8 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from toolkit.artifacts import atomic_path
-from toolkit.errors import CaseError
+from toolkit.core.run_folder import atomic_path
+from toolkit.core.errors import CaseError
 from toolkit.report.build_templates import TEMPLATE_DIR, deterministic_docx
 from toolkit.report.context import FigureRef, build_context
 

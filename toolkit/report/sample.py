@@ -3,7 +3,7 @@ without running a whole case (``python -m toolkit.report.sample OUT_DIR [ru|en]`
 folder and renders ``OUT_DIR/report.docx``).
 
 Every number here is invented for the preview and written out by hand or by plain
-arithmetic from the hand-made counts (Wilson intervals via ``toolkit.stats``); the shapes
+arithmetic from the hand-made counts (Wilson intervals via ``toolkit.core.stats``); the shapes
 follow the analysis modules' outputs and METRICS.md, so the report reads it exactly as it
 reads a real run.
 """
@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.artifacts import RunFolder, write_json
-from toolkit.config import Case, parse_case
-from toolkit.stats import wilson_interval
+from toolkit.core.run_folder import RunFolder, write_json
+from toolkit.core.config import Case, parse_case
+from toolkit.core.stats import wilson_interval
 
 # a quote that must come out literally: XML specials and template-like braces
 TRICKY_QUOTE = "Цена < обещанной & «{{ акция }}» не сработала, {% if %} — так и написали"
@@ -265,7 +265,7 @@ def sample_metrics(case: Case) -> dict:
 
 def _matrix(case: Case) -> pd.DataFrame:
     """A journey matrix for the overall segment and personas P1, P2 (``journey_matrix`` columns)."""
-    from toolkit.stages import ROW_LABELS, ROWS
+    from toolkit.stage_mapping.journey import ROW_LABELS, ROWS
 
     lang = case.language
     ru = lang == "ru"
@@ -365,7 +365,7 @@ def _loyalty_stages() -> pd.DataFrame:
 
 
 def _crm(case: Case) -> pd.DataFrame:
-    from toolkit.crm_spec import COLUMNS
+    from toolkit.double_funnel.crm_spec import COLUMNS
 
     ru = case.language == "ru"
     rows = [
@@ -451,8 +451,12 @@ def sample_tables(case: Case, metrics: dict) -> dict[str, pd.DataFrame]:
 
 def sample_figures(run: RunFolder, case: Case, metrics: dict, tables: dict[str, pd.DataFrame]) -> list[str]:
     """Draw the preview's figures with :mod:`toolkit.charts`; returns the figure names written."""
-    from toolkit import charts
-    from toolkit.figures import save_figure
+    from toolkit.barriers import charts as barriers_charts
+    from toolkit.double_funnel import charts as double_funnel_charts
+    from toolkit.loyalty import charts as loyalty_charts
+    from toolkit.segmentation import charts as segmentation_charts
+    from toolkit.stage_mapping import charts as stage_mapping_charts
+    from toolkit.core.figures import save_figure
 
     lang = case.language
     lines = {b.id: b.label for b in case.business_lines}
@@ -462,20 +466,20 @@ def sample_figures(run: RunFolder, case: Case, metrics: dict, tables: dict[str, 
     loy = metrics["loyalty"]
     ks = {"all_lines": loy["overall"]["loyalty_visit"], **{k: v["loyalty_visit"] for k, v in loy["by_line"].items()}}
     figs = {
-        "rfm_segments": charts.rfm_segments_chart(metrics["segments"]["rfm"], lang),
-        "persona_profile": charts.persona_profile_chart(tables["persona_profile"], personas, lang),
-        "funnel": charts.funnel_chart(metrics["funnel"], lang, brand_names=brands),
-        "barriers": charts.barriers_chart(tables["barriers"], lang),
-        "repeat_curve": charts.repeat_curve_chart(tables["repeat_curve"], ks, lang, line_names=lines),
-        "gap_intervals": charts.gap_chart(tables["gap_intervals"], lang, line_names=lines),
-        "cross_penetration": charts.cross_penetration_chart(tables["cross_penetration"], lang, line_names=lines),
-        "staff_dependency": charts.staff_dependency_chart(tables["staff_dependency"], lang, line_names=lines),
-        "double_funnel": charts.double_funnel_chart(metrics["double_funnel"], lang, brand_names=brands),
-        "double_funnel_scenarios": charts.scenario_revenue_chart(metrics["double_funnel"]["scenarios"], lang),
-        "profit_what_if": charts.profit_whatif_chart(
+        "rfm_segments": segmentation_charts.rfm_segments_chart(metrics["segments"]["rfm"], lang),
+        "persona_profile": segmentation_charts.persona_profile_chart(tables["persona_profile"], personas, lang),
+        "funnel": stage_mapping_charts.funnel_chart(metrics["funnel"], lang, brand_names=brands),
+        "barriers": barriers_charts.barriers_chart(tables["barriers"], lang),
+        "repeat_curve": loyalty_charts.repeat_curve_chart(tables["repeat_curve"], ks, lang, line_names=lines),
+        "gap_intervals": loyalty_charts.gap_chart(tables["gap_intervals"], lang, line_names=lines),
+        "cross_penetration": loyalty_charts.cross_penetration_chart(tables["cross_penetration"], lang, line_names=lines),
+        "staff_dependency": loyalty_charts.staff_dependency_chart(tables["staff_dependency"], lang, line_names=lines),
+        "double_funnel": double_funnel_charts.double_funnel_chart(metrics["double_funnel"], lang, brand_names=brands),
+        "double_funnel_scenarios": double_funnel_charts.scenario_revenue_chart(metrics["double_funnel"]["scenarios"], lang),
+        "profit_what_if": double_funnel_charts.profit_whatif_chart(
             metrics["profit"]["brands"]["aesthetica"]["all"]["what_if"], lang, improvement=0.1),
     }
-    figs.update(charts.journey_figures(tables["journey_matrix"], tables["emotion_curve"], lang, segment_names=pnames))
+    figs.update(stage_mapping_charts.journey_figures(tables["journey_matrix"], tables["emotion_curve"], lang, segment_names=pnames))
     for name, fig in figs.items():
         save_figure(fig, run.figure_path(name))
     return sorted(figs)

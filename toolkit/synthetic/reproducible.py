@@ -2,7 +2,7 @@
 
 xlsx and docx files are zip archives: every entry carries a modification time and
 ``docProps/core.xml`` carries created/modified dates, so two runs a second apart differ.
-``toolkit.zipfiles.fix_zip`` rewrites such an archive with one fixed timestamp for every
+``toolkit.core.zipfiles.fix_zip`` rewrites such an archive with one fixed timestamp for every
 entry and fixed document dates; every xlsx/docx the generator writes goes through it.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from toolkit.zipfiles import FIXED_DOC_TIME, FIXED_ZIP_TIME, fix_zip  # noqa: F401 - re-exported
+from toolkit.core.zipfiles import FIXED_DOC_TIME, FIXED_ZIP_TIME, fix_zip  # noqa: F401 - re-exported
 
 
 class _Dumper(yaml.SafeDumper):

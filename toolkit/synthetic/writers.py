@@ -1,6 +1,6 @@
 """Writers of the raw exports: CSV in a client's encoding, xlsx with typed cells, docx transcripts.
 
-Every xlsx/docx goes through ``toolkit.zipfiles.fix_zip`` so a seed gives byte-identical files.
+Every xlsx/docx goes through ``toolkit.core.zipfiles.fix_zip`` so a seed gives byte-identical files.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.zipfiles import fix_zip
+from toolkit.core.zipfiles import fix_zip
 
 FIXED_PROPERTIES_TIME = dt.datetime(2025, 1, 1, 0, 0, 0)
 

@@ -1,0 +1,1 @@
+"""The ``cjm`` command: ``main`` parses the arguments; ``run`` executes the notebooks."""

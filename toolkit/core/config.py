@@ -1,0 +1,383 @@
+"""The case file: one ``case.yml`` per engagement (Kedro-style: data locations and
+parameters in one place, logic elsewhere).
+
+``load_case(case_dir)`` reads ``case_dir/case.yml``, validates it with pydantic and
+reports *every* problem at once, each with its YAML path (``brands[1].role: ...``).
+Paths of input files are relative to the case folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from toolkit.core.contract import TABLES
+from toolkit.core.errors import CaseConfigError
+
+CASE_FILE = "case.yml"
+
+# The normative six stages of METHOD.md §3, the default journey.
+NORMATIVE_STAGES = {
+    "ru": [
+        ("framing", "Первичное осмысление"),
+        ("evaluation", "Оценка"),
+        ("deal", "Сделка"),
+        ("experience", "Опыт"),
+        ("trigger", "Триггер"),
+        ("loyalty_loop", "Петля лояльности"),
+    ],
+    "en": [
+        ("framing", "Primary framing"),
+        ("evaluation", "Evaluation"),
+        ("deal", "Deal"),
+        ("experience", "Experience"),
+        ("trigger", "Trigger"),
+        ("loyalty_loop", "Loyalty loop"),
+    ],
+}
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo in a key must not be silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _check_id(v: str) -> str:
+    if not _ID.match(v):
+        raise ValueError(f"'{v}' is not a valid id (use lower-case latin letters, digits and _)")
+    return v
+
+
+class Named(Strict):
+    """Something the client's data names in its own words: an id, a display name, aliases."""
+
+    id: str
+    name: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+
+    _v_id = field_validator("id")(classmethod(lambda cls, v: _check_id(v)))
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+class Brand(Named):
+    role: Literal["premium", "budget", "other"] = "other"
+    price_floor: float | None = Field(
+        None, ge=0, description="lowest price of the brand's core offer; below it a lead is priced out"
+    )
+
+
+class BusinessLine(Named):
+    repeat_kind: Literal["one_off", "regular", "unknown"] = "unknown"
+
+
+class JourneyStage(Named):
+    pass
+
+
+class FunnelStage(Named):
+    journey_stage: str = Field(description="id of the journey stage this funnel stage belongs to")
+
+
+class ChoiceFactor(Named):
+    kind: Literal["hard", "soft"] = "soft"
+    level: Literal["strategic_group", "company", "doctor"] | None = None
+
+
+class Touchpoint(Named):
+    channel: Literal["online", "offline"] = "offline"
+    stage: str | None = Field(None, description="id of the journey stage where it mostly acts")
+
+
+class Source(Strict):
+    """One client export and how its columns map onto a canonical table."""
+
+    path: str
+    sheet: str | None = Field(None, description="sheet name, for xlsx")
+    encoding: str | None = Field(None, description="e.g. cp1251; detected when absent")
+    sep: str | None = Field(None, description="CSV separator; detected when absent")
+    date_format: str | None = Field(None, description="strftime pattern; detected when absent")
+    columns: dict[str, str] = Field(description="client column name -> canonical column name")
+    personal: list[str] = Field(
+        default_factory=list,
+        description="columns holding personal data (names, phones, e-mails): dropped at load",
+    )
+
+    @field_validator("sep")
+    @classmethod
+    def _sep(cls, v):
+        if v is not None and v not in {",", ";", "\t", "|"}:
+            raise ValueError("sep must be one of ',', ';', '\\t', '|'")
+        return v
+
+
+class TranscriptSource(Strict):
+    """Raw interview transcripts (.docx/.txt) and the codebook that drafts codes from them."""
+
+    path: str = Field(description="folder with the transcripts, relative to the case folder")
+    codebook: str | None = None
+    interviewer_labels: list[str] = Field(default_factory=lambda: ["Интервьюер", "Interviewer", "I"])
+    respondent_labels: list[str] = Field(default_factory=lambda: ["Респондент", "Respondent", "R"])
+    hand_coding: str | None = Field(
+        None, description="optional sheet of hand coding of the same transcripts, to measure agreement"
+    )
+
+
+class Sources(Strict):
+    transactions: Source | None = None
+    customers: Source | None = None
+    leads: Source | None = None
+    traffic: Source | None = None
+    respondents: Source | None = None
+    codes: Source | None = None
+    survey: Source | None = None
+    transcripts: TranscriptSource | None = None
+
+    def tables(self) -> dict[str, Source]:
+        return {name: getattr(self, name) for name in TABLES if getattr(self, name) is not None}
+
+
+class Privacy(Strict):
+    pseudonymise_ids: bool = Field(
+        False,
+        description=(
+            "replace customer ids with a keyed hash (HMAC-SHA256); the key lives in the case "
+            "folder's secrets file, which is never committed"
+        ),
+    )
+    secrets_file: str = ".secrets.yml"
+
+
+class Parameters(Strict):
+    """Analysis parameters; every default is documented here and in ``cjm new-case``."""
+
+    visit_definition: Literal["customer_day", "row"] = Field(
+        "customer_day",
+        description="a visit is one customer-day (clinic exports list each service on its own row) or one row",
+    )
+    confidence: float = Field(0.95, gt=0.5, lt=1.0, description="confidence level of every interval")
+    min_segment_size: int = Field(
+        30, ge=1, description="segments, personas and cells smaller than this are not shown as separate rows"
+    )
+    max_visit_number: int = Field(15, ge=2, description="repeat curve is computed for visits 1..N")
+    return_window_days: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "a customer counts as 'did not return after visit n' only if visit n is at least this "
+            "many days before as_of; default: the 99th percentile of observed gaps between visits "
+            "(see toolkit.loyalty.repeat)"
+        ),
+    )
+    plateau_tolerance: float = Field(
+        0.03,
+        gt=0,
+        lt=0.5,
+        description="return probabilities within this distance of the plateau level count as on the plateau",
+    )
+    loyalty_stage_boundaries: list[int] | None = Field(
+        None, description="visit numbers that start each loyalty stage; default from the loyalty visit"
+    )
+    persona_k_range: tuple[int, int] = Field((2, 6), description="numbers of survey clusters tried")
+    evidence_min_respondents: int = Field(
+        5, ge=1, description="fewer respondents than this never counts as strong evidence"
+    )
+    price_lost_reasons: list[str] = Field(
+        default_factory=list,
+        description="lost reasons that mean 'too expensive', in the client's words (e.g. Дорого)",
+    )
+    capture_rates: list[float] = Field(
+        default_factory=lambda: [0.1, 0.2, 0.3, 0.4, 0.5],
+        description="shares of non-target premium leads the budget brand could keep (double funnel)",
+    )
+    price_factor: str | None = Field(None, description="id of the choice factor that means price (price-driven persona, brand comparison); default: the factor whose id or name says price/цена")
+    random_seed: int = Field(42, description="seed of every random step")
+
+    @field_validator("capture_rates")
+    @classmethod
+    def _rates(cls, v):
+        bad = [r for r in v if not 0 <= r <= 1]
+        if bad:
+            raise ValueError(f"capture rates must be fractions in [0, 1], got {bad}")
+        return v
+
+    @field_validator("persona_k_range")
+    @classmethod
+    def _k(cls, v):
+        if v[0] < 2 or v[1] < v[0]:
+            raise ValueError("persona_k_range must be [low, high] with 2 <= low <= high")
+        return v
+
+
+class Case(Strict):
+    client: str = Field(description="client name as it appears on the report's title page")
+    title: str | None = None
+    prepared_by: str | None = Field(None, description="who prepared the report (title page); default: the toolkit")
+    language: Literal["ru", "en"] = "ru"
+    currency: str = Field("RUB", pattern=r"^[A-Z]{3}$")
+    as_of: dt.date = Field(description="the analysis date; data after it is quarantined as future_date")
+    brands: list[Brand] = Field(min_length=1)
+    business_lines: list[BusinessLine] = Field(default_factory=list)
+    journey_stages: list[JourneyStage] | None = None
+    funnel_stages: list[FunnelStage] = Field(default_factory=list)
+    choice_factors: list[ChoiceFactor] = Field(default_factory=list)
+    touchpoints: list[Touchpoint] = Field(default_factory=list)
+    sources: Sources
+    privacy: Privacy = Field(default_factory=Privacy)
+    parameters: Parameters = Field(default_factory=Parameters)
+
+    # set by load_case, not read from YAML
+    case_dir: Path | None = Field(None, exclude=True)
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, v):
+        if isinstance(v, str) and re.fullmatch(r"\d{1,2}\.\d{1,2}\.\d{4}", v.strip()):
+            return dt.datetime.strptime(v.strip(), "%d.%m.%Y").date()
+        return v
+
+    @model_validator(mode="after")
+    def _defaults_and_cross_checks(self):
+        if self.journey_stages is None:
+            self.journey_stages = [JourneyStage(id=i, name=n) for i, n in NORMATIVE_STAGES[self.language]]
+        problems = _cross_check(self)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # -- lookups used across the toolkit --------------------------------------
+    @property
+    def name(self) -> str:
+        return self.case_dir.name if self.case_dir else self.client
+
+    def brand(self, role: str) -> Brand | None:
+        return next((b for b in self.brands if b.role == role), None)
+
+    def stage_ids(self) -> list[str]:
+        return [s.id for s in self.journey_stages]
+
+    def path(self, relative: str) -> Path:
+        base = self.case_dir or Path(".")
+        return (base / relative).resolve()
+
+
+def _dupes(items, what, key="id") -> list[str]:
+    seen, out = set(), []
+    for i, it in enumerate(items):
+        v = getattr(it, key)
+        if v in seen:
+            out.append(f"{what}[{i}].{key}: '{v}' is declared twice")
+        seen.add(v)
+    return out
+
+
+def _cross_check(case: Case) -> list[str]:
+    """Checks that span several keys; every problem is returned, none raised."""
+    p: list[str] = []
+    p += _dupes(case.brands, "brands")
+    p += _dupes(case.business_lines, "business_lines")
+    p += _dupes(case.journey_stages, "journey_stages")
+    p += _dupes(case.funnel_stages, "funnel_stages")
+    p += _dupes(case.choice_factors, "choice_factors")
+    p += _dupes(case.touchpoints, "touchpoints")
+    for role in ("premium", "budget"):
+        n = sum(b.role == role for b in case.brands)
+        if n > 1:
+            p.append(f"brands: {n} brands have role '{role}'; at most one may")
+    stages = set(case.stage_ids())
+    for i, f in enumerate(case.funnel_stages):
+        if f.journey_stage not in stages:
+            p.append(
+                f"funnel_stages[{i}].journey_stage: '{f.journey_stage}' is not a journey stage "
+                f"(journey stages: {', '.join(case.stage_ids())})"
+            )
+    for i, t in enumerate(case.touchpoints):
+        if t.stage is not None and t.stage not in stages:
+            p.append(f"touchpoints[{i}].stage: '{t.stage}' is not a journey stage")
+    factor_ids = {f.id for f in case.choice_factors}
+    touch_ids = {t.id for t in case.touchpoints}
+    for table, src in case.sources.tables().items():
+        spec = TABLES[table]
+        targets: dict[str, str] = {}
+        for client_col, canon in src.columns.items():
+            where = f"sources.{table}.columns['{client_col}']"
+            if spec.column(canon) is None:
+                allowed = ", ".join(c.name for c in spec.columns)
+                p.append(f"{where}: '{canon}' is not a column of the {table} table (allowed: {allowed})")
+            if canon in targets:
+                p.append(f"{where}: '{canon}' is already mapped from '{targets[canon]}'")
+            targets[canon] = client_col
+            if client_col in src.personal:
+                p.append(f"{where}: '{client_col}' is declared personal and cannot be mapped")
+            if canon.startswith("imp_") and table == "survey" and canon[4:] not in factor_ids:
+                p.append(f"{where}: '{canon}' names no declared choice factor ('{canon[4:]}')")
+            if canon.startswith("sat_") and table == "survey" and canon[4:] not in touch_ids:
+                p.append(f"{where}: '{canon}' names no declared touchpoint ('{canon[4:]}')")
+        for req in spec.required:
+            if req not in targets:
+                p.append(f"sources.{table}.columns: required canonical column '{req}' is not mapped")
+        if src.sheet is None and src.path.lower().endswith((".xlsx", ".xlsm")):
+            pass  # first sheet is used; noted by the reader
+    if case.sources.leads is not None and not case.funnel_stages:
+        p.append("funnel_stages: leads are given, so the ordered funnel stages must be declared")
+    return p
+
+
+def _format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def parse_case(data: Any, source: str = CASE_FILE) -> Case:
+    """Validate a case from already-parsed YAML data, reporting every problem at once."""
+    if not isinstance(data, dict):
+        raise CaseConfigError(source, ["the file must be a mapping of keys (client:, brands:, sources: ...)"])
+    try:
+        return Case.model_validate(data)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown key (check the spelling)"
+            elif err["type"] == "value_error":
+                msg = msg.removeprefix("Value error, ")
+            if err["type"] == "value_error" and not err["loc"]:
+                problems.extend(msg.split("\n"))
+            else:
+                problems.append(f"{_format_loc(err['loc'])}: {msg}")
+        raise CaseConfigError(source, problems) from None
+
+
+def load_case(case_dir: str | Path) -> Case:
+    """Read and validate ``case_dir/case.yml``; raise ``CaseConfigError`` listing all problems."""
+    case_dir = Path(case_dir)
+    path = case_dir / CASE_FILE
+    if not path.is_file():
+        raise CaseConfigError(str(path), [f"no {CASE_FILE} in {case_dir} (create one with: cjm new-case NAME)"])
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CaseConfigError(str(path), ["the file is not UTF-8 text; save it as UTF-8"]) from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise CaseConfigError(str(path), [f"{where}{getattr(e, 'problem', None) or e}"]) from None
+    case = parse_case(data, str(path))
+    case.case_dir = case_dir.resolve()
+    return case

@@ -1,0 +1,61 @@
+"""One figure theme for the whole report: readable at A4 width, Cyrillic labels,
+deterministic PNGs.
+
+Figures are built as ``matplotlib.figure.Figure`` objects (no pyplot state, no
+backend switching at import) and saved with ``save_figure``, which strips the
+metadata that would make two runs' PNGs differ.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib as mpl
+from matplotlib.figure import Figure
+
+FONT = "DejaVu Sans"  # has Cyrillic; ships with matplotlib, so it is always there
+A4_TEXT_WIDTH_IN = 6.3  # 16 cm text width of an A4 page with 2.5 cm margins
+DPI = 200
+PALETTE = ["#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#bf9000", "#a5a5a5"]
+EVIDENCE_COLOURS = {"strong": "#c6e0b4", "partial": "#fff2cc", "none": "#f2f2f2"}
+
+
+def apply_theme() -> None:
+    """Seaborn's theme, then our font: set_theme resets fonts, so the Cyrillic-capable
+    font must be set after it."""
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="paper", palette=PALETTE)
+    mpl.rcParams.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": [FONT],
+            "axes.titlesize": 10,
+            "axes.labelsize": 9,
+            "xtick.labelsize": 8,
+            "ytick.labelsize": 8,
+            "legend.fontsize": 8,
+            "figure.dpi": 100,
+            "savefig.dpi": DPI,
+            "axes.titleweight": "bold",
+            "svg.hashsalt": "cjm",
+        }
+    )
+
+
+def new_figure(height_in: float = 3.2, width_in: float = A4_TEXT_WIDTH_IN, ncols: int = 1, nrows: int = 1):
+    """A figure sized for the report's text width, with its axes."""
+    apply_theme()
+    fig = Figure(figsize=(width_in, height_in), layout="constrained")
+    axes = fig.subplots(nrows, ncols)
+    return fig, axes
+
+
+def save_figure(fig: Figure, path: str | Path) -> Path:
+    """Save as PNG without a timestamp or software tag, so the bytes are reproducible."""
+    from toolkit.core.run_folder import atomic_path
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
+    return path

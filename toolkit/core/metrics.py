@@ -1,0 +1,56 @@
+"""metrics.json: the engagement's headline numbers in one machine-readable file.
+
+Each step writes its part (``RunFolder.save_metrics_part(key, value)``); this module
+assembles them under the keys of METRICS.md, in a fixed order. A key whose step has
+not produced it holds ``{"skipped": "<reason>"}`` — never an invented number.
+"""
+
+from __future__ import annotations
+
+from toolkit import __version__
+from toolkit.core.run_folder import RunFolder, write_json
+
+# the contract's top-level keys, in order (METRICS.md)
+METRIC_KEYS = (
+    "case",
+    "data_quality",
+    "segments",
+    "loyalty",
+    "cross_penetration",
+    "staff_dependency",
+    "funnel",
+    "barriers",
+    "double_funnel",
+)
+
+
+def case_block(case, inputs: dict) -> dict:
+    """``case``: name, language, currency, as_of, toolkit_version, inputs {table: {file, sha256, rows}}."""
+    return {
+        "name": case.name,
+        "client": case.client,
+        "language": case.language,
+        "currency": case.currency,
+        "as_of": case.as_of.isoformat(),
+        "toolkit_version": __version__,
+        "inputs": inputs,
+    }
+
+
+def skipped(reason: str) -> dict:
+    return {"skipped": reason}
+
+
+def is_skipped(value) -> bool:
+    return isinstance(value, dict) and set(value) == {"skipped"}
+
+
+def assemble_metrics(run: RunFolder) -> dict:
+    """Merge the parts into ``<out>/metrics.json`` and return it."""
+    parts = run.load_metrics_parts()
+    out = {}
+    for key in METRIC_KEYS:
+        out[key] = parts.pop(key) if key in parts else skipped("the step that computes it has not run")
+    out.update(dict(sorted(parts.items())))  # extra parts (profit formula, ...) after the contract keys
+    write_json(run.root / "metrics.json", out)
+    return out
