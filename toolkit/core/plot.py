@@ -23,6 +23,7 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from toolkit.core.figures import A4_TEXT_WIDTH_IN, EVIDENCE_COLOURS, PALETTE, new_figure
+from toolkit.core.words import word
 from toolkit.core.fmt import CURRENCY_RU, fmt_int, fmt_num, fmt_pct, fmt_range, is_number
 
 MIN_FONT = 7.0  # pt, at print size
@@ -31,79 +32,9 @@ SUPPRESSED_COLOUR = "#d9d9d9"
 HEADER_COLOUR = PALETTE[0]
 LABEL_COLOUR = "#deeaf6"
 
-# label id -> (ru, en)
-LABELS: dict[str, tuple[str, str]] = {
-    "rfm_title": ("RFM-сегменты: доля клиентов и выручки", "RFM segments: share of customers and revenue"),
-    "customers": ("Клиенты", "Customers"),
-    "revenue": ("Выручка", "Revenue"),
-    "share_pct": ("Доля, %", "Share, %"),
-    "small_segments": ("Прочие (малые сегменты)", "Other (small segments)"),
-    "persona_title": ("Профили персон: важность факторов выбора (z)", "Persona profiles: importance of choice factors (z)"),
-    "z_label": ("Отклонение от среднего, SD", "Difference from the mean, SD"),
-    "matrix_title": ("Карта пути клиента", "Customer journey map"),
-    "ev_strong": ("Сильные данные", "Strong evidence"),
-    "ev_partial": ("Частичные данные", "Partial evidence"),
-    "ev_none": ("Нет данных", "No evidence"),
-    "row": ("Строка карты", "Map row"),
-    "emotion_title": ("Эмоциональная кривая: средняя оценка по этапам", "Emotion curve: mean sentiment by stage"),
-    "sentiment": ("Оценка (−2…+2), среднее и ДИ", "Sentiment (−2…+2), mean and CI"),
-    "all_respondents": ("Все респонденты", "All respondents"),
-    "funnel_title": ("Воронка лидов по брендам", "Lead funnel by brand"),
-    "leads": ("Лиды, дошедшие до этапа", "Leads that reached the stage"),
-    "barriers_title": ("Главные барьеры: доля респондентов", "Top barriers: share of respondents"),
-    "barrier_share": ("Доля респондентов, % (с ДИ)", "Share of respondents, % (with CI)"),
-    "repeat_title": ("Вероятность возврата после визита n", "Probability of returning after visit n"),
-    "p_return": ("P(возврат), % (с ДИ Уилсона)", "P(return), % (Wilson CI)"),
-    "visit_n": ("Номер визита n", "Visit number n"),
-    "loyalty_visit": ("порог лояльности", "loyalty visit"),
-    "all_lines": ("Все направления", "All lines"),
-    "gap_title": ("Интервал перед визитом n: медиана и IQR", "Gap before visit n: median and IQR"),
-    "gap_days": ("Дней с предыдущего визита", "Days since the previous visit"),
-    "cross_title": ("Кросс-проникновение направлений", "Cross-penetration between lines"),
-    "cross_from": ("Клиенты направления", "Customers of the line"),
-    "cross_to": ("…также покупали", "…also bought"),
-    "suppressed": ("скрыто", "hidden"),
-    "suppressed_small": ("скрыто: меньше минимального размера сегмента", "hidden: below the minimum segment size"),
-    "staff_title": ("Зависимость повторных клиентов от специалистов", "Repeat customers' dependency on staff"),
-    "attached_any": ("Закреплены за одним специалистом", "Attached to one staff member"),
-    "attached_top": ("Закреплены за топ-специалистом", "Attached to the top staff member"),
-    "repeat_share": ("Доля повторных клиентов, % (с ДИ)", "Share of repeat customers, % (with CI)"),
-    "df_title": ("Двойная воронка: нецелевой поток премиального бренда", "Double funnel: the premium brand's non-target flow"),
-    "df_leads": ("лидов", "leads"),
-    "df_target": ("Целевые", "Target"),
-    "df_nontarget": ("Нецелевые (цена)", "Non-target (price)"),
-    "df_captured": ("Перехват", "Captured by"),
-    "df_lost": ("Уходят к конкурентам", "Leak to competitors"),
-    "df_deals": ("сделок", "deals"),
-    "df_per_year": ("в год", "a year"),
-    "df_conv_now": ("конверсия сейчас", "conversion now"),
-    "df_capture": ("доля перехвата", "capture rate"),
-    "df_of_nontarget": ("нецелевых", "of non-target"),
-    "scen_title": ("Сценарии: выручка бюджетного бренда в год", "Scenarios: the budget brand's revenue a year"),
-    "scen_x": ("Доля перехвата нецелевых лидов, %", "Share of non-target leads captured, %"),
-    "scen_band": ("Диапазон (границы интервалов)", "Range (interval bounds)"),
-    "profit_title": ("Формула прибыли: эффект роста множителей", "Profit formula: effect of raising each factor"),
-    "profit_x": ("Прирост выручки", "Change in revenue"),
-    "no_data": ("нет данных", "no data"),
-    "millions": ("млн", "m"),
-    "thousands": ("тыс.", "k"),
-}
-
-LEVER_LABELS: dict[str, tuple[str, str]] = {
-    "traffic": ("Трафик", "Traffic"),
-    "conversion": ("Конверсия", "Conversion"),
-    "average_check": ("Средний чек", "Average check"),
-    "purchases": ("Число покупок", "Number of purchases"),
-    "purchases_per_customer": ("Покупок на клиента", "Purchases per customer"),
-    "costs": ("Затраты", "Costs"),
-    "margin": ("Маржа", "Margin"),
-}
-
-
 def t(key: str, language: str = "ru") -> str:
-    """The label ``key`` in ``language``."""
-    ru, en = LABELS[key]
-    return ru if language == "ru" else en
+    """The figure label ``key`` in ``language`` (word catalog ``chart.<key>``)."""
+    return word(f"chart.{key}", language)
 
 
 def wrap(text, width: int, max_lines: int | None = None) -> str:

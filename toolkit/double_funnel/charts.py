@@ -11,7 +11,8 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.ticker import FuncFormatter
 from toolkit.core.figures import PALETTE, new_figure
 from toolkit.core.fmt import fmt_int, fmt_pct, fmt_range, is_number
-from toolkit.core.plot import MIN_FONT, SUPPRESSED_COLOUR, LABELS, LEVER_LABELS, t, wrap, display_name, pct_formatter, set_title, draw_no_data, as_records, num_array, unit_scale, currency_label, fmt_compact
+from toolkit.core.words import has_word, word
+from toolkit.core.plot import MIN_FONT, SUPPRESSED_COLOUR, t, wrap, display_name, pct_formatter, set_title, draw_no_data, as_records, num_array, unit_scale, currency_label, fmt_compact
 
 
 def headline_scenario(double_funnel: Mapping, capture_rate: float | None = None) -> dict | None:
@@ -202,7 +203,7 @@ def profit_whatif_chart(
     together = "все вместе" if language == "ru" else "together"
     for r in w.to_dict("records"):
         parts = str(r.get("factor")).split("+")
-        names = [LEVER_LABELS.get(f, (f, f))[0 if language == "ru" else 1] for f in parts]
+        names = [word(f"lever.{f}", language) if has_word(f"lever.{f}", language) else f for f in parts]
         lab = r.get("label") or (names[0] if len(names) == 1 else f"{' + '.join(names)} ({together})")
         if is_number(r.get("improvement")):
             x = float(r["improvement"])
@@ -228,30 +229,3 @@ def profit_whatif_chart(
     ax.grid(axis="y", visible=False)
     return fig
 
-
-__all__ = [
-    "LABELS",
-    "MIN_FONT",
-    "barrier_frame",
-    "barriers_chart",
-    "cross_frame",
-    "cross_penetration_chart",
-    "double_funnel_chart",
-    "emotion_curve_chart",
-    "funnel_chart",
-    "funnel_frame",
-    "gap_chart",
-    "headline_scenario",
-    "journey_figure_name",
-    "journey_figures",
-    "journey_matrix_chart",
-    "persona_profile_chart",
-    "profit_whatif_chart",
-    "repeat_curve_chart",
-    "rfm_segments_chart",
-    "scenario_revenue_chart",
-    "staff_dependency_chart",
-    "staff_frame",
-    "t",
-    "wrap",
-]
