@@ -555,6 +555,6 @@ def test_run_code_command_errors_are_one_clear_message(tmp_path):
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         rc = run_code_command(case, evaluate=True)
-    assert rc == 1
-    assert err.getvalue().startswith("error: The case case has no hand coding to compare with")
+    assert rc == 2
+    assert err.getvalue().startswith("Error: The case case has no hand coding to compare with")
     assert "Traceback" not in err.getvalue()

@@ -35,6 +35,6 @@ def test_read_back_gives_a_codes_table_the_loader_uses(tmp_path, capsys):
 def test_read_back_of_a_missing_sheet_is_one_clear_line(tmp_path, capsys):
     case_dir = tmp_path / "clinic"
     shutil.copytree(ROOT / "case_studies" / "clinic_group", case_dir)
-    assert main(["code", str(case_dir), "--read-back", str(tmp_path / "nope.xlsx")]) == 1
+    assert main(["code", str(case_dir), "--read-back", str(tmp_path / "nope.xlsx")]) == 2
     err = capsys.readouterr().err
     assert "does not exist" in err and "Traceback" not in err

@@ -119,15 +119,9 @@ def write_codes_table(codes: pd.DataFrame, path) -> Path:
     """Write a canonical codes table as an xlsx (sheet ``codes``, canonical column names) that
     ``sources.codes`` in case.yml can read with an identity mapping; byte-identical for the
     same table."""
-    from toolkit.core.run_folder import atomic_path
-    from toolkit.core.zipfiles import fix_zip
+    from toolkit.core.xlsx import write_frames
 
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            codes.to_excel(xl, sheet_name=REVIEWED_SHEET, index=False)
-        fix_zip(tmp)
-    return path
+    return write_frames(Path(path), {REVIEWED_SHEET: codes}, freeze_header=False)
 
 
 def codes_source_snippet(path: str, columns) -> str:
@@ -154,8 +148,8 @@ def run_read_back_command(case_dir, reviewed=None, out=None) -> int:
         print(codes_source_snippet(rel, codes.columns))
         return 0
     except CaseError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        print(f"Error: {e}", file=sys.stderr)
+        return 2
 
 
 def _fmt(x: float) -> str:
@@ -208,7 +202,7 @@ def evaluate_case(case, draft: pd.DataFrame | None = None) -> CodingAgreement:
 def run_code_command(case_dir, out=None, evaluate: bool = False) -> int:
     """``cjm code CASE_DIR [--out FILE] [--evaluate]``: write the draft, optionally measure agreement.
 
-    Returns the exit code (0 fine, 1 a problem printed as one clear message on stderr).
+    Returns the exit code (0 fine, 2 a problem printed as one clear message on stderr, as every command).
     """
     try:
         case = _case(case_dir)
@@ -231,5 +225,5 @@ def run_code_command(case_dir, out=None, evaluate: bool = False) -> int:
             print_agreement(evaluate_case(case, draft))
         return 0
     except CaseError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+        print(f"Error: {e}", file=sys.stderr)
+        return 2

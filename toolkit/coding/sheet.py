@@ -38,6 +38,8 @@ import pandas as pd
 from toolkit.coding.codebook import Codebook
 from toolkit.coding.text import TOKEN_RE, normalise
 from toolkit.core.errors import InputFileError
+from toolkit.core.xlsx import neutralise, safe_workbook, unneutralise, write_text
+from toolkit.core.zipfiles import fix_zip
 
 DRAFT_SHEET = "draft"
 REVIEW_COLUMNS = ["accept", "change_code", "change_sentiment", "comment"]
@@ -125,15 +127,11 @@ def _rich_quote(quote: str, matched: str, bold, plain):
 
 def write_draft_sheet(draft: pd.DataFrame, codebook: Codebook, out_path: str | Path, language: str = "ru") -> Path:
     """Write the review workbook for a draft (``draft_codes`` output). Same draft -> same bytes."""
-    import xlsxwriter
-
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp")
     columns = list(draft.columns) + REVIEW_COLUMNS
-    wb = xlsxwriter.Workbook(str(tmp), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                        "strings_to_urls": False})
-    wb.set_properties({"title": "Coding draft", "created": FIXED_DATE})
+    wb = safe_workbook(tmp, title="Coding draft")
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
     review_head = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1, "text_wrap": True,
                                  "valign": "top"})
@@ -156,14 +154,14 @@ def write_draft_sheet(draft: pd.DataFrame, codebook: Codebook, out_path: str | P
             if _blank(v):
                 continue
             if j == quote_col:
-                parts = _rich_quote(str(v), str(rec.get("matched_words") or ""), red_bold, plain)
+                parts = _rich_quote(neutralise(str(v)), str(rec.get("matched_words") or ""), red_bold, plain)
                 if parts and len(parts) > 2:
                     ws.write_rich_string(i, j, *parts, wrap)
                     continue
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 ws.write_number(i, j, v)
             else:
-                ws.write_string(i, j, str(v))
+                write_text(ws, i, j, v)
     n = len(draft)
     last = max(n, 1) + 200  # room for rows the consultant adds
     ws.freeze_panes(1, 1)
@@ -191,7 +189,7 @@ def write_draft_sheet(draft: pd.DataFrame, codebook: Codebook, out_path: str | P
     for i, row in enumerate(cb.itertuples(index=False), start=1):
         for j, v in enumerate(row):
             if not _blank(v):
-                ws2.write_string(i, j, str(v))
+                write_text(ws2, i, j, v)
     ws2.freeze_panes(1, 1)
 
     ws3 = wb.add_worksheet("how_to_review")
@@ -199,6 +197,7 @@ def write_draft_sheet(draft: pd.DataFrame, codebook: Codebook, out_path: str | P
     for i, line in enumerate(HOWTO.get(language, HOWTO["en"])):
         ws3.write_string(i, 0, line, head if i == 0 else wrap)
     wb.close()
+    fix_zip(tmp)
     tmp.replace(out_path)  # never leave a half-written sheet under the real name
     return out_path
 
@@ -210,7 +209,7 @@ def _text(col: pd.Series) -> pd.Series:
             return ""
         if isinstance(v, float) and v.is_integer():
             return str(int(v))
-        return str(v).strip()
+        return unneutralise(str(v).strip())
 
     return col.map(one).astype("string")
 

@@ -99,6 +99,13 @@ class RunFolder:
         return self.figures / f"{name}.png"
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 class atomic_path:
     """``with atomic_path(final) as tmp:`` write to tmp; renamed onto final on success."""
 
@@ -114,6 +121,7 @@ class atomic_path:
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
+            os.chmod(self.tmp, 0o666 & ~current_umask())  # as an ordinary open() would (mkstemp: 0600)
             os.replace(self.tmp, self.final)
         else:
             self.tmp.unlink(missing_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from toolkit.core.run_folder import atomic_path
+from toolkit.core.xlsx import write_frames
 from toolkit.data.load import CaseData, load_case_data, quality_table
 from toolkit.core.metrics import case_block
 from toolkit.pipeline.notebook import StepContext
@@ -17,14 +17,8 @@ def write_data_quality_xlsx(data: CaseData, path) -> None:
     notes = pd.DataFrame(
         [{"table": t, "note": n} for t, q in data.quality.items() for n in q.notes], columns=["table", "note"]
     )
-    with atomic_path(path) as tmp:
-        with pd.ExcelWriter(tmp, engine="xlsxwriter") as xl:
-            summary.to_excel(xl, sheet_name="summary", index=False)
-            data.quarantine.sort_values(["table", "row"], kind="stable").to_excel(xl, sheet_name="quarantine", index=False)
-            notes.to_excel(xl, sheet_name="how_read", index=False)
-            for sheet in xl.sheets.values():
-                sheet.set_column(0, 6, 18)
-                sheet.freeze_panes(1, 0)
+    quarantine = data.quarantine.sort_values(["table", "row"], kind="stable")
+    write_frames(path, {"summary": summary, "quarantine": quarantine, "how_read": notes}, widths=18)
 
 
 def run(ctx: StepContext) -> dict:

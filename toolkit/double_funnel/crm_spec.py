@@ -341,27 +341,12 @@ def write_crm_spec(spec: pd.DataFrame, path: str | Path, language: str = "ru") -
     Numbers stay numbers (rates as fractions with a percent format would hide n; they are kept
     raw); the zip entries and document dates are fixed so that two runs give the same bytes.
     """
-    from openpyxl import Workbook
-    from openpyxl.utils import get_column_letter
-
-    from toolkit.core.zipfiles import fix_zip
+    from toolkit.core.xlsx import write_frames
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet = crm_sheet(spec, language)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "CRM"
-    ws.append(list(sheet.columns))
-    for rec in sheet.itertuples(index=False):
-        ws.append([None if (v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA) else
-                   (v.item() if hasattr(v, "item") else v) for v in rec])
-    widths = [22, 60, 14, 12, 12, 8, 40, 70, 12, 12, 12, 12]
-    for i, w in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = w
-    ws.freeze_panes = "A2"
-    wb.save(path)
-    fix_zip(path)
+    write_frames(path, {"CRM": sheet}, widths={"CRM": [22, 60, 14, 12, 12, 8, 40, 70, 12, 12, 12, 12]})
     return path
 
 
