@@ -71,6 +71,9 @@ del _ip, _name, _n, _pa
 """
 
 
+HISTORY_OFF = ["--HistoryManager.enabled=False"]
+
+
 class _Kernel:
     """A python3 kernel started ahead of the steps over IPC (no network port, no
     plain-TCP warning), its output going to ``kernels.log`` in the run folder."""
@@ -85,7 +88,9 @@ class _Kernel:
         # papermill's client is async, so the manager it is handed must be async too
         self.km = AsyncKernelManager(kernel_name="python3", transport="ipc")
         self.km.ip = str(workdir / f"k{uuid.uuid4().hex[:8]}")
-        asyncio.run(self.km.start_kernel(cwd=str(cwd), stdout=log, stderr=log))
+        # No IPython history: the reset between notebooks sets the execution count back to 1, which
+        # the history database would refuse ("Session/line number was not unique in database").
+        asyncio.run(self.km.start_kernel(cwd=str(cwd), stdout=log, stderr=log, extra_arguments=HISTORY_OFF))
         self.kc = BlockingKernelClient()
         self.kc.load_connection_info(self.km.get_connection_info())
         self.kc.start_channels()
