@@ -73,7 +73,8 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.config import Case
-from toolkit.double_funnel.nontarget import deal_stage, lead_outcomes, lead_to_deal, linked_first_visits
+from toolkit.double_funnel.deal_money import linked_first_visits
+from toolkit.double_funnel.leads import deal_stage, lead_outcomes, lead_to_deal
 from toolkit.stage_mapping.funnel import jsonable, traffic_to_lead
 from toolkit.stage_mapping.journey import stage_model
 from toolkit.core.stats import mean_interval
