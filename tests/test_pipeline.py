@@ -234,3 +234,32 @@ def test_cli_run_reports_a_failure_in_one_sentence(tmp_path, capsys):
     assert main(["run", str(tmp_path), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("Error: ") and "Traceback" not in err and "brands: Field required" in err
+
+
+def test_only_report_after_an_edit_of_case_yml_keeps_the_runs_settings(runs, tmp_path, capsys):
+    """The run records its settings (case.resolved.yml); re-running the report alone after
+    case.yml was edited dates and parametrises it with the values that produced its numbers."""
+    import yaml
+
+    first = _run(runs, "clinic_group")
+    shutil.copytree(first.out_dir, tmp_path / "run")
+    case_dir = tmp_path / "case"
+    shutil.copytree(_case_dir("clinic_group"), case_dir)
+    recorded = yaml.safe_load((tmp_path / "run" / "case.resolved.yml").read_text(encoding="utf-8"))
+    assert recorded["case"]["parameters"]["min_segment_size"] >= 1 and recorded["inputs"]["transactions"]["sha256"]
+    original = json.loads((first.out_dir / "metrics.json").read_text(encoding="utf-8"))["case"]
+    edited = yaml.safe_load((case_dir / "case.yml").read_text(encoding="utf-8"))
+    edited["as_of"] = "2031-01-15"
+    edited.setdefault("parameters", {})["confidence"] = 0.8
+    (case_dir / "case.yml").write_text(yaml.safe_dump(edited, allow_unicode=True), encoding="utf-8")
+
+    run_case(case_dir, out_dir=tmp_path / "run", only=["report"], progress=False)
+    assert "has changed since this run recorded its settings" in capsys.readouterr().err
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))["case"]
+    assert metrics["as_of"] == original["as_of"] != "2031-01-15"
+    assert metrics["parameters"] == original["parameters"] and metrics["parameters"]["confidence"] == 0.95
+    text = document_text(tmp_path / "run" / "report.docx")
+    assert "2031" not in text
+    # asked to, the run records the edited file first
+    run_case(case_dir, out_dir=tmp_path / "run", only=["report"], progress=False, update_settings=True)
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))["case"]["parameters"]["confidence"] == 0.8

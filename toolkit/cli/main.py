@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", default=None, metavar="STEP", help="re-run only these steps (e.g. 05 or loyalty)")
     p.add_argument("--lang", choices=["ru", "en"], default=None, help="report language (default: the case's)")
     p.add_argument("--pdf", action="store_true", help="also convert the report to PDF with LibreOffice")
+    p.add_argument("--update-settings", action="store_true",
+                   help="with --only: record the edited case.yml in the run folder first (default: the run's recorded settings)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=cmd_run)
 

@@ -29,6 +29,8 @@ from pathlib import Path
 
 from toolkit.core.run_folder import RunFolder
 from toolkit.core.errors import CaseError
+from toolkit.core.settings import RESOLVED_FILE, has_resolved_case, settings_differ, write_resolved_case
+from toolkit.core.words import word
 from toolkit.pipeline.registry import STEPS, Step, step_named
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
@@ -159,6 +161,7 @@ def run_case(
     pdf: bool = False,
     progress: bool = True,
     notebooks_dir: Path = NOTEBOOKS_DIR,
+    update_settings: bool = False,
 ) -> RunResult:
     """Run the case's notebooks; see the module docstring."""
     from toolkit.core.config import load_case
@@ -168,6 +171,17 @@ def run_case(
     out = Path(out_dir) if out_dir else Path("out") / case_dir.name
     run = RunFolder(out.resolve()).make()
     steps = resolve_steps(only)
+    # The run records its settings; the steps and the report read them from the run folder.
+    # A whole run (or one that includes the data audit) records case.yml as it is now; a
+    # partial run keeps the recorded settings unless told to update them.
+    if not only or steps[0].notebook == STEPS[0].notebook or update_settings or not has_resolved_case(run.root):
+        write_resolved_case(case, run.root, note="" if not only else f"recorded by cjm run --only {' '.join(only)}")
+    elif settings_differ(case, run.root):
+        print(
+            f"Note: {case_dir / 'case.yml'} has changed since this run recorded its settings; the steps use the "
+            f"recorded ones ({run.root / RESOLVED_FILE}). Add --update-settings to use the edited file.",
+            file=sys.stderr,
+        )
     if only:
         for s in steps:
             missing = [n for n in s.needs if not run.table_path(n).exists()]
@@ -196,7 +210,7 @@ def run_case(
             for i, step in enumerate(steps, start=1):
                 src = notebooks_dir / f"{step.notebook}.ipynb"
                 dst = run.notebooks / src.name
-                bar = {"desc": f"[{i}/{len(steps)}] {step.title}", "unit": "cell", "leave": True} if progress else False
+                bar = {"desc": f"[{i}/{len(steps)}] {word(step.title, 'en')}", "unit": "cell", "leave": True} if progress else False
                 try:
                     if i > 1:
                         kernel.reset()  # the previous notebook's variables go
@@ -237,7 +251,8 @@ def run_case(
 
 def cmd_run(args) -> int:
     result = run_case(
-        args.case_dir, out_dir=args.out, only=args.only, language=args.lang, pdf=args.pdf, progress=not args.quiet
+        args.case_dir, out_dir=args.out, only=args.only, language=args.lang, pdf=args.pdf, progress=not args.quiet,
+        update_settings=getattr(args, "update_settings", False)
     )
     total = sum(result.seconds.values())
     print(f"Done in {total:.1f} s: {', '.join(f'{k} {v:.1f}s' for k, v in result.seconds.items())}", file=sys.stderr)

@@ -25,7 +25,8 @@ METRIC_KEYS = (
 
 
 def case_block(case, inputs: dict) -> dict:
-    """``case``: name, language, currency, as_of, toolkit_version, inputs {table: {file, sha256, rows}}."""
+    """``case``: name, language, currency, as_of, toolkit_version, inputs {table: {file, sha256, rows}},
+    parameters (every analysis parameter used, defaults filled in)."""
     return {
         "name": case.name,
         "client": case.client,
@@ -34,6 +35,7 @@ def case_block(case, inputs: dict) -> dict:
         "as_of": case.as_of.isoformat(),
         "toolkit_version": __version__,
         "inputs": inputs,
+        "parameters": case.parameters.model_dump(mode="json"),
     }
 
 
@@ -45,9 +47,13 @@ def is_skipped(value) -> bool:
     return isinstance(value, dict) and set(value) == {"skipped"}
 
 
-def assemble_metrics(run: RunFolder) -> dict:
-    """Merge the parts into ``<out>/metrics.json`` and return it."""
+def assemble_metrics(run: RunFolder, case=None) -> dict:
+    """Merge the parts into ``<out>/metrics.json`` and return it. With ``case`` (the run's
+    recorded settings), ``case.parameters`` states the parameters as recorded now."""
     parts = run.load_metrics_parts()
+    if case is not None and isinstance(parts.get("case"), dict):
+        parts["case"] = {**parts["case"], "as_of": case.as_of.isoformat(),
+                         "parameters": case.parameters.model_dump(mode="json")}
     out = {}
     for key in METRIC_KEYS:
         out[key] = parts.pop(key) if key in parts else skipped("the step that computes it has not run")

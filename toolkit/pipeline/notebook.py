@@ -1,9 +1,12 @@
 """What every notebook does first and last, so the notebooks stay thin.
 
-``start_step(case_dir, out_dir, language)`` loads the case and opens the run
-folder; ``show_table`` / ``show_figure`` display results statically (visible in the
-executed copy papermill writes); ``picker`` adds an ipywidgets drop-down for
-exploring in JupyterLab, on top of the static output, never instead of it.
+``start_step(case_dir, out_dir, language, step=..., interactive=...)`` loads the case, checks
+that the steps this one needs have run (otherwise it stops with one sentence naming the
+command to run first) and opens the run folder: the official one for ``cjm run``
+(``interactive=False``), the lab's scratch folder ``<out>/lab/scratch`` when a consultant
+explores in JupyterLab (``toolkit.pipeline.workspace``), so exploring never overwrites the
+run's figures, artifacts or workbooks. The display helpers (``show_table``, ``show_figure``,
+``show_markdown``, ``picker``, ``live_control``) live in ``toolkit.pipeline.display``.
 """
 
 from __future__ import annotations
@@ -14,14 +17,20 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.core.run_folder import RunFolder
-from toolkit.core.config import Case, load_case
+from toolkit.pipeline import display as _display
+from toolkit.pipeline.display import live_control, picker, show_figure, show_markdown, show_table  # noqa: F401
+from toolkit.pipeline.workspace import check_needs, scratch_run
+from toolkit.core.config import Case
+from toolkit.core.settings import case_for_step
 
 
 @dataclass
 class StepContext:
     case: Case
-    run: RunFolder
+    run: RunFolder  # where the step reads and writes: the official run, or the lab's scratch folder
     language: str
+    official: RunFolder | None = None  # the official run folder (the same as ``run`` outside the lab)
+    interactive: bool = False
 
     def table(self, name: str) -> pd.DataFrame:
         return self.run.load_table(name)
@@ -54,83 +63,35 @@ class StepContext:
         fig._cjm_saved_png = path  # show_figure shows this file rather than drawing the figure again
         return path
 
-    def label(self, ru: str, en: str) -> str:
-        return ru if self.language == "ru" else en
+    def word(self, key: str, **values) -> str:
+        from toolkit.core.words import word
+
+        return word(key, self.language, **values)
+
+    def names(self, kind: str) -> dict[str, str]:
+        """The case's names of its codes: ``line``, ``brand``, ``stage``, ``segment_type``."""
+        return _display.names(self.case, self.language)[kind]
 
 
-def start_step(case_dir: str, out_dir: str, language: str = "") -> StepContext:
-    case = load_case(Path(case_dir))
-    run = RunFolder(out_dir).make()
+def start_step(case_dir: str, out_dir: str, language: str = "", *, step: str | None = None,
+               interactive: bool = False) -> StepContext:
+    """The step's context. ``step`` (the notebook's name) checks the registry's needs first;
+    ``interactive`` (a notebook explored in JupyterLab) makes the step write into the lab's
+    scratch folder under ``<out>/lab/`` instead of the official run folder."""
+    official = RunFolder(out_dir)
+    root = scratch_run(out_dir) if interactive else official.root
+    if step is not None:
+        check_needs(step, case_dir, out_dir, root, language or _case_language(case_dir, out_dir))
+    case = case_for_step(case_dir, out_dir)  # the run's recorded settings (case.resolved.yml)
+    run = RunFolder(root).make()
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 160)
-    return StepContext(case=case, run=run, language=language or case.language)
+    return StepContext(case=case, run=run, language=language or case.language, official=official,
+                       interactive=interactive)
 
 
-def show_table(frame: pd.DataFrame, title: str | None = None, max_rows: int = 30) -> None:
-    from IPython.display import Markdown, display
-
-    if title:
-        display(Markdown(f"**{title}**"))
-    display(frame.head(max_rows))
-
-
-def show_figure(fig, path: Path | None = None) -> None:
-    """Display a Figure inline (as PNG) and, when a path is given, save it for the report. A
-    figure already saved for the report (``StepContext.figure``) is shown from its file, scaled
-    down (``_screen_png``), not drawn a second time."""
-    from IPython.display import Image, display
-
-    from toolkit.core.figures import save_figure
-
-    saved = getattr(fig, "_cjm_saved_png", None)
-    if path is None and saved is not None and Path(saved).exists():
-        display(Image(data=_screen_png(Path(saved)), width=720))
-    elif path is not None:
-        save_figure(fig, path)
-        display(Image(filename=str(path), width=720))
-    else:
-        import io
-
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110)
-        display(Image(data=buf.getvalue(), width=720))
-
-
-def _screen_png(path: Path) -> bytes:
-    """A report PNG made light for the notebook: half the resolution (box filter) and a 256-colour
-    palette, ~60 KB instead of ~350 KB, in ~0.05 s instead of drawing the figure again."""
-    import io
-
-    from PIL import Image as PILImage
-
-    from toolkit.core.figures import DPI
-
-    with PILImage.open(path) as im:
-        small = im.convert("RGB").reduce(max(1, DPI // 100)).quantize(colors=256)
-    buf = io.BytesIO()
-    small.save(buf, format="png")
-    return buf.getvalue()
-
-
-def picker(label: str, options: list, render, interactive: bool = True) -> None:
-    """Interactive exploration: a drop-down over ``options`` calling ``render(option)``.
-
-    Static output for every option is the notebook's own job (papermill does not
-    save widget state); this only adds the live control in JupyterLab.
-    """
-    if not interactive or not options:
-        return
-    import ipywidgets as widgets
-    from IPython.display import display
-
-    dropdown = widgets.Dropdown(options=options, description=label)
-    out = widgets.Output()
-
-    def update(change=None):
-        out.clear_output(wait=True)
-        with out:
-            render(dropdown.value)
-
-    dropdown.observe(update, names="value")
-    update()
-    display(widgets.VBox([dropdown, out]))
+def _case_language(case_dir: str, out_dir: str) -> str:
+    try:
+        return case_for_step(case_dir, out_dir).language
+    except Exception:  # a broken case.yml is reported by the step itself
+        return "en"

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.run_folder import RunFolder
+from toolkit.core.settings import case_for_step, has_resolved_case, read_resolved_case
 from toolkit.stage_mapping.charts import journey_figure_name  # noqa: F401  (re-exported: the notebooks name figures with it)
 from toolkit.core.fmt import (
     DASH,
@@ -1168,9 +1169,9 @@ def build_context(run_dir, case=None, language: str | None = None, prepared_by: 
     "ru" or "en" (default: the case's, else metrics.json's). Nothing is written.
     """
     if case is not None and not hasattr(case, "parameters"):
-        from toolkit.core.config import load_case
-
-        case = load_case(case)
+        case = case_for_step(case, run_dir)
+    elif case is None and has_resolved_case(Path(run_dir)):
+        case = read_resolved_case(Path(run_dir))
     run = RunFolder(run_dir)
     metrics = load_metrics(run)
     c = metrics.get("case") if isinstance(metrics.get("case"), Mapping) else {}
