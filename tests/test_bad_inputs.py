@@ -32,7 +32,11 @@ CASES = {
         ["File missing_column.csv has no column 'Сумма' (did you mean 'Сумма, руб.'?) mapped in sources.transactions.columns; "
          "the columns it has are: 'Дата', 'Код клиента', 'Направление', 'Сумма, руб.'."],
     ),
-    "ragged_rows.csv": (0, ["row 3: '6 fields where the header has 4' -> malformed_row", "row 4: '2 fields where the header has 4' -> malformed_row"]),
+    # half the rows lost: the table is printed, then validate fails (issue 16: "usable" means usable)
+    "ragged_rows.csv": (2, ["row 3: '6 fields where the header has 4' -> malformed_row",
+                            "row 4: '2 fields where the header has 4' -> malformed_row",
+                            "Error: The case is not usable: the transactions table loses 2 of its 4 rows (50%), more "
+                            "than the 20% allowed (limits.max_rows_lost_share in case.yml): malformed_row: 2"]),
     "excel_renamed.csv": (2, ["File excel_renamed.csv is an Excel/zip file, not CSV text; give it the .xlsx extension."]),
     "text_renamed.xlsx": (2, ["File text_renamed.xlsx cannot be opened as an Excel workbook"]),
     "blank_ids.csv": (2, ["File blank_ids.csv, column 'Код клиента' (transactions.customer_id) is empty in every row"]),
@@ -41,7 +45,8 @@ CASES = {
     "old_format.xls": (2, ["File old_format.xls is an old .xls workbook; open it in Excel and save it as .xlsx."]),
     "no_such_file.csv": (2, ["for the transactions table does not exist (sources.transactions.path in case.yml)."]),
     "quoted_multiline.csv": (0, ["The case is usable."]),
-    "numbers_as_text.csv": (0, ["bad_amount", "row 3, column 'Сумма': 'сто' -> bad_amount"]),
+    "numbers_as_text.csv": (2, ["bad_amount", "row 3, column 'Сумма': 'сто' -> bad_amount",
+                                "loses 1 of its 3 rows (33%)", "bad_amount: 1 ('Сумма' expected an amount such as 12 500,00"]),
 }
 
 
@@ -57,9 +62,10 @@ def test_bad_input_gives_clear_message(filename, bad_case, capsys):
     for frag in fragments:
         assert frag in text, f"missing {frag!r} in:\n{text}"
     if code:
-        # one clear sentence on stderr, nothing half-printed on stdout
+        # one clear sentence on stderr; nothing half-printed on stdout (the data-quality table of a
+        # case that loses too many rows is printed whole, before the sentence)
         assert out.err.startswith("Error: ")
-        assert out.out == ""
+        assert out.out == "" or "The case is not usable" in out.err
 
 
 def test_wrong_sheet_lists_the_sheets(bad_case, capsys):

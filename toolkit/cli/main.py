@@ -59,12 +59,16 @@ def _print_quality(data) -> None:
 
 def cmd_validate(args) -> int:
     from toolkit.core.config import load_case
-    from toolkit.data.load import load_case_data
+    from toolkit.data.load import check_rows_lost, load_case_data
 
     case = load_case(args.case_dir)
     data = load_case_data(case)
     _print_quality(data)
     print()
+    sys.stdout.flush()
+    warnings = check_rows_lost(data)  # a table losing too many rows: the error after the table above
+    for w in warnings:
+        print(w)
     print("The case is usable." if data.tables else "The case declares no input sources.")
     return 0
 

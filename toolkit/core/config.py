@@ -158,6 +158,27 @@ class Privacy(Strict):
     secrets_file: str = ".secrets.yml"
 
 
+class Limits(Strict):
+    """Bounds on what an input may cost (memory, time) and on what a usable table may lose.
+
+    With the defaults any input of up to 100 MB is read in well under 1 GB of memory; each
+    limit is reported in one sentence that names its setting here (``limits.<name>``)."""
+
+    max_input_mb: float = Field(1024, gt=0, description="largest input file read")
+    max_line_chars: int = Field(1_000_000, ge=1000, description="longest line of a CSV file")
+    max_field_chars: int = Field(131_072, ge=1000, description="longest field of a CSV file")
+    max_columns: int = Field(1000, ge=10, description="most columns in a CSV or sheet header")
+    max_unzipped_mb: float = Field(500, gt=0, description="largest total uncompressed size of an .xlsx")
+    max_docx_unzipped_mb: float = Field(50, gt=0, description="largest total uncompressed size of a .docx transcript")
+    max_zip_ratio: float = Field(200, gt=1, description="largest compression ratio of a zip member (.xlsx/.docx)")
+    max_rows_lost_share: float = Field(
+        0.20, gt=0, le=1, description="validate fails when a table loses more than this share of its rows"
+    )
+    warn_rows_lost_share: float = Field(
+        0.05, ge=0, le=1, description="validate warns when a table loses more than this share of its rows"
+    )
+
+
 class Parameters(Strict):
     """Analysis parameters; every default is documented here and in ``cjm new-case``."""
 
@@ -235,6 +256,13 @@ class Case(Strict):
     sources: Sources
     privacy: Privacy = Field(default_factory=Privacy)
     parameters: Parameters = Field(default_factory=Parameters)
+    limits: Limits = Field(default_factory=Limits)
+    allow_outside_case: bool = Field(
+        False, description="read sources, codebook, transcripts and the secrets file outside the case folder"
+    )
+    normalise_ids: bool = Field(
+        False, description="compare ids ignoring letter case and inner spaces (C-01, c-01 and 'C- 01' are one id)"
+    )
 
     # set by load_case, not read from YAML
     case_dir: Path | None = Field(None, exclude=True)
@@ -266,9 +294,28 @@ class Case(Strict):
     def stage_ids(self) -> list[str]:
         return [s.id for s in self.journey_stages]
 
-    def path(self, relative: str) -> Path:
-        base = self.case_dir or Path(".")
-        return (base / relative).resolve()
+    def path(self, relative: str, what: str | None = None) -> Path:
+        """``relative`` resolved (symlinks too) against the case folder; it must stay inside
+        the folder unless ``allow_outside_case`` is set (``what`` names the setting in the
+        message, e.g. ``sources.transactions.path``). Nothing of the file is read here."""
+        base = (self.case_dir or Path(".")).resolve()
+        full = (base / relative).resolve()
+        if not self.allow_outside_case and not full.is_relative_to(base):
+            setting = f" ({what} in case.yml)" if what else ""
+            raise CaseConfigError(
+                str(base / CASE_FILE),
+                [f"the path '{relative}'{setting} leads outside the case folder; copy the file into the case "
+                 "folder or set 'allow_outside_case: true' in case.yml"],
+            )
+        return full
+
+    def display_path(self, path: str | Path) -> str:
+        """A path as reports and metrics show it: relative to the case folder, never absolute
+        (a file outside the folder is shown by its name)."""
+        base = (self.case_dir or Path(".")).resolve()
+        full = (base / path).resolve()
+        return full.relative_to(base).as_posix() if full.is_relative_to(base) else full.name
+
 
 
 def _dupes(items, what, key="id") -> list[str]:
@@ -364,6 +411,29 @@ def parse_case(data: Any, source: str = CASE_FILE) -> Case:
         raise CaseConfigError(source, problems) from None
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses anchors' aliases (``*name``): a few lines of aliases
+    can expand to billions of nodes (a "billion laughs" bomb), and no case file needs them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.YAMLError(
+                f"line {event.start_mark.line + 1}: YAML aliases (*{event.anchor}) are not accepted; "
+                "write the values out in full"
+            )
+        return super().compose_node(parent, index)
+
+
+def load_yaml(text: str):
+    """YAML text as data, safely: no Python objects, no aliases (see ``_NoAliasLoader``)."""
+    loader = _NoAliasLoader(text)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def load_case(case_dir: str | Path) -> Case:
     """Read and validate ``case_dir/case.yml``; raise ``CaseConfigError`` listing all problems."""
     case_dir = Path(case_dir)
@@ -371,7 +441,7 @@ def load_case(case_dir: str | Path) -> Case:
     if not path.is_file():
         raise CaseConfigError(str(path), [f"no {CASE_FILE} in {case_dir} (create one with: cjm new-case NAME)"])
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise CaseConfigError(str(path), ["the file is not UTF-8 text; save it as UTF-8"]) from None
     except yaml.YAMLError as e:

@@ -244,6 +244,31 @@ def _parse_by_kind(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) ->
     raise ValueError(f"unknown column kind {kind}")
 
 
+def _normalise_ids(p: P.Parsed, case: Case, q: TableQuality) -> P.Parsed:
+    """Ids compared ignoring letter case and inner spaces when the case says ``normalise_ids``
+    (written upper-case, without spaces, with a note of how many ids were merged); otherwise a
+    warning note when some ids differ only in letter case."""
+    values = p.values
+    if not values.notna().any():
+        return p
+    distinct = pd.Series(pd.unique(values.dropna().astype("string").to_numpy()), dtype="string")
+    keys = distinct.str.replace(r"\s+", "", regex=True).str.upper()
+    merged = int(len(distinct) - keys.nunique())
+    if case.normalise_ids:
+        if merged or (keys != distinct).any():
+            lookup = pd.Series(keys.to_numpy(), index=distinct.to_numpy())
+            values = values.astype("string").map(lookup).astype("string")
+        if merged:
+            q.notes.append(f"normalise_ids: {merged} id(s) written in another letter case or with inner spaces "
+                           f"merged into the same id ({len(distinct):,} written forms -> {keys.nunique():,} ids)")
+        return P.Parsed(values, p.blank, p.bad)
+    by_case = int(len(distinct) - distinct.str.upper().nunique())
+    if by_case:
+        q.notes.append(f"warning: {by_case} id(s) differ from another id only in letter case (e.g. C-01 and c-01) "
+                       "and are kept as different customers; set 'normalise_ids: true' in case.yml if they are the same")
+    return p
+
+
 def _show(value, width: int = 40) -> str:
     """A raw value as it may appear in a message: scrubbed and shortened."""
     text = scrub_text(str(value))
@@ -293,11 +318,14 @@ def load_table(case: Case, table: str, key: bytes | None = None):
     """Load one canonical table; returns (clean, quarantine, quality, refunds)."""
     spec = TABLES[table]
     src: Source = getattr(case.sources, table)
-    path = case.path(src.path)
+    path = case.path(src.path, f"sources.{table}.path")
     if not path.exists():
-        raise InputFileError(f"File {path} for the {table} table does not exist (sources.{table}.path in case.yml).")
-    raw = read_raw(path, sheet=src.sheet, encoding=src.encoding, sep=src.sep)
-    q = TableQuality(table=table, file=src.path, sha256=_sha256(path), notes=list(raw.notes))
+        raise InputFileError(
+            f"File {case.display_path(src.path)} for the {table} table does not exist (sources.{table}.path in case.yml)."
+        )
+    raw = read_raw(path, sheet=src.sheet, encoding=src.encoding, sep=src.sep, expect=list(src.columns),
+                   limits=case.limits)
+    q = TableQuality(table=table, file=case.display_path(src.path), sha256=_sha256(path), notes=list(raw.notes))
     q.rows_read = len(raw.frame) + len(raw.malformed_rows)
     if len(raw.frame) == 0:
         what = "has a header but no data rows" if len(raw.frame.columns) else "has no data"
@@ -331,7 +359,18 @@ def load_table(case: Case, table: str, key: bytes | None = None):
         cspec = spec.column(canon)
         client_col = columns[canon]
         rawcol = raw.frame[client_col]
-        p = _parse_column(cspec, rawcol, case, src)
+        try:
+            p = _parse_column(cspec, rawcol, case, src)
+        except P.AmbiguousDateOrder as e:
+            day, month = e.formats
+            raise InputFileError(
+                f"File {path.name}, column '{client_col}' ({table}.{canon}): dates such as "
+                f"{', '.join(_show(x) for x in e.examples)} can be read day first or month first and no value settles "
+                f"it; add the line date_format: \"{day}\" (day first) or date_format: \"{month}\" (month first) "
+                f"under sources.{table} in case.yml."
+            ) from None
+        if cspec.kind == "id":
+            p = _normalise_ids(p, case, q)
         parsed[canon] = p
         if cspec.required:
             if p.blank.all():
@@ -548,7 +587,7 @@ def load_case_data(case: Case, tables: list[str] | None = None) -> CaseData:
     key = None
     key_note = None
     if case.privacy.pseudonymise_ids:
-        key, created = load_or_create_key(case.case_dir or Path("."), case.privacy.secrets_file)
+        key, created = load_or_create_key(case.path(case.privacy.secrets_file, "privacy.secrets_file"))
         if created:
             key_note = f"created a new pseudonymisation key in {case.privacy.secrets_file} (keep it; never commit it)"
     out: dict[str, pd.DataFrame] = {}
@@ -570,6 +609,64 @@ def load_case_data(case: Case, tables: list[str] | None = None) -> CaseData:
         else pd.DataFrame(columns=["table", "row", "reason", "column", "value"])
     )
     return CaseData(case=case, tables=out, refunds=refunds, quarantine=quarantine, quality=quality)
+
+
+# reasons that cost no information: the row is kept elsewhere (refunds) or repeats a kept row
+NOT_LOST = ("refund", "duplicate")
+
+
+def rows_lost(data: CaseData) -> dict[str, tuple[int, int, float]]:
+    """table -> (rows lost, rows read, share lost); refunds and exact repeats are not lost."""
+    out = {}
+    for t, q in data.quality.items():
+        lost = sum(n for why, n in q.quarantined.items() if why not in NOT_LOST)
+        out[t] = (lost, q.rows_read, lost / q.rows_read if q.rows_read else 0.0)
+    return out
+
+
+def _fix_hint(data: CaseData, table: str, reason: str) -> str:
+    """What a quarantine reason asks the consultant to do, with the values the case allows."""
+    src = getattr(data.case.sources, table)
+    rows = data.quarantine[(data.quarantine["table"] == table) & (data.quarantine["reason"] == reason)]
+    client_col = next((str(c) for c in rows["column"] if isinstance(c, str)), None)
+    canon = src.columns.get(client_col) if client_col else None
+    cspec = TABLES[table].column(canon) if canon else None
+    if reason == "malformed_row":
+        return "rows whose number of fields differs from the header (check the separator and quotes)"
+    if reason == "future_date":
+        return f"dates after as_of ({data.case.as_of}) (check as_of or the date order, date_format in case.yml)"
+    if reason == "duplicate_id":
+        return f"'{client_col}' repeats an earlier row's id with different content; the first row is kept"
+    if reason.startswith("missing_"):
+        return f"'{client_col}' is blank"
+    if cspec is not None:
+        where = f"sources.{table}" + (".date_format" if cspec.kind in ("date", "period") else "")
+        return f"'{client_col}' expected {_expected(cspec, data.case)} (see {where} in case.yml)"
+    return reason
+
+
+def check_rows_lost(data: CaseData) -> list[str]:
+    """Raise ``InputFileError`` when a table loses more than ``limits.max_rows_lost_share`` of its
+    rows (naming the top reasons and what fixes them); return a warning sentence per table that
+    loses more than ``limits.warn_rows_lost_share``."""
+    limits = data.case.limits
+    warnings, failures = [], []
+    for t, (lost, read, share) in rows_lost(data).items():
+        if not lost or share <= limits.warn_rows_lost_share:
+            continue
+        q = data.quality[t]
+        top = [(why, n) for why, n in q.quarantined.items() if why not in NOT_LOST][:3]
+        reasons = "; ".join(f"{why}: {n:,} ({_fix_hint(data, t, why)})" for why, n in top)
+        what = f"the {t} table loses {lost:,} of its {read:,} rows ({share:.0%})"
+        if share > limits.max_rows_lost_share:
+            failures.append(f"{what}, more than the {limits.max_rows_lost_share:.0%} allowed "
+                            f"(limits.max_rows_lost_share in case.yml): {reasons}")
+        else:
+            warnings.append(f"Warning: {what}: {reasons}.")
+    if failures:
+        raise InputFileError("The case is not usable: " + "; and ".join(failures)
+                             + ". Fix the export or case.yml and validate again.")
+    return warnings
 
 
 def quality_table(data: CaseData) -> pd.DataFrame:

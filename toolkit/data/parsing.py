@@ -32,11 +32,52 @@ _DATE_FORMATS = (
     "%Y-%m-%d %H:%M",
     "%Y-%m-%dT%H:%M:%S",
     "%d/%m/%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S",
     "%d-%m-%Y",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y %H:%M:%S",
     "%d.%m.%y",
+    "%d/%m/%y",
     "%Y.%m.%d",
 )
 DATE_FORMATS_HUMAN = "dd.mm.yyyy, yyyy-mm-dd or an Excel date number"
+# day and month separated by '/' or '-' with the year last: 03/04/2024 is 3 April in Europe and
+# March 4 in the US. Dots (03.04.2024) are day-first everywhere.
+_SLASH_DATE = re.compile(r"^(\d{1,2})([/-])(\d{1,2})\2(\d{2}|\d{4})(?:[ T](\d{1,2}:\d{2}(:\d{2})?))?$")
+
+
+class AmbiguousDateOrder(ValueError):
+    """Dates such as 03/04/2024 where no value says whether the day or the month comes first."""
+
+    def __init__(self, examples: list[str], formats: tuple[str, str]):
+        self.examples, self.formats = examples, formats
+        super().__init__(f"ambiguous date order: {', '.join(examples)}")
+
+
+def date_order(strings: pd.Series) -> str | None:
+    """'dmy' or 'mdy' for a column's ``dd/mm/yyyy``-like values, decided by the values: a first
+    field over 12 means day first, a second field over 12 month first (the side with more such
+    values wins when both occur; the others are then bad dates). None when the column has no
+    such values. Raises ``AmbiguousDateOrder`` when every value could be either."""
+    m = strings.str.extract(_SLASH_DATE.pattern)
+    m = m[m[0].notna()]
+    if m.empty:
+        return None
+    first, second = m[0].astype(int), m[2].astype(int)
+    day_first = int(((first > 12) & (first <= 31)).sum())
+    month_first = int(((second > 12) & (second <= 31)).sum())
+    if day_first or month_first:
+        return "dmy" if day_first >= month_first else "mdy"
+    examples = list(dict.fromkeys(strings[m.index].tolist()))[:3]
+    sep, year, time = m[1].iloc[0], m[3].iloc[0], m[4].iloc[0]
+    tail = ("%Y" if len(year) == 4 else "%y") + ("" if pd.isna(time) else (" %H:%M:%S" if time.count(":") == 2 else " %H:%M"))
+    raise AmbiguousDateOrder(examples, (f"%d{sep}%m{sep}{tail}", f"%m{sep}%d{sep}{tail}"))
+
+
+def _month_first(formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The formats with every ``%d/%m`` and ``%d-%m`` read month first."""
+    return tuple(f.replace("%d/%m", "%m/%d").replace("%d-%m", "%m-%d") for f in formats)
 
 
 @dataclass
@@ -193,9 +234,10 @@ def _excel_serial(num: pd.Series) -> pd.Series:
 
 def parse_dates(raw: pd.Series, fmt: str | None = None) -> Parsed:
     """Dates as ``dd.mm.yyyy`` (with or without time), ISO ``yyyy-mm-dd``,
-    ``dd/mm/yyyy``, Excel serial numbers, or real date cells from xlsx. Returns
-    ``datetime64[ns]`` normalised to midnight. Impossible dates (``31.02.2024``) are
-    bad, never rolled over."""
+    ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (the order decided per column by ``date_order``; an
+    undecidable column raises ``AmbiguousDateOrder``), Excel serial numbers, or real date cells
+    from xlsx. Returns ``datetime64[ns]`` normalised to midnight. Impossible dates
+    (``31.02.2024``) are bad, never rolled over."""
     blank = blank_mask(raw)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         values = pd.to_datetime(raw).dt.tz_localize(None) if getattr(raw.dt, "tz", None) else raw
@@ -217,6 +259,8 @@ def parse_dates(raw: pd.Series, fmt: str | None = None) -> Parsed:
         s = uniq[is_str].astype("string").str.strip()
         got = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
         formats = (fmt,) if fmt else _DATE_FORMATS
+        if not fmt and date_order(s) == "mdy":
+            formats = _month_first(formats)
         for f in formats:
             todo = got.isna()
             if not todo.any():

@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import re
 import secrets
 from pathlib import Path
 
 import pandas as pd
 import yaml
+
+from toolkit.core.config import load_yaml
+from toolkit.core.errors import InputFileError
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
 # Phones: +7/8 Russian numbers and international formats with 10+ digits, written
@@ -54,25 +58,35 @@ def contains_personal(text: str) -> bool:
     return scrub_text(text) != text
 
 
-def load_or_create_key(case_dir: Path, secrets_file: str = ".secrets.yml") -> tuple[bytes, bool]:
-    """The case's pseudonymisation key, created (and written) on first use.
+def load_or_create_key(path: Path) -> tuple[bytes, bool]:
+    """The case's pseudonymisation key from its secrets file ``path`` (already confined to the
+    case folder by ``Case.path``), created on first use readable by its owner only (0600).
 
     Returns (key, created). The file is git-ignored: never commit it; keep it with
     the client's data so that re-runs give the same pseudonyms.
     """
-    path = Path(case_dir) / secrets_file
+    path = Path(path)
+    name = path.name
     if path.exists():
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        key = data.get("pseudonymisation_key")
+        if not path.is_file():
+            raise InputFileError(f"The secrets file {name} (privacy.secrets_file in case.yml) is not a file.")
+        try:
+            data = load_yaml(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, yaml.YAMLError):
+            data = None
+        key = data.get("pseudonymisation_key") if isinstance(data, dict) else None
         if not key:
-            raise ValueError(f"{path} has no 'pseudonymisation_key'")
+            raise InputFileError(
+                f"The secrets file {name} (privacy.secrets_file in case.yml) holds no 'pseudonymisation_key: ...' "
+                "line; restore the file kept with the case, or point privacy.secrets_file at a new file name."
+            )
         return str(key).encode("utf-8"), False
     key = secrets.token_hex(32)
-    path.write_text(
-        "# Pseudonymisation key of this case. Never commit or send this file.\n"
-        f"pseudonymisation_key: {key}\n",
-        encoding="utf-8",
-    )
+    text = ("# Pseudonymisation key of this case. Never commit or send this file.\n"
+            f"pseudonymisation_key: {key}\n")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
     return key.encode("utf-8"), True
 
 

@@ -1,5 +1,8 @@
-"""Reading client exports: CSV (any of UTF-8, UTF-8 with BOM, cp1251; separator
-``,`` ``;`` tab or ``|``), xlsx (a named sheet) and parquet.
+"""Reading client exports: CSV (any of UTF-8, UTF-8 with BOM, cp1251, a UTF-8 BOM over a
+cp1251 body, UTF-16 LE/BE with or without BOM as Excel's "Unicode text"; separator ``,`` ``;``
+tab or ``|``), xlsx (a named sheet) and parquet. Title rows above the header and totals rows
+at the end are skipped and counted (``toolkit.data.layout``); every size is bounded by the
+case's ``limits`` (``toolkit.core.limits``).
 
 Readers return every cell as the file holds it (text for CSV, Python objects for
 xlsx) with the row number a user sees in Excel or a text editor (header = row 1),
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from toolkit.core.config import Limits
 from toolkit.core.errors import InputFileError
+from toolkit.core.limits import DEFAULTS, check_file_size, check_zip
+from toolkit.core.xlsx import unneutralise
+from toolkit.data.layout import HEADER_SEARCH_ROWS, pick_header, trailing_totals
 
 SEPARATORS = (";", ",", "\t", "|")
 _SEP_NAMES = {";": "';'", ",": "','", "\t": "tab", "|": "'|'"}
@@ -37,22 +45,25 @@ class RawTable:
     malformed_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, what is wrong)
 
 
-def read_raw(path: Path, sheet: str | None = None, encoding: str | None = None, sep: str | None = None) -> RawTable:
-    """Read one export by its extension; see the module docstring."""
+def read_raw(path: Path, sheet: str | None = None, encoding: str | None = None, sep: str | None = None,
+             expect: list[str] | None = None, limits: Limits = DEFAULTS) -> RawTable:
+    """Read one export by its extension; see the module docstring. ``expect``: the column
+    names the case maps, to find the header row below title rows."""
     path = Path(path)
     if not path.exists():
-        raise InputFileError(f"File {path} does not exist.")
+        raise InputFileError(f"File {path.name} does not exist.")
     if path.is_dir():
-        raise InputFileError(f"{path} is a folder, not a file.")
+        raise InputFileError(f"{path.name} is a folder, not a file.")
+    check_file_size(path, limits)
     ext = path.suffix.lower()
     if ext in (".xlsx", ".xlsm"):
-        return read_xlsx(path, sheet)
+        return read_xlsx(path, sheet, expect=expect, limits=limits)
     if ext == ".xls":
         raise InputFileError(f"File {path.name} is an old .xls workbook; open it in Excel and save it as .xlsx.")
     if ext == ".parquet":
         return read_parquet(path)
     if ext in (".csv", ".txt", ".tsv", ""):
-        return read_csv(path, encoding=encoding, sep=sep)
+        return read_csv(path, encoding=encoding, sep=sep, expect=expect, limits=limits)
     raise InputFileError(f"File {path.name} has extension '{ext}'; expected .csv, .xlsx or .parquet.")
 
 
@@ -79,8 +90,17 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
                 f"File {name} cannot be read as {encoding} (byte {getattr(e, 'start', '?')}); "
                 "remove 'encoding' from case.yml to detect it automatically."
             ) from None
+    utf16 = utf16_encoding(data)
+    if utf16:
+        text = data.decode(utf16, errors="replace").lstrip("\ufeff")
+        return text, utf16, notes
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig", notes
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig", notes
+        except UnicodeDecodeError:  # a UTF-8 byte-order mark written over a cp1251 body
+            text, enc, notes = decode_text(data[3:], name)
+            notes.append("the file starts with a UTF-8 byte-order mark but its text is not UTF-8; read as " + enc)
+            return text, enc, notes
     try:
         return data.decode("utf-8"), "utf-8", notes
     except UnicodeDecodeError:
@@ -107,6 +127,42 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
     return data.decode("cp1251", errors="replace"), "cp1251", notes
 
 
+def utf16_encoding(data: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' for UTF-16 text (Excel's "Unicode text" export): by its
+    byte-order mark, or without one by the zero bytes of ASCII characters falling on odd
+    (LE) or even (BE) positions; None otherwise."""
+    if data[:2] == b"\xff\xfe":
+        return "utf-16-le"
+    if data[:2] == b"\xfe\xff":
+        return "utf-16-be"
+    head = data[:4096]
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even_zero = head[0 : 2 * pairs : 2].count(0)
+    odd_zero = head[1 : 2 * pairs : 2].count(0)
+    if odd_zero > 0.3 * pairs and even_zero < 0.05 * pairs:
+        return "utf-16-le"
+    if even_zero > 0.3 * pairs and odd_zero < 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def longest_line(text: str) -> tuple[int, int]:
+    """(length, 1-based number) of the longest line of ``text``, without splitting it."""
+    longest, where, start, line = 0, 1, 0, 1
+    for m in _NEWLINE.finditer(text):
+        if m.start() - start > longest:
+            longest, where = m.start() - start, line
+        start, line = m.end(), line + 1
+    if len(text) - start > longest:
+        longest, where = len(text) - start, line
+    return longest, where
+
+
+_NEWLINE = re.compile("\n")
+
+
 def sniff_separator(text: str) -> str:
     """Pick the separator that splits the first lines into the most consistent,
     widest rows (a `;` file with decimal commas still reads as `;`)."""
@@ -129,36 +185,61 @@ def sniff_separator(text: str) -> str:
     return best
 
 
-def read_csv(path: Path, encoding: str | None = None, sep: str | None = None) -> RawTable:
+def read_csv(path: Path, encoding: str | None = None, sep: str | None = None, expect: list[str] | None = None,
+             limits: Limits = DEFAULTS) -> RawTable:
     data = path.read_bytes()
     name = path.name
     if not data.strip():
         raise InputFileError(f"File {name} is empty.")
     if data[:4] == b"PK\x03\x04":
         raise InputFileError(f"File {name} is an Excel/zip file, not CSV text; give it the .xlsx extension.")
-    if _looks_binary(data[:65536]):
+    if not encoding and utf16_encoding(data):
+        encoding = None  # decoded below; its zero bytes are not binary data
+    elif _looks_binary(data[:65536]):
         raise InputFileError(f"File {name} is not a text CSV file (it contains binary data).")
     text, enc, notes = decode_text(data, name, encoding)
+    del data
+    if not text.strip("\ufeff\x00 \r\n\t"):
+        raise InputFileError(f"File {name} is empty.")
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    length, line_no = longest_line(text)
+    if length > limits.max_line_chars:
+        raise InputFileError(
+            f"File {name}, line {line_no} is {length:,} characters long, more than the {limits.max_line_chars:,} "
+            "allowed (limits.max_line_chars in case.yml); check that the file is a table with one record per line."
+        )
     sep = sep or sniff_separator(text)
     notes.insert(0, f"encoding {enc}, separator {_SEP_NAMES.get(sep, repr(sep))}")
 
-    records = csv.reader(io.StringIO(text), delimiter=sep)
-    header = None
-    header_row = 0
-    for header in records:
-        header_row = records.line_num
-        if any(c.strip() for c in header):
-            break
-    if header is None or not any(c.strip() for c in header):
+    with _field_limit(name, limits):
+        records = csv.reader(io.StringIO(text[: _offset_of_line(text, HEADER_SEARCH_ROWS * 4 + 1)]), delimiter=sep)
+        first_rows, first_lines = [], []
+        for rec in records:
+            first_rows.append(rec)
+            first_lines.append(records.line_num)
+            if len(first_rows) >= HEADER_SEARCH_ROWS:
+                break
+    at = pick_header(first_rows, expect)
+    if at is None:
         raise InputFileError(f"File {name} has no header row.")
+    header = first_rows[at]
+    header_row = first_lines[at]
+    skipped = sum(1 for r in first_rows[:at] if any(c.strip() for c in r))
+    if skipped:
+        notes.append(f"{skipped} title row(s) above the header (row {header_row}) skipped")
     header = [h.strip().lstrip("\ufeff") for h in header]
+    if len(header) > limits.max_columns:
+        raise InputFileError(
+            f"File {name} has {len(header):,} columns in its header, more than the {limits.max_columns:,} allowed "
+            "(limits.max_columns in case.yml); check the separator ('sep' in case.yml)."
+        )
     columns, dupes = _unique_columns(header)
     width = len(header)
 
     # Fast path: the C parser; it needs every record to have the header's width.
     end_of_header = text.find("\n", _offset_of_line(text, header_row))
     body = "" if end_of_header < 0 else text[end_of_header + 1 :]
+    del text
     try:
         frame = pd.read_csv(
             io.StringIO(body),
@@ -173,7 +254,7 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None) ->
             quotechar='"',
         )
         ok = len(frame.columns) == width
-    except (pd.errors.ParserError, ValueError):
+    except (pd.errors.ParserError, ValueError, csv.Error):
         ok = False
     malformed: list[tuple[int, str]] = []
     if ok:
@@ -184,23 +265,58 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None) ->
         # Slow path for files with ragged rows: each record is checked and ragged
         # ones are reported with their row number instead of failing the file.
         good, rows_list = [], []
-        reader = csv.reader(io.StringIO(body), delimiter=sep)
-        for rec in reader:
-            line = header_row + reader.line_num
-            if not rec or not any(c.strip() for c in rec):
-                continue
-            if len(rec) != width:
-                if len(rec) > width and not any(c.strip() for c in rec[width:]):
-                    rec = rec[:width]
-                else:
-                    malformed.append((line, f"{len(rec)} fields where the header has {width}"))
+        with _field_limit(name, limits):
+            reader = csv.reader(io.StringIO(body), delimiter=sep)
+            for rec in reader:
+                line = header_row + reader.line_num
+                if not rec or not any(c.strip() for c in rec):
                     continue
-            good.append(rec)
-            rows_list.append(line)
+                if len(rec) != width:
+                    if len(rec) > width and not any(c.strip() for c in rec[width:]):
+                        rec = rec[:width]
+                    else:
+                        malformed.append((line, f"{len(rec)} fields where the header has {width}"))
+                        continue
+                good.append(rec)
+                rows_list.append(line)
         frame = pd.DataFrame(good, columns=columns, dtype=object).replace({"": None})
         rows = np.asarray(rows_list, dtype=np.int64)
     frame = frame.astype(object).where(frame.notna(), None)
+    frame, rows = _drop_totals(frame, rows, notes)
     return RawTable(path, frame.reset_index(drop=True), rows, notes, dupes, malformed)
+
+
+class _field_limit:
+    """``csv``'s field size limit set to ``limits.max_field_chars`` while reading; a longer
+    field is one sentence naming the setting (not csv's "field larger than field limit")."""
+
+    def __init__(self, name: str, limits: Limits):
+        self.name, self.limit = name, limits.max_field_chars
+
+    def __enter__(self):
+        self.old = csv.field_size_limit(self.limit)
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        csv.field_size_limit(self.old)
+        if exc_type is csv.Error:
+            if "field larger than field limit" in str(exc):
+                raise InputFileError(
+                    f"File {self.name} has a field longer than {self.limit:,} characters (limits.max_field_chars "
+                    "in case.yml); an unclosed quote (\") usually causes this."
+                ) from None
+            raise InputFileError(f"File {self.name} cannot be read as CSV ({exc}).") from None
+        return False
+
+
+def _drop_totals(frame: pd.DataFrame, rows: np.ndarray, notes: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    """The frame without its trailing totals rows (counted in ``notes``)."""
+    tail = frame.tail(5)
+    n = trailing_totals([list(r) for r in tail.itertuples(index=False)]) if len(tail) else 0
+    if n and n < len(frame):
+        notes.append(f"{n} totals row(s) at the end (row {rows[len(frame) - n]}) skipped")
+        return frame.iloc[: len(frame) - n], rows[: len(frame) - n]
+    return frame, rows
 
 
 def _offset_of_line(text: str, line_no: int) -> int:
@@ -241,10 +357,11 @@ def _unique_columns(header: list) -> tuple[list[str], dict[str, list[int]]]:
 
 
 # --------------------------------------------------------------------------- xlsx
-def read_xlsx(path: Path, sheet: str | None) -> RawTable:
+def read_xlsx(path: Path, sheet: str | None, expect: list[str] | None = None, limits: Limits = DEFAULTS) -> RawTable:
     from openpyxl import load_workbook
 
     name = path.name
+    check_zip(path, limits.max_unzipped_mb, limits.max_zip_ratio)
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
@@ -254,6 +371,8 @@ def read_xlsx(path: Path, sheet: str | None) -> RawTable:
     try:
         names = wb.sheetnames
         notes = []
+        if not names:
+            raise InputFileError(f"File {name} has no sheets.")
         if sheet is None:
             target = names[0]
             if len(names) > 1:
@@ -267,31 +386,61 @@ def read_xlsx(path: Path, sheet: str | None) -> RawTable:
             target = matches[0]
             notes.append(f"sheet '{target}'")
         ws = wb[target]
-        it = ws.iter_rows(values_only=True)
-        header, header_row = None, 0
-        for header_row, header in enumerate(it, start=1):
-            if header is not None and any(v is not None and str(v).strip() for v in header):
-                break
-        else:
-            header = None
-        if header is None:
-            raise InputFileError(f"Sheet '{target}' of {name} is empty.")
-        header = list(header)
-        while header and (header[-1] is None or not str(header[-1]).strip()):
-            header.pop()
-        width = len(header)
-        columns, dupes = _unique_columns([("" if h is None else str(h).strip()) for h in header])
-        data, rows = [], []
-        for r, rec in enumerate(it, start=header_row + 1):
-            rec = list(rec[:width]) + [None] * max(0, width - len(rec))
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in rec):
-                continue
-            data.append(rec)
-            rows.append(r)
+        try:
+            data, rows, columns, dupes = _sheet_cells(ws, name, target, expect, limits, notes)
+        except InputFileError:
+            raise
+        except Exception as e:  # a broken sheet part fails while it is read, not when it is opened
+            raise InputFileError(f"File {name}: sheet '{target}' cannot be read ({type(e).__name__}).") from None
     finally:
         wb.close()
     frame = pd.DataFrame(data, columns=columns, dtype=object) if data else pd.DataFrame(columns=columns, dtype=object)
-    return RawTable(path, frame, np.asarray(rows, dtype=np.int64), notes, dupes)
+    rows = np.asarray(rows, dtype=np.int64)
+    frame, rows = _drop_totals(frame, rows, notes)
+    return RawTable(path, frame.reset_index(drop=True), rows, notes, dupes)
+
+
+def _sheet_cells(ws, name: str, target: str, expect, limits: Limits, notes: list[str]):
+    """(records, Excel row numbers, columns, duplicated columns) of a sheet below its header."""
+    it = ws.iter_rows(values_only=True)
+    first = []
+    for rec in it:
+        first.append(rec)
+        if len(first) >= HEADER_SEARCH_ROWS:
+            break
+    at = pick_header(first, expect)
+    if at is None:
+        raise InputFileError(f"Sheet '{target}' of {name} is empty.")
+    header_row = at + 1
+    skipped = sum(1 for r in first[:at] if r is not None and any(v is not None and str(v).strip() for v in r))
+    if skipped:
+        notes.append(f"{skipped} title row(s) above the header (row {header_row}) skipped")
+    header = list(first[at])
+    while header and (header[-1] is None or not str(header[-1]).strip()):
+        header.pop()
+    if len(header) > limits.max_columns:
+        raise InputFileError(
+            f"File {name} has {len(header):,} columns in its header, more than the {limits.max_columns:,} allowed "
+            "(limits.max_columns in case.yml)."
+        )
+    width = len(header)
+    columns, dupes = _unique_columns([("" if h is None else str(h).strip()) for h in header])
+    data, rows = [], []
+    for r, rec in enumerate(first[at + 1 :], start=header_row + 1):
+        _keep(rec, width, r, data, rows)
+    for r, rec in enumerate(it, start=len(first) + 1):
+        _keep(rec, width, r, data, rows)
+    return data, rows, columns, dupes
+
+
+def _keep(rec, width: int, r: int, data: list, rows: list) -> None:
+    """Append a sheet row cut or padded to the header's width, unless it is blank; text that the
+    toolkit neutralised when it wrote the sheet (``'=x``) reads back as written (``=x``)."""
+    rec = list(rec[:width]) + [None] * max(0, width - len(rec))
+    if all(v is None or (isinstance(v, str) and not v.strip()) for v in rec):
+        return
+    data.append([unneutralise(v) if isinstance(v, str) else v for v in rec])
+    rows.append(r)
 
 
 def sheet_names(path: Path) -> list[str]:
