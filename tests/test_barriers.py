@@ -11,6 +11,7 @@ import yaml
 
 from toolkit.barriers import ranking as B
 from toolkit.stage_mapping import journey as S
+from toolkit.core import stages as ST
 from toolkit.core.config import parse_case
 from toolkit.core.stats import wilson_interval
 
@@ -51,7 +52,7 @@ RESP = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4", "r5"],
 
 @pytest.fixture
 def model():
-    return S.stage_model(make_case())
+    return ST.stage_model(make_case())
 
 
 def test_share_severity_and_base(model):
@@ -137,10 +138,10 @@ def test_quotes_skip_repeated_texts(model):
 
 def test_evidence_never_strong_below_minimum():
     rows = [(f"r{i:02d}", "deal", "barrier", "long_wait", None, -1.0, None) for i in range(12)]
-    strict = S.stage_model(make_case(parameters={"evidence_min_respondents": 15}))
+    strict = ST.stage_model(make_case(parameters={"evidence_min_respondents": 15}))
     t = B.barrier_table(codes_frame(rows), strict)
     assert (t["evidence"] == "partial").all()  # 12/12: narrow interval but 12 < 15
-    lenient = S.stage_model(make_case(parameters={"evidence_min_respondents": 5}))
+    lenient = ST.stage_model(make_case(parameters={"evidence_min_respondents": 5}))
     t = B.barrier_table(codes_frame(rows), lenient)
     # Wilson(12/12) = [0.757, 1], width 0.243 <= 0.30 -> strong
     assert (t["evidence"] == "strong").all()

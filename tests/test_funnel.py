@@ -10,6 +10,7 @@ import pytest
 
 from toolkit.stage_mapping import funnel as F
 from toolkit.stage_mapping import journey as S
+from toolkit.core import stages as ST
 from toolkit.core.stats import wilson_interval
 from toolkit.core.config import parse_case
 
@@ -56,7 +57,7 @@ TWO_BRANDS = [
 
 @pytest.fixture
 def model():
-    return S.stage_model(make_case())
+    return ST.stage_model(make_case())
 
 
 def test_cumulative_counts_and_conversion(model):
@@ -173,7 +174,7 @@ def test_lost_by_journey_stage(model):
     assert np.isnan(lost.loc["deal", "lost"])
     assert lost.loc["evaluation", "entered"] == 115 and lost.loc["deal", "entered"] == 55
     # a journey stage with no funnel stage at all
-    m2 = S.stage_model(make_case(journey_stages=[{"id": "framing"}, {"id": "evaluation"}, {"id": "deal"},
+    m2 = ST.stage_model(make_case(journey_stages=[{"id": "framing"}, {"id": "evaluation"}, {"id": "deal"},
                                                  {"id": "loyalty_loop"}]))
     lost2 = F.lost_by_journey_stage(leads_frame(TWO_BRANDS), m2).set_index("stage")
     assert np.isnan(lost2.loc["loyalty_loop", "lost"]) and np.isnan(lost2.loc["loyalty_loop", "entered"])

@@ -10,6 +10,9 @@ import pandas as pd
 import pytest
 
 from toolkit.stage_mapping import journey as S
+from toolkit.stage_mapping import emotions as EM
+from toolkit.stage_mapping import factors as FA
+from toolkit.core import stages as ST
 from toolkit.barriers.ranking import default_library
 from toolkit.core.config import parse_case
 from toolkit.core.stats import wilson_interval
@@ -57,7 +60,7 @@ def codes_frame(rows):
 
 
 def test_stage_model_keeps_case_order_and_mappings():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     assert m.stage_ids() == ["framing", "evaluation", "deal"]
     assert m.stage_names()["evaluation"] == "Оценка"
     assert list(m.funnel["journey_stage"]) == ["framing", "evaluation", "deal"]
@@ -65,22 +68,22 @@ def test_stage_model_keeps_case_order_and_mappings():
         "website": "framing", "reception": "evaluation", "parking": pd.NA,
     }
     # a StageModel passes through unchanged
-    assert S.stage_model(m) is m
+    assert ST.stage_model(m) is m
 
 
 def test_default_stages_are_the_normative_six():
-    m = S.stage_model(make_case(journey_stages=None, funnel_stages=[], touchpoints=[]))
+    m = ST.stage_model(make_case(journey_stages=None, funnel_stages=[], touchpoints=[]))
     assert m.stage_ids() == ["framing", "evaluation", "deal", "experience", "trigger", "loyalty_loop"]
 
 
 def test_match_touchpoints_by_id_name_and_alias():
-    m = S.stage_model(make_case())
-    got = S.match_touchpoints(pd.Series(["website", "Сайт", " Администратор ", "билборд", None], dtype="string"), m)
+    m = ST.stage_model(make_case())
+    got = ST.match_touchpoints(pd.Series(["website", "Сайт", " Администратор ", "билборд", None], dtype="string"), m)
     assert list(got.astype(object).fillna("NA")) == ["website", "website", "reception", "NA", "NA"]
 
 
 def test_stage_problems_reports_everything_unmapped():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     codes = codes_frame([
         ("r1", "framing", "barrier", "x", "билборд", -1, None, None, None),
         ("r2", "nowhere", "barrier", "x", None, -1, None, None, None),
@@ -99,7 +102,7 @@ def test_stage_problems_reports_everything_unmapped():
 
 
 def test_code_stage_map_marks_the_main_stage():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     codes = codes_frame([
         ("r1", "framing", "barrier", "high_price", None, -1, None, None, None),
         ("r2", "evaluation", "barrier", "high_price", None, -1, None, None, None),
@@ -129,7 +132,7 @@ def test_code_stage_map_marks_the_main_stage():
     ],
 )
 def test_evidence_level_width_rule(n, width, expected):
-    assert S.evidence_level(n, width, min_respondents=5, max_width=0.30) == expected
+    assert ST.evidence_level(n, width, min_respondents=5, max_width=0.30) == expected
 
 
 @pytest.mark.parametrize(
@@ -146,7 +149,7 @@ def test_evidence_level_width_rule(n, width, expected):
 )
 def test_share_evidence_rule(k, n, expected):
     lo, _ = wilson_interval(k, n)
-    assert S.share_evidence(k, lo, min_respondents=5) == expected
+    assert ST.share_evidence(k, lo, min_respondents=5) == expected
 
 
 def test_share_evidence_is_monotone_in_respondents():
@@ -154,13 +157,13 @@ def test_share_evidence_is_monotone_in_respondents():
     ks = np.arange(0, 41)
     lo, _ = wilson_interval(ks, np.full(41, 40))
     rank = {"none": 0, "partial": 1, "strong": 2}
-    levels = [rank[x] for x in S.share_evidence(ks, lo, 5)]
+    levels = [rank[x] for x in ST.share_evidence(ks, lo, 5)]
     assert levels == sorted(levels)
 
 
 def test_share_with_ci_is_wilson():
     # 2 of 4: p = 0.5, z = 1.96: centre 0.5, half = 1.96*sqrt(0.25/4 + 1.96^2/64)/(1 + 1.96^2/4) = 0.34996
-    t = S.share_with_ci([2, 0], [4, 0])
+    t = ST.share_with_ci([2, 0], [4, 0])
     assert t["share"][0] == 0.5
     assert t["ci_lo"][0] == pytest.approx(0.15004, abs=1e-4)
     assert t["ci_hi"][0] == pytest.approx(0.84996, abs=1e-4)
@@ -192,21 +195,21 @@ def small_respondents():
 
 
 def test_journey_matrix_has_every_stage_and_row_per_segment():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     mat = S.journey_matrix(small_codes(), m, small_respondents())
     segs = set(zip(mat["segment_type"], mat["segment"]))
     assert segs == {("overall", "all"), ("persona", "P1"), ("persona", "P2"),
                     ("business_line", "cosmetology"), ("business_line", "surgery")}
     # 5 segments x 3 stages x 9 rows, each once
-    assert len(mat) == 5 * 3 * len(S.ROWS)
+    assert len(mat) == 5 * 3 * len(ST.ROWS)
     assert not mat.duplicated(["segment_type", "segment", "stage", "row"]).any()
     over = mat[mat["segment"] == "all"]
     assert list(over["stage"].drop_duplicates()) == ["framing", "evaluation", "deal"]
-    assert set(over["row_label_en"]) == {v["en"] for v in S.ROW_LABELS.values()}
+    assert set(over["row_label_en"]) == {v["en"] for v in ST.ROW_LABELS.values()}
 
 
 def test_journey_matrix_cells_count_distinct_respondents():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     mat = S.journey_matrix(small_codes(), m, small_respondents()).set_index(["segment", "stage", "row"])
     cell = mat.loc[("all", "evaluation", "barriers")]
     # r1 and r2 name high_price: 2 of the 4 interviewed
@@ -231,7 +234,7 @@ def test_journey_matrix_cells_count_distinct_respondents():
 
 
 def test_emotion_cell_is_mean_of_respondent_means():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     codes = codes_frame([
         ("r1", "evaluation", "emotion", "тревога", None, -2, None, None, None),
         ("r1", "evaluation", "emotion", "интерес", None, 0, None, None, None),  # r1 mean -1
@@ -247,7 +250,7 @@ def test_emotion_cell_is_mean_of_respondent_means():
 
 
 def test_opportunities_join_ideas_and_library_actions():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     lib = default_library()
     mat = S.journey_matrix(small_codes(), m, small_respondents(), library=lib).set_index(["segment", "stage", "row"])
     deal = mat.loc[("all", "deal", "opportunities")]["text"]
@@ -265,10 +268,10 @@ def test_no_strong_cell_below_minimum_even_with_narrow_interval():
     rows = [(f"r{i:02d}", "deal", "barrier", "long_wait", None, -1, None, None, None) for i in range(20)]
     resp = pd.DataFrame({"respondent_id": [f"r{i:02d}" for i in range(20)],
                          "persona": ["A"] * 16 + ["B"] * 4}).astype("string")
-    strict = S.stage_model(make_case(parameters={"evidence_min_respondents": 25}))
+    strict = ST.stage_model(make_case(parameters={"evidence_min_respondents": 25}))
     mat = S.journey_matrix(codes_frame(rows), strict, resp)
     assert (mat["evidence"] != "strong").all()
-    lenient = S.stage_model(make_case(parameters={"evidence_min_respondents": 5}))
+    lenient = ST.stage_model(make_case(parameters={"evidence_min_respondents": 5}))
     mat = S.journey_matrix(codes_frame(rows), lenient, resp).set_index(["segment", "stage", "row"])
     assert mat.loc[("all", "deal", "barriers")]["evidence"] == "strong"
     # persona A: 16/16 -> Wilson [0.806, 1] -> strong
@@ -280,7 +283,7 @@ def test_no_strong_cell_below_minimum_even_with_narrow_interval():
 
 
 def test_kpi_cells_evidence_from_records():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     kpis = {
         "deal": [{"text": "конверсия 40%", "n": 400, "ci": [0.35, 0.45]}],  # N=400, width 0.10 -> strong
         "framing": ["повторные визиты 12%"],  # no n -> partial
@@ -297,25 +300,25 @@ def test_kpi_cells_evidence_from_records():
 
 
 def test_min_segment_size_drops_small_segments_but_not_overall():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     mat = S.journey_matrix(small_codes(), m, small_respondents(), min_segment_size=2)
     # P1 (r1, r2) and surgery (r2, r3) have 2; P2 (r3) and cosmetology (r1) have 1
     assert set(mat["segment"]) == {"all", "P1", "surgery"}
 
 
 def test_pivot_for_display():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     mat = S.journey_matrix(small_codes(), m, small_respondents())
     pv = S.pivot_journey_matrix(mat, "all", language="en")
     assert list(pv.columns) == ["Осмысление", "Оценка", "Сделка"]
-    assert list(pv.index) == [S.ROW_LABELS[r]["en"] for r in S.ROWS]
+    assert list(pv.index) == [ST.ROW_LABELS[r]["en"] for r in ST.ROWS]
     assert pv.loc["Barriers", "Оценка"] == "high_price (2) ◐ n=2"
     plain = S.pivot_journey_matrix(mat, "P1", language="ru", marks=False)
     assert plain.loc["Барьеры", "Оценка"] == "high_price (2)"
 
 
 def test_personas_argument_overrides_respondents_column():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     personas = pd.DataFrame({"respondent_id": ["r1", "r4"], "persona": ["P9", "P9"]})
     seg = S.respondent_segments(small_respondents(), personas)
     got = dict(zip(seg.loc[seg["segment_type"] == "persona", "respondent_id"],
@@ -329,7 +332,7 @@ def test_personas_argument_overrides_respondents_column():
 
 
 def test_emotion_curve_interviews_respondent_first_with_t_interval():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     codes = codes_frame([
         ("r1", "deal", "barrier", "x", None, -2, None, None, None),  # not an emotion: left out
         ("r1", "deal", "emotion", "y", None, -2, None, None, None),
@@ -337,7 +340,7 @@ def test_emotion_curve_interviews_respondent_first_with_t_interval():
         ("r2", "deal", "emotion", "y", None, 1, None, None, None),  # r2 +1
         ("r3", "deal", "emotion", "y", None, 0, None, None, None),  # r3 0
     ])
-    c = S.emotion_curve(codes, m)
+    c = EM.emotion_curve(codes, m)
     row = c[(c["source"] == "interviews") & (c["segment"] == "all") & (c["stage"] == "deal")].iloc[0]
     # respondent means -1, 1, 0: mean 0, sd 1, se 1/sqrt(3), t(0.975, 2) = 4.3027 -> half 2.4841
     assert row["mean"] == pytest.approx(0.0)
@@ -349,28 +352,28 @@ def test_emotion_curve_interviews_respondent_first_with_t_interval():
 
 
 def test_emotion_curve_falls_back_to_all_fragments_without_emotion_codes():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     codes = codes_frame([
         ("r1", "deal", "barrier", "x", None, -2, None, None, None),
         ("r2", "deal", "motivator", "y", None, 1, None, None, None),
     ])
-    c = S.emotion_curve(codes, m)
+    c = EM.emotion_curve(codes, m)
     assert c["basis"].tolist() == ["all"]
     assert c["mean"].iloc[0] == pytest.approx(-0.5)  # (-2 + 1) / 2
     # explicit code types
-    c = S.emotion_curve(codes, m, code_types=["motivator"])
+    c = EM.emotion_curve(codes, m, code_types=["motivator"])
     assert c["mean"].iloc[0] == 1.0 and c["n"].iloc[0] == 1
 
 
 def test_emotion_curve_survey_rescale():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     survey = pd.DataFrame({
         "respondent_id": ["s1", "s2", "s3"],
         "sat_website": [5.0, 1.0, np.nan],  # framing: +2, -2
         "sat_reception": [3.0, 4.0, 5.0],  # evaluation: 0, +1, +2
         "sat_parking": [1.0, 1.0, 1.0],  # no stage: left out
     })
-    c = S.emotion_curve(None, m, survey=survey)
+    c = EM.emotion_curve(None, m, survey=survey)
     c = c[c["segment"] == "all"].set_index("stage")
     assert c.loc["framing", "mean"] == pytest.approx(0.0)  # (+2 - 2) / 2
     assert c.loc["framing", "n"] == 2
@@ -380,23 +383,23 @@ def test_emotion_curve_survey_rescale():
 
 
 def test_survey_rescale_rule_and_explicit_scale():
-    assert S.infer_sat_scale(pd.DataFrame({"sat_a": [1, 3, 5]})) == (1.0, 5.0)
-    assert S.infer_sat_scale(pd.DataFrame({"sat_a": [0, 7, 10]})) == (0.0, 10.0)
-    assert S.infer_sat_scale(pd.DataFrame({"sat_a": [2, 9]})) == (1.0, 10.0)
+    assert EM.infer_sat_scale(pd.DataFrame({"sat_a": [1, 3, 5]})) == (1.0, 5.0)
+    assert EM.infer_sat_scale(pd.DataFrame({"sat_a": [0, 7, 10]})) == (0.0, 10.0)
+    assert EM.infer_sat_scale(pd.DataFrame({"sat_a": [2, 9]})) == (1.0, 10.0)
     # 0..10: 0 -> -2, 5 -> 0, 10 -> +2; 7.5 -> +1
-    assert list(S.rescale_to_sentiment([0, 5, 7.5, 10], (0, 10))) == [-2.0, 0.0, 1.0, 2.0]
-    m = S.stage_model(make_case())
+    assert list(EM.rescale_to_sentiment([0, 5, 7.5, 10], (0, 10))) == [-2.0, 0.0, 1.0, 2.0]
+    m = ST.stage_model(make_case())
     survey = pd.DataFrame({"respondent_id": ["s1"], "sat_website": [4.0]})
     # on an explicit 0..10 scale, 4 -> -2 + 4*0.4 = -0.4
-    c = S.emotion_curve(None, m, survey=survey, sat_scale=(0, 10))
+    c = EM.emotion_curve(None, m, survey=survey, sat_scale=(0, 10))
     assert c["mean"].iloc[0] == pytest.approx(-0.4)
 
 
 def test_emotion_curve_survey_personas():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     survey = pd.DataFrame({"respondent_id": ["s1", "s2"], "sat_website": [5.0, 1.0]})
     personas = pd.DataFrame({"respondent_id": ["s1", "s2"], "persona": ["P1", "P2"]})
-    c = S.emotion_curve(None, m, survey=survey, personas=personas).set_index("segment")
+    c = EM.emotion_curve(None, m, survey=survey, personas=personas).set_index("segment")
     assert c.loc["P1", "mean"] == 2.0 and c.loc["P2", "mean"] == -2.0 and c.loc["all", "mean"] == 0.0
 
 
@@ -404,7 +407,7 @@ def test_emotion_curve_survey_personas():
 
 
 def test_choice_factors_kind_level_and_share():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     codes = codes_frame([
         ("r1", "evaluation", "choice_factor", "price", None, None, None, "soft", None),  # coder says soft
         ("r2", "evaluation", "choice_factor", "Цена", None, None, None, None, None),  # matched by name
@@ -414,7 +417,7 @@ def test_choice_factors_kind_level_and_share():
         ("r4", "framing", "barrier", "x", None, -1, None, None, None),
     ])
     resp = pd.DataFrame({"respondent_id": ["r1", "r2", "r3", "r4"], "persona": ["A", "A", "B", "B"]}).astype("string")
-    t = S.choice_factors(codes, m, resp)
+    t = FA.choice_factors(codes, m, resp)
     over = t[t["segment"] == "all"].set_index("factor")
     # price: r1, r2 of 4 interviewed -> 0.5; kind from the codes (soft) beats the case (hard)
     assert over.loc["price", "respondents"] == 2 and over.loc["price", "share"] == 0.5
@@ -427,7 +430,7 @@ def test_choice_factors_kind_level_and_share():
     assert over.loc["interior", "kind_source"] == "codes" and over.loc["interior", "factor_name"] == "interior"
     a = t[t["segment"] == "A"].set_index("factor")
     assert a.loc["price", "share"] == 1.0 and a.loc["price", "base"] == 2
-    s = S.choice_factor_summary(codes, m, resp)
+    s = FA.choice_factor_summary(codes, m, resp)
     s = s[s["segment"] == "all"].set_index(["dimension", "value"])
     # soft: price (r1, r2), doctor_cases (r3, declared soft), interior (r3) -> 3 of 4
     assert s.loc[("kind", "soft"), "respondents"] == 3
@@ -437,23 +440,23 @@ def test_choice_factors_kind_level_and_share():
 
 
 def test_choice_factors_include_tagged_codes():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     codes = codes_frame([
         ("r1", "evaluation", "barrier", "high_price", None, -2, None, "hard", "company"),
         ("r2", "evaluation", "motivator", "doctor_portfolio", None, 1, None, "soft", "doctor"),
         ("r2", "evaluation", "barrier", "queue", None, -1, None, None, None),  # untagged: not a factor
         ("r3", "evaluation", "choice_factor", "price", None, None, None, None, None),
     ])
-    t = S.choice_factors(codes, m)
+    t = FA.choice_factors(codes, m)
     over = t[t["segment"] == "all"].set_index("factor")
     assert set(over.index) == {"high_price", "doctor_portfolio", "price"}
     assert over.loc["high_price", "code_type"] == "barrier" and over.loc["high_price", "kind"] == "hard"
     assert over.loc["doctor_portfolio", "level"] == "doctor"
     # each 1 of 3 interviewed
     assert over["share"].tolist() == pytest.approx([1 / 3] * 3)
-    only = S.choice_factors(codes, m, include_tagged=False)
+    only = FA.choice_factors(codes, m, include_tagged=False)
     assert only["factor"].tolist() == ["price"]
-    s = S.choice_factor_summary(codes, m).set_index(["dimension", "value"])
+    s = FA.choice_factor_summary(codes, m).set_index(["dimension", "value"])
     # hard: high_price (r1) + price (r3, declared hard) = 2 of 3; doctor level: r2
     assert s.loc[("kind", "hard"), "respondents"] == 2
     assert s.loc[("level", "doctor"), "respondents"] == 1
@@ -464,10 +467,10 @@ def test_case_code_labels_without_codebook_is_empty():
 
 
 def test_matrix_without_interviews_keeps_declared_touchpoints_and_kpis():
-    m = S.stage_model(make_case())
+    m = ST.stage_model(make_case())
     empty = small_codes().iloc[0:0]
     mat = S.journey_matrix(empty, m, kpis={"deal": ["конверсия 40%"]})
-    assert set(mat["segment"]) == {"all"} and len(mat) == 3 * len(S.ROWS)
+    assert set(mat["segment"]) == {"all"} and len(mat) == 3 * len(ST.ROWS)
     cell = mat.set_index(["stage", "row"])
     assert cell.loc[("framing", "touchpoints"), "text"] == "Сайт [онлайн] (0)"
     assert cell.loc[("framing", "touchpoints"), "evidence"] == "none"

@@ -15,6 +15,8 @@ import yaml
 from toolkit.barriers import ranking as B
 from toolkit.stage_mapping import funnel as F
 from toolkit.stage_mapping import journey as S
+from toolkit.stage_mapping import emotions as EM
+from toolkit.core import stages as ST
 from toolkit.core.config import load_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +51,7 @@ def test_top_barriers_per_stage_come_first(planted):
     expected = (truth.get("interviews") or {}).get("top_barriers_by_stage")
     if not expected or "codes" not in tables:
         pytest.skip(f"{name}: truth.yml has no interviews.top_barriers_by_stage or the case no codes")
-    table = B.barrier_table(tables["codes"], S.stage_model(case), tables.get("respondents"))
+    table = B.barrier_table(tables["codes"], ST.stage_model(case), tables.get("respondents"))
     base = (truth.get("interviews") or {}).get("respondents")
     for stage, planted_list in expected.items():
         k = len(planted_list)
@@ -76,7 +78,7 @@ def test_barrier_metrics_ranked_and_jsonable(planted):
     name, case, tables, truth = planted
     if "codes" not in tables:
         pytest.skip(f"{name}: no codes table")
-    model = S.stage_model(case)
+    model = ST.stage_model(case)
     lost = F.lost_by_journey_stage(tables["leads"], model) if "leads" in tables and len(model.funnel) else None
     items = B.barrier_metrics(tables["codes"], model, lost, 100_000.0, tables.get("respondents"),
                               B.load_recommendations(case.case_dir))
@@ -94,7 +96,7 @@ def test_funnel_conversions_and_bottleneck(planted):
     brands = _brand_funnels(truth)
     if not brands or "leads" not in tables:
         pytest.skip(f"{name}: truth.yml has no per-brand funnel or the case no leads")
-    fm = F.funnel_metrics(tables["leads"], S.stage_model(case), tables.get("traffic"))
+    fm = F.funnel_metrics(tables["leads"], ST.stage_model(case), tables.get("traffic"))
     for brand, t in brands.items():
         got = fm[brand]
         assert got["stages"] == truth["funnel"]["stages"]
@@ -119,7 +121,7 @@ def test_emotion_curve_follows_the_plant(planted):
     iv = truth.get("interviews") or {}
     if not iv.get("emotion_curve") or "codes" not in tables:
         pytest.skip(f"{name}: truth.yml has no interviews.emotion_curve")
-    c = S.emotion_curve(tables["codes"], S.stage_model(case), tables.get("respondents"))
+    c = EM.emotion_curve(tables["codes"], ST.stage_model(case), tables.get("respondents"))
     c = c[(c["source"] == "interviews") & (c["segment"] == "all")].set_index("stage")
     # the plant is a mean over emotion fragments; the toolkit averages per respondent first,
     # which moves a stage mean by a little where a respondent has two emotions at one stage
@@ -133,7 +135,7 @@ def test_journey_matrix_complete_and_honest(planted):
     name, case, tables, truth = planted
     if "codes" not in tables:
         pytest.skip(f"{name}: no codes table")
-    model = S.stage_model(case)
+    model = ST.stage_model(case)
     kpis = None
     if "leads" in tables and len(model.funnel):
         kpis = F.stage_kpis(F.funnel_table(tables["leads"], model, by=()), model)
@@ -142,9 +144,9 @@ def test_journey_matrix_complete_and_honest(planted):
     for (_, seg), m in mat.groupby(["segment_type", "segment"]):
         pv = S.pivot_journey_matrix(m, seg, language=case.language)
         assert list(pv.columns) == [s.label for s in case.journey_stages], seg
-        assert list(pv.index) == [S.ROW_LABELS[r][case.language] for r in S.ROWS], seg
+        assert list(pv.index) == [ST.ROW_LABELS[r][case.language] for r in ST.ROWS], seg
         assert pv.notna().all().all()
-    assert len(mat) == mat.groupby(["segment_type", "segment"]).ngroups * len(S.ROWS) * len(case.journey_stages)
+    assert len(mat) == mat.groupby(["segment_type", "segment"]).ngroups * len(ST.ROWS) * len(case.journey_stages)
     strong = mat["evidence"] == "strong"
     assert not (strong & (mat["respondents"] < case.parameters.evidence_min_respondents)).any()
     # the overall map says something about every stage's barriers where barriers were planted
@@ -159,7 +161,7 @@ def test_first_conversion_by_source(planted):
     brands = {b: t for b, t in _brand_funnels(truth).items() if t.get("planted_first_conversion_by_source")}
     if not brands or "leads" not in tables or "source" not in tables["leads"].columns:
         pytest.skip(f"{name}: truth.yml plants no first conversion by source")
-    t = F.funnel_table(tables["leads"], S.stage_model(case), by=("brand", "source"))
+    t = F.funnel_table(tables["leads"], ST.stage_model(case), by=("brand", "source"))
     first = t[t["order"] == 0].set_index(["brand", "source"])
     for brand, spec in brands.items():
         for source, planted_conv in spec["planted_first_conversion_by_source"].items():

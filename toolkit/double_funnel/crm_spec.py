@@ -61,7 +61,7 @@ import pandas as pd
 from toolkit.core.config import Case
 from toolkit.double_funnel.profit import ALL, FACTOR_LABELS, factor_stages
 from toolkit.core.sales import ALL_LINES
-from toolkit.stage_mapping.journey import stage_model
+from toolkit.core.stages import stage_model
 
 LEAD_SHARE = 0.1
 COLUMNS = [

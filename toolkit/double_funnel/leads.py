@@ -16,7 +16,7 @@ import pandas as pd
 
 from toolkit.core.stats import wilson_interval
 from toolkit.stage_mapping.funnel import _stage_index, attach_personas
-from toolkit.stage_mapping.journey import stage_model
+from toolkit.core.stages import stage_model
 
 DAYS_PER_YEAR = 365.25
 _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)

@@ -265,7 +265,7 @@ def sample_metrics(case: Case) -> dict:
 
 def _matrix(case: Case) -> pd.DataFrame:
     """A journey matrix for the overall segment and personas P1, P2 (``journey_matrix`` columns)."""
-    from toolkit.stage_mapping.journey import ROW_LABELS, ROWS
+    from toolkit.core.stages import ROW_LABELS, ROWS
 
     lang = case.language
     ru = lang == "ru"

@@ -48,7 +48,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from toolkit.stage_mapping.journey import StageModel, norm_key, share_with_ci, stage_model
+from toolkit.core.stages import StageModel, norm_key, share_with_ci, stage_model
 from toolkit.core.run_folder import to_jsonable as jsonable  # the toolkit's one JSON converter
 
 NOT_RECORDED = {"ru": "(не указана)", "en": "(not recorded)"}

@@ -8,7 +8,10 @@ from toolkit.barriers.ranking import load_recommendations
 from toolkit.stage_mapping.funnel import bottleneck, funnel_metrics, funnel_table, lost_reasons, stage_kpis
 from toolkit.core.metrics import skipped
 from toolkit.pipeline.notebook import StepContext
-from toolkit.stage_mapping.journey import case_code_labels, choice_factor_summary, choice_factors, emotion_curve, journey_matrix, stage_model, stage_problems
+from toolkit.core.stages import stage_model
+from toolkit.stage_mapping.emotions import emotion_curve
+from toolkit.stage_mapping.factors import choice_factor_summary, choice_factors
+from toolkit.stage_mapping.journey import case_code_labels, journey_matrix, stage_problems
 
 
 def run(ctx: StepContext) -> dict:
