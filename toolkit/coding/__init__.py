@@ -25,8 +25,9 @@ from toolkit.coding.agreement import CodingAgreement, evaluate_coding
 from toolkit.coding.autocode import DRAFT_COLUMNS, draft_codes
 from toolkit.coding.codebook import Code, Codebook, read_codebook
 from toolkit.coding.sheet import CODES_COLUMNS, read_coding_review, read_hand_coding, write_draft_sheet
-from toolkit.coding.transcripts import read_transcript, read_transcripts, split_turns
+from toolkit.coding.transcripts import read_transcript, read_transcripts, split_turns, transcript_files
 from toolkit.core.errors import CaseError, InputFileError
+from toolkit.core.limits import check_file_size, check_zip
 
 DRAFT_FILE = "coding_draft.xlsx"
 
@@ -79,14 +80,20 @@ def case_codebook(case) -> Codebook:
         raise InputFileError(
             f"The case {case.name} has transcripts but no codebook; set sources.transcripts.codebook in case.yml."
         )
-    return read_codebook(case.path(src.codebook), case)
+    return read_codebook(case.path(src.codebook, "sources.transcripts.codebook"), case)
 
 
 def case_transcripts(case, progress: bool = False) -> pd.DataFrame:
     """Turns of the case's transcripts (``read_transcripts`` with the case's speaker labels)."""
     case = _case(case)
     src = _source(case)
-    return read_transcripts(case.path(src.path), src.interviewer_labels, src.respondent_labels, progress=progress)
+    folder = case.path(src.path, "sources.transcripts.path")
+    for f in transcript_files(folder):  # each file inside the case folder (symlinks resolved), bounded
+        case.path(str(f), "sources.transcripts.path")
+        check_file_size(f, case.limits)
+        if f.suffix.lower() == ".docx":
+            check_zip(f, case.limits.max_docx_unzipped_mb, case.limits.max_zip_ratio, "max_docx_unzipped_mb")
+    return read_transcripts(folder, src.interviewer_labels, src.respondent_labels, progress=progress)
 
 
 def draft_case_codes(case, progress: bool = False) -> pd.DataFrame:
@@ -188,7 +195,7 @@ def evaluate_case(case, draft: pd.DataFrame | None = None) -> CodingAgreement:
     turns = case_transcripts(case)
     if draft is None:
         draft = draft_codes(turns, codebook)
-    hand = read_hand_coding(case.path(src.hand_coding))
+    hand = read_hand_coding(case.path(src.hand_coding, "sources.transcripts.hand_coding"))
     respondents = sorted(turns["respondent_id"].unique())
     unknown = sorted(set(hand["respondent_id"]) - set(respondents))
     if unknown:

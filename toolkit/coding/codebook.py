@@ -43,6 +43,9 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from toolkit.core.config import load_yaml
+from toolkit.core.limits import DEFAULTS as DEFAULT_LIMITS, check_file_size, check_zip
+
 from toolkit.coding.lexicon import DEFAULT_LEXICON
 from toolkit.coding.text import (
     DEFAULT_NEGATION_WINDOW,
@@ -361,11 +364,17 @@ def read_codebook(path: str | Path, case=None) -> Codebook:
     path = Path(path)
     where = path.name
     if not path.is_file():
-        raise InputFileError(f"The codebook {path} does not exist; check sources.transcripts.codebook in case.yml.")
+        raise InputFileError(f"The codebook {where} does not exist; check sources.transcripts.codebook in case.yml.")
+    limits = case.limits if case is not None else DEFAULT_LIMITS
+    check_file_size(path, limits)
     suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        check_zip(path, limits.max_unzipped_mb, limits.max_zip_ratio)
     if suffix in (".yml", ".yaml"):
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise InputFileError(f"The codebook {where} is not UTF-8 text; save it as UTF-8.") from None
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             at = f" at line {mark.line + 1}" if mark else ""

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.core.errors import InputFileError
+from toolkit.core.limits import DEFAULTS as DEFAULT_LIMITS, check_zip
 
 TRANSCRIPT_SUFFIXES = (".docx", ".txt")
 TURN_COLUMNS = ["respondent_id", "turn", "speaker", "text", "question", "file"]
@@ -70,6 +71,7 @@ def label_pattern(interviewer_labels: list[str], respondent_labels: list[str]) -
 def _docx_lines(path: Path) -> list[str]:
     import docx
 
+    check_zip(path, DEFAULT_LIMITS.max_docx_unzipped_mb, DEFAULT_LIMITS.max_zip_ratio, "max_docx_unzipped_mb")
     try:
         doc = docx.Document(str(path))
     except Exception as e:
