@@ -81,6 +81,7 @@ from toolkit.loyalty.curve import (
 )
 from toolkit.loyalty.intervals import intervals_by_stage, lifetime_value, stage_label
 from toolkit.loyalty.staff import staff_attachment, staff_dependency
+from toolkit.loyalty.threshold import MIN_PLATEAU_POINTS, loyalty_threshold, loyalty_thresholds
 
 __all__ = [
     "AGE_BANDS", "FALLBACK_WINDOW_DAYS", "MIN_GAPS_FOR_OWN_WINDOW", "MIN_PLATEAU_POINTS", "RETURN_WINDOW_QUANTILE",
@@ -90,8 +91,6 @@ __all__ = [
     "return_windows", "stage_label", "staff_attachment", "staff_dependency", "staff_dependency_metrics",
     "visit_number_table",
 ]
-
-MIN_PLATEAU_POINTS = 3
 
 
 # -- the loyalty threshold -------------------------------------------------------------------
@@ -104,52 +103,13 @@ def loyalty_visit(
     min_eligible: int = 30,
     min_plateau_points: int = MIN_PLATEAU_POINTS,
 ) -> int | None:
-    """The loyalty visit k: the visit number after which the return probability reaches its
-    plateau and stays there. ``curve``: one scope's repeat curve (``visit_number``,
-    ``eligible``, ``returned``, ``p_return``, ``ci_low``, ``ci_high``).
-
-    Rule:
-
-    1. Only *supported* points count: the visit numbers 1, 2, ... up to the first one with fewer
-       than ``min_eligible`` eligible customers (the sparse tail is left out).
-    2. For a candidate k, the plateau level L is the pooled return rate of the supported points
-       n >= k (sum of returned / sum of eligible). Point n is *on the plateau* when
-       |p_n - L| <= ``tolerance`` or L lies inside its Wilson interval (noise allowance).
-    3. k is the smallest visit number such that every supported point n >= k is on the
-       plateau and there are at least ``min_plateau_points`` of them.
-    4. The curve must *reach* the plateau from below: the point before k must be clearly lower
-       (p_{k-1} < L - ``tolerance`` and its interval's upper end < L).
-
-    Returns ``None`` when no plateau is supported by the data: the curve is flat from visit 1
-    (k = 1: no threshold to reach), too few supported points (a one-off line, a short history),
-    or the point before the plateau is not clearly below it (a falling or bumpy curve).
-    """
-    c = curve.sort_values("visit_number")
-    supported = (c["eligible"] >= min_eligible).to_numpy()
-    n_supported = int(np.argmin(supported)) if not supported.all() else len(c)
-    c = c.iloc[:n_supported]
-    if len(c) < min_plateau_points:
-        return None
-    p = c["p_return"].to_numpy(dtype=float)
-    lo = c["ci_low"].to_numpy(dtype=float)
-    hi = c["ci_high"].to_numpy(dtype=float)
-    returned = c["returned"].to_numpy(dtype=float)
-    eligible = c["eligible"].to_numpy(dtype=float)
-    numbers = c["visit_number"].to_numpy()
-    # the tail sums for every candidate start at once (reverse cumulative sums)
-    tail_returned = np.cumsum(returned[::-1])[::-1]
-    tail_eligible = np.cumsum(eligible[::-1])[::-1]
-    levels = tail_returned / tail_eligible
-    for i in range(len(c) - min_plateau_points + 1):  # at most max_visit_number candidates
-        level = levels[i]
-        on = (np.abs(p[i:] - level) <= tolerance) | ((lo[i:] <= level) & (level <= hi[i:]))
-        if not on.all():
-            continue
-        if i == 0:
-            return None  # flat from the first visit: no threshold
-        rises = p[i - 1] < level - tolerance and hi[i - 1] < level
-        return int(numbers[i]) if rises else None
-    return None
+    """The loyalty visit k: the visit number from which the return probability stays on its
+    plateau, or None when no knee is supported by the data. ``curve``: one scope's repeat curve
+    (``visit_number``, ``eligible``, ``returned``, ``p_return``). The rule (a robust segmented
+    fit against smooth curves without a knee, with its confidence) is
+    :func:`toolkit.loyalty.threshold.loyalty_threshold`."""
+    return loyalty_threshold(curve, tolerance=tolerance, min_eligible=min_eligible,
+                             min_plateau_points=min_plateau_points)["visit"]
 
 
 def loyalty_visits(curve: pd.DataFrame, **kwargs) -> dict[str, int | None]:
@@ -200,7 +160,8 @@ def loyalty_tables(sales, parameters: Parameters | None = None) -> dict[str, pd.
     sales = as_sales_history(sales, visit_definition=p.visit_definition)
     table = visit_number_table(sales, per_line=True, return_window_days=p.return_window_days)
     curve = repeat_curve_from_table(table, p.max_visit_number, p.confidence)
-    ks = loyalty_visits(curve, tolerance=p.plateau_tolerance, min_eligible=p.min_segment_size)
+    thresholds = loyalty_thresholds(curve, tolerance=p.plateau_tolerance, min_eligible=p.min_segment_size)
+    ks = {scope: r["visit"] for scope, r in thresholds.items()}
     stages = {s: loyalty_stages(k, p.loyalty_stage_boundaries) for s, k in ks.items()}
     t = table[["visit_number", "visits", "average_check", "scope"]]
     check = _complete(t[t["visit_number"] <= p.max_visit_number], range(1, p.max_visit_number + 1), {"visits": 0})
@@ -210,12 +171,21 @@ def loyalty_tables(sales, parameters: Parameters | None = None) -> dict[str, pd.
         "gap_intervals": gap_intervals_from_table(table, p.max_visit_number),
         "average_check": check,
         "loyalty_visits": ks,
+        "loyalty_thresholds": thresholds,
         "stages": intervals_by_stage(
             sales, stages, return_window_days=p.return_window_days, confidence=p.confidence
         ),
         "lifetime_value": lifetime_value(sales, cohort="year"),
         "return_windows": table.groupby("scope", sort=False)["return_window_days"].first().to_dict(),
     }
+
+
+def _threshold_keys(r: dict | None) -> dict:
+    """How sure the loyalty visit is: ``loyalty_visit_confidence`` (weight of exactly that visit),
+    ``loyalty_visit_confident`` (bool), ``loyalty_visit_method``."""
+    r = r or {}
+    return {"loyalty_visit_confidence": r.get("confidence"), "loyalty_visit_confident": bool(r.get("confident")),
+            "loyalty_visit_method": r.get("method")}
 
 
 def loyalty_metrics(sales, parameters: Parameters | None = None, tables: dict | None = None) -> dict:
@@ -249,6 +219,7 @@ def loyalty_metrics(sales, parameters: Parameters | None = None, tables: dict | 
             },
             "eligible": {str(n): int(e) for n, e in zip(c["visit_number"], c["eligible"])},
             "loyalty_visit": k,
+            **_threshold_keys(t.get("loyalty_thresholds", {}).get(scope)),
             "median_gap_days": {str(n): _num(d, 1) for n, d in zip(g["visit_number"], g["gap_median"])},
             "return_window_days": _int(t["return_windows"].get(scope)),
             "loyalty_stages": loyalty_stages(k, p.loyalty_stage_boundaries),
