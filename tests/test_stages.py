@@ -13,7 +13,7 @@ from toolkit.stage_mapping import journey as S
 from toolkit.stage_mapping import emotions as EM
 from toolkit.stage_mapping import factors as FA
 from toolkit.core import stages as ST
-from toolkit.barriers.ranking import default_library
+from toolkit.core.vocabulary import default_library
 from toolkit.core.config import parse_case
 from toolkit.core.stats import wilson_interval
 

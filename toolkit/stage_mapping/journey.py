@@ -71,7 +71,10 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.stats import mean_interval
+from toolkit.coding.codebook import read_codebook
+from toolkit.core.errors import CaseError
 from toolkit.core.fmt import fmt_signed
+from toolkit.core.vocabulary import actions_for, library_names
 from toolkit.core.stages import ROWS, ROW_LABELS, ROW_OF_CODE_TYPE, CHANNEL_LABELS, EVIDENCE_MARKS, MAX_MEAN_WIDTH, MAX_RATE_WIDTH, SENTIMENT_RANGE, OVERALL, norm_key, column, evidence_level, share_evidence, share_with_ci, StageModel, stage_model, match_touchpoints, match_factors
 
 
@@ -222,11 +225,12 @@ def _item_cells(items: pd.DataFrame, max_items: int, keys: list[str]) -> pd.Data
 def case_code_labels(case) -> dict[str, str]:
     """code -> display label from the case's codebook (``sources.transcripts.codebook``);
     empty when the case has none or it cannot be read (labels are cosmetic)."""
+    src = case.sources.transcripts
+    if src is None or not src.codebook:
+        return {}
     try:
-        from toolkit.coding import case_codebook
-
-        book = case_codebook(case)
-    except Exception:  # noqa: BLE001 - no codebook means raw code ids are shown
+        book = read_codebook(case.path(src.codebook), case)
+    except CaseError:  # an unreadable codebook means raw code ids are shown; cjm code reports it
         return {}
     return {c.code: c.label for c in book.codes.values() if c.label}
 
@@ -236,8 +240,6 @@ def code_labels(codes: pd.Series, library: Mapping | None = None, language: str 
     out = codes.astype("string")
     found = pd.Series(pd.NA, index=codes.index, dtype="string")
     if library:
-        from toolkit.barriers.ranking import library_names
-
         names = library_names(library, language)
         found = codes.map(norm_key, na_action="ignore").map(names).astype("string")
     if labels:
@@ -471,8 +473,6 @@ def _opportunity_cells(seg: pd.DataFrame, library, lang: str, max_items: int, ke
     if len(idea_cells):
         parts.append(idea_cells.assign(kind=0))
     if library:
-        from toolkit.barriers.ranking import actions_for
-
         bar = seg.loc[seg["code_type"] == "barrier"]
         if len(bar):
             per = bar.groupby(["segment_type", "segment", "stage", "code"], observed=True, sort=True)["respondent_id"].nunique().rename("n").reset_index()

@@ -4,7 +4,7 @@ lead funnel with its bottleneck."""
 from __future__ import annotations
 
 from toolkit.stage_mapping import charts
-from toolkit.barriers.ranking import load_recommendations
+from toolkit.core.vocabulary import load_recommendations
 from toolkit.stage_mapping.funnel import bottleneck, funnel_metrics, funnel_table, lost_reasons, stage_kpis
 from toolkit.core.metrics import skipped
 from toolkit.pipeline.notebook import StepContext
