@@ -69,110 +69,46 @@ hard / soft factor
     As the case declares (``choice_factors[].kind``): hard factors the company
     cannot move (budget, deadline), soft ones it can shape with content.
 
-Brand audience comparison
--------------------------
-For each factor, the importances given by respondents of brand A vs brand B
-(blanks dropped factor by factor, not imputed). Effect size: **Cliff's delta**
-``P(a > b) - P(a < b)`` (rank-based, right for ordinal 1-5 scales with many
-ties), with a confidence interval from the DeLong (placement-value) variance
-and Cliff's asymmetric interval formula; test: two-sided **Mann-Whitney U**
-(tie-corrected); p-values corrected over the factors by **Holm**. A difference
-is *material* when ``|delta| >= 0.33`` (a "medium" effect in Romano et al.'s
-conventional thresholds: 0.147 small, 0.33 medium, 0.474 large) AND the
-Holm-adjusted p is below ``alpha``.
+Factor tables: :mod:`toolkit.segmentation.factors`; k-means, the choice of k and small
+clusters: :mod:`toolkit.segmentation.clustering`; persona names: :mod:`toolkit.segmentation.naming`;
+the brand audience comparison: :mod:`toolkit.segmentation.audiences`.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
-from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
-from threadpoolctl import threadpool_limits
 
 from toolkit.core.config import ChoiceFactor, Parameters
 from toolkit.core.errors import CaseError
-from toolkit.core.stats import mean_interval, wilson_interval
 from toolkit.core.run_folder import to_jsonable as jsonable  # the toolkit's one JSON converter
+from toolkit.core.stats import mean_interval, wilson_interval
+from toolkit.segmentation.audiences import MATERIAL_DELTA, brand_audience_comparison, cliffs_delta, cohens_d, holm
+from toolkit.segmentation.clustering import (
+    GAP_REFERENCES,
+    KMEANS_N_INIT,
+    cluster_importances,
+    gap_statistic,
+    merge_small_clusters,
+    order_labels,
+)
+from toolkit.segmentation.factors import IMP_PREFIX, factor_table, price_factor_id, split_hard_soft
+from toolkit.segmentation.naming import leading_positions, suggest_persona_name
 
-IMP_PREFIX = "imp_"
+__all__ = [
+    "GAP_REFERENCES", "IMP_PREFIX", "KMEANS_N_INIT", "MATERIAL_DELTA", "PersonaResult", "brand_audience_comparison",
+    "cliffs_delta", "cluster_importances", "cohens_d", "distinguishing_factors", "factor_table", "gap_statistic",
+    "holm", "importance_matrix", "jsonable", "leading_positions", "merge_small_clusters", "order_labels",
+    "persona_metrics", "personas_to_metrics", "price_factor_id", "split_hard_soft", "standardise",
+    "suggest_persona_name", "survey_personas",
+]
+
 MAX_BLANK_SHARE = 1 / 3  # more blanks than this: the respondent is excluded from clustering
-KMEANS_N_INIT = 20
-GAP_REFERENCES = 20  # uniform reference data sets of the gap statistic
-GAP_REF_N_INIT = 3  # k-means restarts on each reference set (its log W only needs to be near-optimal)
-SILHOUETTE_SAMPLE = 5000  # silhouette (a diagnostic) is exact up to this many respondents, sampled above
 TOP_FACTORS = 3
-NAMING_MIN_SCORE = 0.2  # a factor must beat the rest by 0.2 SD to give the persona its name
-DOMINANCE_RATIO = 0.5  # second factor below half the first's score: name from the first alone
-MATERIAL_DELTA = 0.33  # |Cliff's delta| from which a brand difference is material (Romano et al.: medium)
-
-_PRICE_ID = re.compile(r"price|cost", re.IGNORECASE)
-_PRICE_NAME = re.compile(r"price|cost|цен[аыуе]?\b|стоимост", re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------- factors
-
-
-def factor_table(choice_factors: Sequence[ChoiceFactor], survey: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The case's choice factors as a table: factor_id, column, name, kind, level, order.
-
-    With ``survey`` given, only the factors that have an ``imp_<id>`` column in it are kept.
-    """
-    rows = [
-        {
-            "factor_id": f.id,
-            "column": IMP_PREFIX + f.id,
-            "name": f.label,
-            "kind": f.kind,
-            "level": f.level,
-            "order": i,
-        }
-        for i, f in enumerate(choice_factors)
-    ]
-    out = pd.DataFrame(rows, columns=["factor_id", "column", "name", "kind", "level", "order"])
-    if survey is not None:
-        out = out[out["column"].isin(survey.columns)].reset_index(drop=True)
-    return out
-
-
-def split_hard_soft(choice_factors: Sequence[ChoiceFactor]) -> dict[str, list[str]]:
-    """Factor ids grouped by the kind the case declares: ``{"hard": [...], "soft": [...]}`` (declared order)."""
-    return {
-        "hard": [f.id for f in choice_factors if f.kind == "hard"],
-        "soft": [f.id for f in choice_factors if f.kind == "soft"],
-    }
-
-
-def price_factor_id(choice_factors: Sequence[ChoiceFactor], parameters: Parameters | None = None) -> str | None:
-    """The id of the factor that means price, or None when the case has none.
-
-    ``parameters.price_factor`` wins when set (it must name a declared factor); otherwise the
-    first declared factor whose id contains ``price``/``cost``, else the first whose display
-    name says price/цена/стоимость.
-    """
-    ids = [f.id for f in choice_factors]
-    explicit = getattr(parameters, "price_factor", None) if parameters is not None else None
-    if explicit:
-        if explicit not in ids:
-            raise CaseError(
-                f"parameters.price_factor is '{explicit}', which is not a declared choice factor "
-                f"(declared: {', '.join(ids) or 'none'})."
-            )
-        return explicit
-    for f in choice_factors:
-        if _PRICE_ID.search(f.id):
-            return f.id
-    for f in choice_factors:
-        if f.name and _PRICE_NAME.search(f.name):
-            return f.id
-    return None
 
 
 # --------------------------------------------------------------------------- matrix
@@ -218,129 +154,6 @@ def standardise(matrix: pd.DataFrame) -> pd.DataFrame:
     return z.fillna(0.0)
 
 
-# --------------------------------------------------------------------------- clustering
-
-
-def _centroids(x: np.ndarray, labels: np.ndarray, which: np.ndarray) -> np.ndarray:
-    return np.vstack([x[labels == c].mean(axis=0) for c in which])
-
-
-def merge_small_clusters(z: pd.DataFrame | np.ndarray, labels, min_size: int) -> np.ndarray:
-    """Dissolve clusters smaller than ``min_size``: each member joins the nearest remaining centre.
-
-    Smallest cluster first (ties: the lowest label), centres recomputed after each step, until
-    every cluster has at least ``min_size`` members or only one cluster is left. Returns new labels
-    (the surviving clusters keep their label numbers).
-    """
-    x = np.asarray(z, dtype=float)
-    lab = np.asarray(labels).copy()
-    while True:
-        ids, sizes = np.unique(lab, return_counts=True)
-        if len(ids) <= 1 or sizes.min() >= min_size:
-            return lab
-        small = ids[np.lexsort((ids, sizes))[0]]  # smallest size, then lowest label
-        others = ids[ids != small]
-        centres = _centroids(x, lab, others)
-        members = lab == small
-        d = ((x[members][:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-        lab[members] = others[np.argmin(d, axis=1)]
-
-
-def order_labels(z: pd.DataFrame | np.ndarray, labels) -> np.ndarray:
-    """Relabel clusters ``P1..Pk``: by size (largest first), ties by centre (lexicographic, factor order)."""
-    x = np.asarray(z, dtype=float)
-    lab = np.asarray(labels)
-    ids, sizes = np.unique(lab, return_counts=True)
-    centres = np.round(_centroids(x, lab, ids), 9)
-    # np.lexsort sorts by the LAST key first: size desc, then centre columns in order
-    keys = [centres[:, j] for j in range(centres.shape[1] - 1, -1, -1)] + [-sizes]
-    ranked = ids[np.lexsort(keys)]
-    mapping = {old: f"P{i + 1}" for i, old in enumerate(ranked)}
-    return np.array([mapping[v] for v in lab], dtype=object) if lab.size else np.array([], dtype=object)
-
-
-def _log_within(x: np.ndarray, k: int, seed: int, n_init: int) -> tuple[float, np.ndarray]:
-    """log of the k-means within-cluster sum of squares, and the labels (k = 1: the total sum of squares)."""
-    if k == 1:
-        return float(np.log(((x - x.mean(axis=0)) ** 2).sum())), np.zeros(len(x), dtype=int)
-    km = KMeans(n_clusters=k, n_init=n_init, random_state=seed).fit(x)
-    return float(np.log(km.inertia_)), km.labels_
-
-
-def gap_statistic(
-    x: np.ndarray, ks: Sequence[int], seed: int, references: int = GAP_REFERENCES
-) -> tuple[pd.DataFrame, dict[int, np.ndarray]]:
-    """Tibshirani-Walther-Hastie gap statistic for each k in ``ks``.
-
-    ``gap(k) = mean_b log W_k(reference b) - log W_k(data)``, where ``W_k`` is the k-means
-    within-cluster sum of squares and the references are ``references`` data sets drawn
-    uniformly over the data's bounding box (seeded). ``gap_se(k) = sd_b * sqrt(1 + 1/B)``.
-    Returns the table (k, log_w, gap, gap_se) and the data's k-means labels per k.
-    """
-    rng = np.random.default_rng(seed)
-    lo, hi = x.min(axis=0), x.max(axis=0)
-    refs = [rng.uniform(lo, hi, size=x.shape) for _ in range(references)]
-    rows, labels = [], {}
-    for k in ks:  # a loop over candidate k and reference sets, not over respondents
-        log_w, labels[k] = _log_within(x, k, seed, KMEANS_N_INIT)
-        ref = np.array([_log_within(r, k, seed, GAP_REF_N_INIT)[0] for r in refs])
-        rows.append(
-            {"k": k, "log_w": log_w, "gap": ref.mean() - log_w, "gap_se": ref.std() * math.sqrt(1 + 1 / references)}
-        )
-    return pd.DataFrame(rows, columns=["k", "log_w", "gap", "gap_se"]), labels
-
-
-def cluster_importances(
-    z: pd.DataFrame, k_range: tuple[int, int], min_size: int, seed: int
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """k-means for each k in ``k_range``, k picked by the gap statistic, then small clusters dissolved.
-
-    The rule (Tibshirani et al. 2001, the "1-SE" rule): the smallest k in the range with
-    ``gap(k) >= gap(k+1) - gap_se(k+1)``; when none qualifies, the k with the largest gap.
-    Clusters under ``min_size`` respondents in the chosen solution are then dissolved
-    (``merge_small_clusters``), so fewer personas than k can be shown; with only one left,
-    everybody is persona ``P1``.
-
-    Returns ``(labels, selection)``: labels ``P1..Pk`` aligned with ``z``'s rows, and one row per
-    k computed (k, log_w, gap, gap_se, silhouette of the plain k-means solution for comparison,
-    k_after_merge, smallest, in_range, chosen). ``selection.attrs["no_structure"]`` is True when the
-    rule would have chosen k = 1 (the importances show no clear groups).
-    """
-    x = z.to_numpy(dtype=float)
-    n = len(x)
-    low, high = k_range
-    ks = [k for k in range(1, high + 2) if k < n]
-    # many small fits: extra threads only add overhead (and contention on a shared machine)
-    with threadpool_limits(limits=1):
-        sel, labels = gap_statistic(x, ks, seed)
-    sample = SILHOUETTE_SAMPLE if n > SILHOUETTE_SAMPLE else None
-    sel["silhouette"] = [
-        float(silhouette_score(x, labels[k], sample_size=sample, random_state=seed))
-        if 2 <= len(np.unique(labels[k])) <= n - 1
-        else float("nan")
-        for k in sel["k"]
-    ]
-    merged = {k: merge_small_clusters(x, labels[k], min_size) for k in sel["k"]}
-    sel["k_after_merge"] = [len(np.unique(merged[k])) for k in sel["k"]]
-    sel["smallest"] = [int(np.unique(merged[k], return_counts=True)[1].min()) for k in sel["k"]]
-    sel["in_range"] = sel["k"].between(low, high)
-    gap = dict(zip(sel["k"], sel["gap"]))
-    se = dict(zip(sel["k"], sel["gap_se"]))
-
-    def one_se(k: int) -> bool:
-        return k + 1 not in gap or gap[k] >= gap[k + 1] - se[k + 1]
-
-    in_range = [k for k in sel["k"] if low <= k <= high]
-    sel["chosen"] = False
-    sel.attrs["no_structure"] = bool(1 in gap and one_se(1))
-    if not in_range:
-        return np.array(["P1"] * n, dtype=object), sel
-    ok = [k for k in in_range if one_se(k)]
-    best = ok[0] if ok else max(in_range, key=lambda k: (gap[k], -k))
-    sel.loc[sel["k"] == best, "chosen"] = True
-    return order_labels(x, merged[best]), sel
-
-
 # --------------------------------------------------------------------------- profiles
 
 
@@ -372,114 +185,6 @@ def distinguishing_factors(z: pd.DataFrame, personas, factors: pd.DataFrame | No
     long = long.sort_values(["persona", "abs_score", "order"], ascending=[True, False, True], kind="stable")
     long["rank"] = long.groupby("persona").cumcount() + 1
     return long.drop(columns=["abs_score"]).reset_index(drop=True)
-
-
-def _is_acronym(word: str) -> bool:
-    return len(word) > 1 and word.isupper()
-
-
-def _lower_first(phrase: str) -> str:
-    words = phrase.split()
-    if words and not _is_acronym(words[0]):
-        words[0] = words[0][:1].lower() + words[0][1:]
-    return " ".join(words)
-
-
-_MORPH = None
-
-
-def _morph():
-    global _MORPH
-    if _MORPH is None:
-        import pymorphy3  # lazy: ~0.5 s to load the dictionaries
-
-        _MORPH = pymorphy3.MorphAnalyzer()
-    return _MORPH
-
-
-def _ru_accusative(phrase: str) -> str:
-    """'Низкая цена' -> 'низкую цену', 'Репутация врача' -> 'репутацию врача' (for 'Ориентированы на ...').
-
-    Adjectives before the head noun agree with it; words after the head noun (genitive
-    complements) stay as they are. Unknown words are left unchanged.
-    """
-    words = phrase.split()
-    try:
-        morph = _morph()
-    except Exception:  # no dictionaries: keep the nominative
-        return _lower_first(phrase)
-    parses = []
-    for w in words:
-        options = morph.parse(w)
-        nomn = [p for p in options if "nomn" in p.tag]
-        parses.append(nomn[0] if nomn else options[0])
-    head = next((i for i, p in enumerate(parses) if p.tag.POS == "NOUN"), None)
-    if head is None:
-        return _lower_first(phrase)
-    noun = parses[head]
-    out = []
-    for i, (w, p) in enumerate(zip(words, parses)):
-        if _is_acronym(w) or i > head:
-            out.append(w)
-            continue
-        if i == head:
-            form = noun.inflect({"accs"})
-        elif p.tag.POS in ("ADJF", "PRTF"):
-            # accusative = nominative or genitive by animacy, only in the masculine singular and plural
-            plural = noun.tag.number == "plur"
-            grams = {"accs", "plur" if plural else (noun.tag.gender or "masc")}
-            if plural or noun.tag.gender == "masc":
-                grams.add(noun.tag.animacy or "inan")
-            form = p.inflect(grams)
-        else:
-            form = None
-        word = form.word if form is not None else w
-        out.append(word)
-    return _lower_first(" ".join(_keep_case(o, w) for o, w in zip(out, words)))
-
-
-def _keep_case(new: str, old: str) -> str:
-    return new[:1].upper() + new[1:] if old[:1].isupper() else new
-
-
-def leading_positions(scores: Sequence[float]) -> list[int]:
-    """Positions of a persona's *leading factors* in ``scores`` (ordered highest first).
-
-    The leader is the first factor scoring at least ``NAMING_MIN_SCORE`` (0.2 SD above the rest);
-    the second factor co-leads when it scores at least ``DOMINANCE_RATIO`` (half) of the leader's
-    score. The persona's name is built from its leading factors, and a persona is *price-driven*
-    when the price factor is one of them.
-    """
-    ok = [i for i, s in enumerate(scores[:2]) if s is not None and not math.isnan(s) and s >= NAMING_MIN_SCORE]
-    if not ok or ok[0] != 0:
-        return []
-    if len(ok) == 2 and scores[1] >= DOMINANCE_RATIO * scores[0]:
-        return [0, 1]
-    return [0]
-
-
-def suggest_persona_name(names: Sequence[str], scores: Sequence[float], language: str = "ru") -> str:
-    """A persona name composed from its top positive distinguishing factors' display names.
-
-    ``names``/``scores``: the persona's factors ordered by score, highest first. Factors scoring
-    below ``NAMING_MIN_SCORE`` (0.2 SD above the rest) are ignored. One clear leader (the second
-    factor below half the first's score, or no second) gives ``"Price-driven"`` /
-    ``"Ориентированы на цену"``; two comparable leaders give ``"Brand & status"`` / ``"Бренд и статус"``.
-    No factor above the bar gives a neutral name.
-    """
-    lead = leading_positions(scores)
-    if not lead:
-        return "Без выраженного фактора выбора" if language == "ru" else "No dominant choice factor"
-    first = names[lead[0]].strip()
-    if len(lead) == 1:
-        if language == "ru":
-            return f"Ориентированы на {_ru_accusative(first)}"
-        if len(first.split()) == 1 and first.isascii():
-            return f"{first[:1].upper()}{first[1:]}-driven"
-        return f"Driven by {_lower_first(first)}"
-    second = _lower_first(names[lead[1]].strip())
-    first = first[:1].upper() + first[1:]
-    return f"{first} и {second}" if language == "ru" else f"{first} & {second}"
 
 
 # --------------------------------------------------------------------------- the whole step
@@ -722,175 +427,3 @@ def persona_metrics(
     if factor_table(choice_factors, survey).empty:
         return {"skipped": "the survey has no choice-factor importance columns (imp_<factor>)"}
     return personas_to_metrics(survey_personas(survey, choice_factors, parameters, language))
-
-
-# --------------------------------------------------------------------------- brand audiences
-
-
-def cliffs_delta(a, b, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Cliff's delta ``P(a > b) - P(a < b)`` with a confidence interval: ``(delta, low, high)``.
-
-    Variance from DeLong's placement values (handles ties): for each a_i the share of b below it
-    (ties count half), and vice versa; ``var(delta) = 4 * (var(V_a)/n_a + var(V_b)/n_b)``. The
-    interval is Cliff's asymmetric one, which stays inside [-1, 1]:
-    ``(d - d^3 +- z s sqrt((1 - d^2)^2 + z^2 s^2)) / (1 - d^2 + z^2 s^2)``.
-    Blanks are dropped; fewer than 2 values on a side give NaN bounds.
-    """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    na, nb = len(a), len(b)
-    if na == 0 or nb == 0:
-        return float("nan"), float("nan"), float("nan")
-    both = np.concatenate([a, b])
-    r_all = _st.rankdata(both)  # midranks
-    va = (r_all[:na] - _st.rankdata(a)) / nb  # share of b below a_i (+ half the ties)
-    vb = 1.0 - (r_all[na:] - _st.rankdata(b)) / na  # share of a above b_j (+ half the ties)
-    auc = float(va.mean())
-    d = 2.0 * auc - 1.0
-    if na < 2 or nb < 2:
-        return d, float("nan"), float("nan")
-    s2 = 4.0 * (va.var(ddof=1) / na + vb.var(ddof=1) / nb)
-    s = math.sqrt(s2)
-    if s == 0:
-        return d, d, d
-    z = float(_st.norm.ppf(0.5 + confidence / 2.0))
-    root = z * s * math.sqrt((1 - d * d) ** 2 + z * z * s2)
-    den = 1 - d * d + z * z * s2
-    return d, max(-1.0, (d - d**3 - root) / den), min(1.0, (d - d**3 + root) / den)
-
-
-def cohens_d(a, b, confidence: float = 0.95) -> tuple[float, float, float]:
-    """Cohen's d ``(mean_a - mean_b) / sqrt((var_a + var_b) / 2)`` (sample variances, ddof=1), with the
-    normal-approximation interval ``d +- z * sqrt((n_a + n_b) / (n_a n_b) + d^2 / (2 (n_a + n_b)))``
-    (Hedges & Olkin). Reported beside Cliff's delta for readers used to d; the materiality rule
-    uses Cliff's delta, which suits ordinal scales. Blanks dropped; NaN when undefined.
-    """
-    a = np.asarray(a, dtype=float)
-    b = np.asarray(b, dtype=float)
-    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
-    na, nb = len(a), len(b)
-    if na < 2 or nb < 2:
-        return float("nan"), float("nan"), float("nan")
-    sd = math.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2)
-    if sd == 0:
-        return float("nan"), float("nan"), float("nan")
-    d = float((a.mean() - b.mean()) / sd)
-    se = math.sqrt((na + nb) / (na * nb) + d * d / (2 * (na + nb)))
-    z = float(_st.norm.ppf(0.5 + confidence / 2.0))
-    return d, d - z * se, d + z * se
-
-
-def holm(pvalues) -> np.ndarray:
-    """Holm step-down adjusted p-values (NaN stays NaN, not counted among the tests)."""
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    m = len(ok)
-    if m == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    stepped = p[order] * (m - np.arange(m))
-    out[order] = np.minimum(1.0, np.maximum.accumulate(stepped))
-    return out
-
-
-def _magnitude(d: float) -> str | None:
-    if d is None or math.isnan(d):
-        return None
-    x = abs(d)
-    return "negligible" if x < 0.147 else "small" if x < 0.33 else "medium" if x < 0.474 else "large"
-
-
-def brand_audience_comparison(
-    survey: pd.DataFrame,
-    choice_factors: Sequence[ChoiceFactor],
-    brand_a: str,
-    brand_b: str,
-    confidence: float = 0.95,
-    alpha: float = 0.05,
-    material_delta: float = MATERIAL_DELTA,
-    clients_only: bool = False,
-) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Compare how respondents of ``brand_a`` and ``brand_b`` rate each choice factor (module doc).
-
-    A brand's audience: survey respondents whose ``brand`` is that brand (only clients when
-    ``clients_only``). Per factor, blanks are dropped. Returns a tidy DataFrame, one row per
-    factor: factor_id, name, kind, n_a, n_b, mean_a, mean_b, diff (mean_a - mean_b), median_a,
-    median_b, cliffs_delta, delta_lo, delta_hi, cohens_d, cohens_d_lo, cohens_d_hi (beside, for
-    reference), magnitude (of Cliff's delta), u_statistic, p_value, p_holm, material,
-    higher_for (the brand whose audience rates the factor higher, when material) -- and a
-    JSON-able summary.
-    """
-    if "brand" not in survey.columns:
-        raise CaseError("The survey has no brand column, so brand audiences cannot be compared.")
-    factors = factor_table(choice_factors, survey)
-    data = survey
-    if clients_only and "is_client" in survey.columns:
-        data = survey[survey["is_client"].fillna(False).astype(bool)]
-    ga = data[data["brand"] == brand_a]
-    gb = data[data["brand"] == brand_b]
-    rows = []
-    for f in factors.itertuples(index=False):  # a loop over factors (a handful), not over respondents
-        a = pd.to_numeric(ga[f.column], errors="coerce").astype(float).dropna().to_numpy()
-        b = pd.to_numeric(gb[f.column], errors="coerce").astype(float).dropna().to_numpy()
-        d, lo, hi = cliffs_delta(a, b, confidence)
-        cd, cd_lo, cd_hi = cohens_d(a, b, confidence)
-        if len(a) and len(b) and np.unique(np.concatenate([a, b])).size > 1:
-            test = _st.mannwhitneyu(a, b, alternative="two-sided")
-            u, p = float(test.statistic), float(test.pvalue)
-        else:
-            u, p = float("nan"), float("nan")
-        rows.append(
-            {
-                "factor_id": f.factor_id,
-                "name": f.name,
-                "kind": f.kind,
-                "n_a": len(a),
-                "n_b": len(b),
-                "mean_a": a.mean() if len(a) else float("nan"),
-                "mean_b": b.mean() if len(b) else float("nan"),
-                "median_a": float(np.median(a)) if len(a) else float("nan"),
-                "median_b": float(np.median(b)) if len(b) else float("nan"),
-                "cliffs_delta": d,
-                "delta_lo": lo,
-                "delta_hi": hi,
-                "cohens_d": cd,
-                "cohens_d_lo": cd_lo,
-                "cohens_d_hi": cd_hi,
-                "u_statistic": u,
-                "p_value": p,
-            }
-        )
-    cols = ["factor_id", "name", "kind", "n_a", "n_b", "mean_a", "mean_b", "median_a", "median_b",
-            "cliffs_delta", "delta_lo", "delta_hi", "cohens_d", "cohens_d_lo", "cohens_d_hi",
-            "u_statistic", "p_value"]  # fmt: skip
-    table = pd.DataFrame(rows, columns=cols)
-    table.insert(7, "diff", table["mean_a"] - table["mean_b"])
-    table["magnitude"] = [_magnitude(d) for d in table["cliffs_delta"]]
-    table["p_holm"] = holm(table["p_value"].to_numpy())
-    table["material"] = (table["cliffs_delta"].abs() >= material_delta) & (table["p_holm"] < alpha)
-    table["higher_for"] = np.where(
-        table["material"], np.where(table["cliffs_delta"] > 0, brand_a, brand_b), None
-    )
-    mat = table[table["material"]].sort_values("cliffs_delta", key=np.abs, ascending=False, kind="stable")
-    summary = {
-        "brand_a": brand_a,
-        "brand_b": brand_b,
-        "respondents": {brand_a: int(len(ga)), brand_b: int(len(gb))},
-        "effect": "cliffs_delta",
-        "test": "mann_whitney_u_two_sided",
-        "correction": "holm",
-        "alpha": alpha,
-        "material_threshold": material_delta,
-        "material": list(mat["factor_id"]),
-        "higher_for": {
-            brand_a: list(mat.loc[mat["cliffs_delta"] > 0, "factor_id"]),
-            brand_b: list(mat.loc[mat["cliffs_delta"] < 0, "factor_id"]),
-        },
-        "factors": {
-            r["factor_id"]: {k: v for k, v in r.items() if k not in ("factor_id",)}
-            for r in table.to_dict(orient="records")
-        },
-    }
-    return table, jsonable(summary)
