@@ -29,21 +29,24 @@ Terms (used by every sales analysis: ``toolkit.segmentation.rfm``, ``toolkit.loy
   Refunds of customers with no visit in the history are left out (there is no customer line
   to net them against).
 
-Performance design: every heavy aggregation is one DuckDB SQL query run over the pandas
-DataFrame (registered zero-copy) or directly over a parquet file, returning a small pandas
-result; there is no second, pandas implementation of the same definition. The SQL is built
-from named CTEs (``sale_rows``, ``visit_totals_all_lines``, ``numbered_per_line`` ...). Keys
-never carry constant columns and the lean visit table needs one window function, so a single
-analysis query runs about as fast as a hand-written DuckDB query of the same thing.
-A :class:`SalesHistory` built with ``cache=True`` materialises the visit table once (inside
-DuckDB, not in pandas) so that a whole analysis step reuses it; with ``cache=False`` every
-query inlines the lean visit SQL it needs (fastest for a single query). Staff and main-line
-columns are computed only by the steps that need them.
+Where the analyses run: every definition here and in the analyses built on it is one ibis
+expression (:mod:`toolkit.core.engine`), compiled to the SQL of the engine that holds the
+rows: the embedded DuckDB (default; the run folder's parquet files or pandas DataFrames) or
+the client's database (``sources.transactions.database``: PostgreSQL, Spark, ClickHouse,
+BigQuery ...). Only aggregates come back to pandas. There is no second implementation of any
+definition. On DuckDB the views ``sale_rows`` and ``refund_rows`` also exist as SQL views
+(compiled from the same expressions) for code that queries them directly.
+
+A :class:`SalesHistory` built with ``cache=True`` materialises the lean visit table once
+inside the engine (a temporary table) so that a whole analysis step reuses it; with
+``cache=False`` every query inlines the visits it needs (fastest for a single query). Staff
+and main-line columns are computed only by the steps that need them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -51,13 +54,18 @@ from pathlib import Path
 from typing import Literal
 
 import duckdb
+import ibis
 import numpy as np
 import pandas as pd
+
+from toolkit.core.engine import EMBEDDED, Engine, duckdb_engine
 
 ALL_LINES = "all_lines"
 
 VisitDefinition = Literal["customer_day", "row"]
 Scopes = Literal["all", "lines", "both"]
+
+_TEMP_NAMES = itertools.count(1)
 
 
 def sql_date(d: dt.date) -> str:
@@ -71,53 +79,74 @@ def _to_date(value) -> dt.date:
 
 @dataclass(eq=False)
 class SalesHistory:
-    """One case's sales history, ready for analysis: a DuckDB connection over the input tables.
+    """One case's sales history, ready for analysis in one engine.
 
-    Build it with :func:`sales_history`. It holds the views ``sale_rows`` (non-refund rows up to
-    ``as_of``), ``refund_rows`` and, when given, ``customer_attributes``.
+    Build it with :func:`sales_history` (files or DataFrames, embedded DuckDB) or
+    :func:`sales_history_in` (a table of any ibis engine). ``sale_rows``: the non-refund rows up
+    to ``as_of`` (``customer_id``, ``visit_date``, ``amount``, ``business_line``, ``staff_id``,
+    ``row_key``); ``refund_rows``: every refund (``customer_id``, ``refund_date``, ``amount`` < 0,
+    ``business_line``); ``customers``: the customer attributes, when given (ibis tables).
+    ``con``: the DuckDB connection on the embedded engine (None elsewhere).
     """
 
-    con: duckdb.DuckDBPyConnection
+    engine: Engine
+    sale_rows: object
+    refund_rows: object
     as_of: dt.date
+    history_start: dt.date | None
     visit_definition: VisitDefinition
     has_business_line: bool
     has_staff: bool
+    customers: object = None
     customer_columns: tuple[str, ...] = ()
     cache: bool = True
-    _cached: bool = field(default=False, repr=False)
+    rows_read: int = 0
+    con: duckdb.DuckDBPyConnection | None = None
+    _visits: dict = field(default_factory=dict, repr=False)
+
+    def execute(self, expr) -> pd.DataFrame:
+        """Compute an ibis expression in the engine (only its result comes back)."""
+        return self.engine.execute(expr)
 
     def query(self, sql: str) -> pd.DataFrame:
-        """Run a query and return a pandas DataFrame."""
+        """Run a DuckDB SQL query (embedded engine only) and return a pandas DataFrame."""
+        if self.con is None:
+            raise ValueError(f"SQL text runs on the embedded DuckDB only; this history lives in {self.engine.name}")
         return self.con.sql(sql).df()
 
     def lines(self) -> list[str]:
         """The business lines present in the sales rows, sorted."""
         if not self.has_business_line:
             return []
-        df = self.query("SELECT DISTINCT business_line FROM sale_rows WHERE business_line IS NOT NULL ORDER BY 1")
-        return [str(x) for x in df["business_line"]]
+        s = self.sale_rows
+        df = self.execute(s.filter(s.business_line.notnull()).select("business_line").distinct())
+        return sorted(str(x) for x in df["business_line"])
 
-    def visits_relation(self, scopes: Scopes = "both", detail: bool = False) -> str:
-        """SQL text usable after ``FROM``: the numbered visit table (see :func:`visits_sql`).
+    def visits(self, scopes: Scopes = "both", detail: bool = False):
+        """The numbered visit table as an ibis table (see :func:`visits_expr`).
 
         With ``cache=True`` the lean table (both scopes, without staff and main line) is
-        materialised once as the DuckDB temp table ``visits`` and filtered by scope; the
-        ``detail`` columns (staff, main line), needed by few steps, are always computed inline,
-        as is everything with ``cache=False``.
+        materialised once in the engine and filtered by scope; the ``detail`` columns (staff,
+        main line), needed by few steps, are always computed inline, as is everything with
+        ``cache=False``.
         """
         if detail or not self.cache:
-            return f"({visits_sql(self, scopes=scopes, detail=detail)})"
-        if not self._cached:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE visits AS {visits_sql(self, 'both', False)}")
-            self._cached = True
+            return visits_expr(self, scopes=scopes, detail=detail)
+        if "both" not in self._visits:
+            name = f"cjm_visits_{os.getpid()}_{next(_TEMP_NAMES)}"
+            self._visits["both"] = self.engine.materialise(name, visits_expr(self, "both", False))
+        v = self._visits["both"]
         if scopes == "all":
-            return f"(SELECT * FROM visits WHERE scope = '{ALL_LINES}')"
+            return v.filter(v.scope == ALL_LINES)
         if scopes == "lines":
-            return f"(SELECT * FROM visits WHERE scope <> '{ALL_LINES}')"
-        return "visits"
+            return v.filter(v.scope != ALL_LINES)
+        return v
 
     def close(self) -> None:
-        self.con.close()
+        self.engine.drop_temporary()
+        self._visits.clear()
+        if self.con is not None:
+            self.con.close()
 
 
 _DATABASE: duckdb.DuckDBPyConnection | None = None
@@ -143,12 +172,8 @@ def _database() -> duckdb.DuckDBPyConnection:
     return _DATABASE
 
 
-def _columns_of(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
-    return [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {relation}").fetchall()]
-
-
-def _register(con, name: str, data, row_numbers: bool) -> list[str]:
-    """Register a DataFrame (zero-copy) or a parquet path as view ``name``; return its columns."""
+def _register(con, name: str, data, row_numbers: bool) -> None:
+    """Register a DataFrame (zero-copy) or a parquet path as view ``name``."""
     if isinstance(data, (str, Path)):
         path = str(data).replace("'", "''")
         extra = ", file_row_number = true" if row_numbers else ""
@@ -159,11 +184,91 @@ def _register(con, name: str, data, row_numbers: bool) -> list[str]:
             # the input order breaks ties between rows of one day in row mode
             df = df.assign(file_row_number=np.arange(len(df), dtype=np.int64))
         con.register(name, df)
-    return _columns_of(con, name)
 
 
-def _select_columns(available: list[str], wanted: tuple[str, ...]) -> str:
-    return ", ".join(c if c in available else f"NULL::VARCHAR AS {c}" for c in wanted)
+def _column(t, name: str, dtype: str = "string"):
+    return t[name].cast(dtype) if name in t.columns else ibis.null(dtype)
+
+
+def _as_date(col):
+    return col if col.type().is_date() else col.cast("date")
+
+
+def sale_rows_expr(t, as_of: dt.date | None, row_key: str | None):
+    """The rows that can make a visit: non-refund rows with a customer and a date up to ``as_of``
+    (``None``: no upper bound), columns normalised."""
+    date = _as_date(t["date"])
+    cond = [t.amount >= 0, t.customer_id.notnull(), t["date"].notnull()]
+    if as_of is not None:
+        cond.append(date <= ibis.date(as_of))
+    key = t[row_key].cast("int64") if row_key else ibis.literal(0, "int64")
+    return t.filter(*cond).select(
+        customer_id=t.customer_id.cast("string"), visit_date=date, amount=t.amount.cast("float64"),
+        business_line=_column(t, "business_line"), staff_id=_column(t, "staff_id"), row_key=key,
+    )
+
+
+def refund_rows_expr(t, as_of: dt.date, refunds=None):
+    """Every refund up to ``as_of`` (the negative rows of ``t`` and the ``refunds`` table), amount
+    negative; a refund without a date counts."""
+    def part(x, cond):
+        return x.filter(cond).select(
+            customer_id=x.customer_id.cast("string"), refund_date=_as_date(x["date"]),
+            amount=-(x.amount.cast("float64").abs()), business_line=_column(x, "business_line"),
+        )
+
+    r = part(t, t.amount < 0)
+    if refunds is not None:
+        r = r.union(part(refunds, refunds.amount != 0), distinct=False)
+    return r.filter(r.customer_id.notnull(), r.refund_date.isnull() | (r.refund_date <= ibis.date(as_of)))
+
+
+def _customers_expr(c):
+    return c.mutate(customer_id=c.customer_id.cast("string"))
+
+
+def _history(engine: Engine, tx, refunds, customers, *, as_of, visit_definition, cache, row_key, con=None,
+             views: bool = False) -> SalesHistory:
+    """The sales history over ibis tables of one engine: one query finds ``as_of`` (when not
+    given), the first visit date, the rows read and whether lines are present."""
+    missing = [c for c in ("customer_id", "date", "amount") if c not in tx.columns]
+    if missing:
+        raise ValueError(f"transactions lack required column(s): {', '.join(missing)}")
+    date = _as_date(tx["date"])
+    sale = tx.amount >= 0
+    has_line_col = "business_line" in tx.columns
+    probe = tx.aggregate(
+        rows=tx.count(),
+        last_date=date.max(where=sale),
+        lined=(tx.business_line.notnull() & sale).any() if has_line_col else ibis.literal(False),
+    )
+    facts = engine.execute(probe).iloc[0]
+    last_date = None if pd.isna(facts["last_date"]) else _to_date(facts["last_date"])
+    as_of = _to_date(as_of if as_of is not None else (last_date or dt.date.today()))
+    sale_rows = sale_rows_expr(tx, as_of, row_key)
+    refund_rows = refund_rows_expr(tx, as_of, refunds)
+    customer_columns: tuple[str, ...] = ()
+    cust = None
+    if customers is not None:
+        cust = _customers_expr(customers)
+        customer_columns = tuple(c for c in cust.columns if c != "customer_id")
+    if views and con is not None:  # the same expressions as SQL views, for code that writes SQL
+        for name, expr in (("sale_rows", sale_rows), ("refund_rows", refund_rows)):
+            con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {ibis.to_sql(expr, dialect='duckdb')}")
+        if cust is not None:
+            con.execute(f"CREATE OR REPLACE TEMP VIEW customer_attributes AS {ibis.to_sql(cust, dialect='duckdb')}")
+        sale_rows, refund_rows = engine.backend.table("sale_rows"), engine.backend.table("refund_rows")
+        cust = engine.backend.table("customer_attributes") if cust is not None else None
+    start = engine.scalar(sale_rows.visit_date.min())
+    lined = bool(facts["lined"]) and has_line_col
+    if lined and last_date is not None and as_of < last_date:  # lines only after as_of do not count
+        lined = bool(engine.scalar(sale_rows.business_line.notnull().any()))
+    return SalesHistory(
+        engine=engine, sale_rows=sale_rows, refund_rows=refund_rows, as_of=as_of,
+        history_start=None if pd.isna(start) else _to_date(start), visit_definition=visit_definition,
+        has_business_line=lined, has_staff="staff_id" in tx.columns, customers=cust,
+        customer_columns=customer_columns, cache=cache, rows_read=int(facts["rows"]), con=con,
+    )
 
 
 def sales_history(
@@ -176,7 +281,7 @@ def sales_history(
     cache: bool = True,
     threads: int | None = None,
 ) -> SalesHistory:
-    """Prepare a case's sales history for analysis.
+    """Prepare a case's sales history for analysis on the embedded DuckDB.
 
     ``transactions``: the canonical transactions table (``customer_id``, ``date``, ``amount``;
     optional ``business_line``, ``staff_id``, ``transaction_id``) as a DataFrame or a parquet
@@ -189,72 +294,55 @@ def sales_history(
     if threads:  # a database-wide setting
         con.execute(f"SET threads = {int(threads)}")
     row_mode = visit_definition == "row"
-    cols = _register(con, "transactions_input", transactions, row_numbers=row_mode)
-    missing = [c for c in ("customer_id", "date", "amount") if c not in cols]
-    if missing:
-        raise ValueError(f"transactions lack required column(s): {', '.join(missing)}")
-    if as_of is None:
-        as_of = con.execute("SELECT max(CAST(date AS DATE)) FROM transactions_input WHERE amount >= 0").fetchall()[0][0]
-        if as_of is None:
-            as_of = dt.date.today()
-    as_of = _to_date(as_of)
-    row_key = "file_row_number AS row_key" if row_mode else "0 AS row_key"
-    # sale_rows: the rows that can make a visit (refunds and rows after as_of left out)
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW sale_rows AS
-        SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(date AS DATE) AS visit_date,
-               CAST(amount AS DOUBLE) AS amount,
-               {_select_columns(cols, ("business_line", "staff_id"))}, {row_key}
-        FROM transactions_input
-        WHERE amount >= 0 AND customer_id IS NOT NULL AND date IS NOT NULL
-          AND CAST(date AS DATE) <= {sql_date(as_of)}"""
-    )
-    refund_parts = [
-        f"""SELECT CAST(customer_id AS VARCHAR) AS customer_id, CAST(date AS DATE) AS refund_date,
-                   -abs(CAST(amount AS DOUBLE)) AS amount, {_select_columns(cols, ("business_line",))}
-            FROM transactions_input WHERE amount < 0"""
-    ]
+    _register(con, "transactions_input", transactions, row_numbers=row_mode)
+    engine = duckdb_engine(con)
+    tx = engine.backend.table("transactions_input")
+    ref = None
     if refunds is not None:
-        rcols = _register(con, "refunds_input", refunds, row_numbers=False)
-        refund_parts.append(
-            f"""SELECT CAST(customer_id AS VARCHAR), CAST(date AS DATE), -abs(CAST(amount AS DOUBLE)),
-                       {_select_columns(rcols, ("business_line",))}
-                FROM refunds_input WHERE amount <> 0"""
-        )
-    # refund_rows: every refund up to as_of, amount negative
-    con.execute(
-        f"""CREATE OR REPLACE TEMP VIEW refund_rows AS
-        SELECT * FROM ({' UNION ALL '.join(refund_parts)})
-        WHERE customer_id IS NOT NULL AND (refund_date IS NULL OR refund_date <= {sql_date(as_of)})"""
-    )
-    customer_columns: tuple[str, ...] = ()
+        _register(con, "refunds_input", refunds, row_numbers=False)
+        ref = engine.backend.table("refunds_input")
+    cust = None
     if customers is not None:
-        ccols = _register(con, "customers_input", customers, row_numbers=False)
-        customer_columns = tuple(c for c in ccols if c != "customer_id")
-        con.execute(
-            """CREATE OR REPLACE TEMP VIEW customer_attributes AS
-            SELECT * REPLACE (CAST(customer_id AS VARCHAR) AS customer_id) FROM customers_input"""
-        )
-    has_line = False
-    if "business_line" in cols:
-        sql = "SELECT count(*) FROM (SELECT 1 FROM sale_rows WHERE business_line IS NOT NULL LIMIT 1)"
-        has_line = con.execute(sql).fetchall()[0][0] > 0
-    return SalesHistory(
-        con=con,
-        as_of=as_of,
-        visit_definition=visit_definition,
-        has_business_line=has_line,
-        has_staff="staff_id" in cols,
-        customer_columns=customer_columns,
-        cache=cache,
-    )
+        _register(con, "customers_input", customers, row_numbers=False)
+        cust = engine.backend.table("customers_input")
+    return _history(engine, tx, ref, cust, as_of=as_of, visit_definition=visit_definition, cache=cache,
+                    row_key="file_row_number" if row_mode else None, con=con, views=True)
+
+
+def sales_history_in(
+    engine: Engine,
+    transactions,
+    *,
+    customers=None,
+    as_of: dt.date | str | None = None,
+    visit_definition: VisitDefinition = "customer_day",
+    cache: bool = True,
+) -> SalesHistory:
+    """The sales history of a table that lives in ``engine`` (an ibis table: the client's table
+    or query); the analyses run there. In ``"row"`` mode the rows of one day are ordered by
+    ``transaction_id`` (a database table has no input order). ``customers``: an ibis table of
+    the same engine, or a DataFrame (sent to the engine as a temporary table)."""
+    row_key = None
+    if visit_definition == "row":
+        if "transaction_id" not in transactions.columns:
+            raise ValueError("visit_definition 'row' on a database table needs a numeric transaction_id column")
+        row_key = "transaction_id"
+    if isinstance(customers, pd.DataFrame):
+        customers = engine.materialise(f"cjm_customers_{os.getpid()}_{next(_TEMP_NAMES)}", ibis.memtable(customers))
+    return _history(engine, transactions, None, customers, as_of=as_of, visit_definition=visit_definition,
+                    cache=cache, row_key=row_key)
 
 
 def sales_history_for_case(case, data, *, cache: bool = True) -> SalesHistory:
     """The sales history of a loaded case: ``case`` from ``toolkit.core.config.load_case``, ``data`` from
     ``toolkit.data.load.load_case_data`` (its transactions, refunds, customers; the case's
-    ``as_of`` and ``parameters.visit_definition``)."""
+    ``as_of`` and ``parameters.visit_definition``). When ``sources.transactions.database`` is
+    set, the history lives in that database (:func:`database_sales_history`)."""
+    src = getattr(getattr(case, "sources", None), "transactions", None)
+    db = getattr(src, "database", None)
     tables = data.tables
+    if db is not None:
+        return database_sales_history(case, db, customers=tables.get("customers"), cache=cache)
     if "transactions" not in tables:
         raise ValueError("the case has no transactions table")
     # tables saved in a run folder are read from their parquet files (no pandas copy of 10M rows)
@@ -269,6 +357,20 @@ def sales_history_for_case(case, data, *, cache: bool = True) -> SalesHistory:
     )
 
 
+def database_sales_history(case, db, *, customers=None, cache: bool = True) -> SalesHistory:
+    """The sales history of ``sources.transactions.database`` (url, table or query, columns):
+    the client's columns are renamed to the canonical ones inside the engine."""
+    from toolkit.core.engine import connect_database, source_table
+
+    engine = connect_database(db.url, case.case_dir, case.privacy.secrets_file)
+    t = source_table(engine, db.table, db.query)
+    columns = dict(getattr(case.sources.transactions, "columns", None) or {})
+    if columns:
+        t = t.rename({canon: client for client, canon in columns.items() if client in t.columns})
+    return sales_history_in(engine, t, customers=customers, as_of=case.as_of,
+                            visit_definition=case.parameters.visit_definition, cache=cache)
+
+
 def as_sales_history(sales, **kwargs) -> SalesHistory:
     """``sales`` itself when it is a :class:`SalesHistory`, else ``sales_history(sales, cache=False, ...)``."""
     if isinstance(sales, SalesHistory):
@@ -277,83 +379,71 @@ def as_sales_history(sales, **kwargs) -> SalesHistory:
     return sales_history(sales, **kwargs)
 
 
-def visit_key(sales: SalesHistory, per_line: bool) -> str:
+def visit_key(sales: SalesHistory, per_line: bool) -> list[str]:
     """The columns that identify a visit: (line,) customer, day (and the row in row mode)."""
-    line_key = "business_line, " if per_line else ""
-    return f"{line_key}customer_id, visit_date" + (", row_key" if sales.visit_definition == "row" else "")
+    key = (["business_line"] if per_line else []) + ["customer_id", "visit_date"]
+    return key + (["row_key"] if sales.visit_definition == "row" else [])
 
 
-def visit_totals_sql(sales: SalesHistory, per_line: bool, with_staff: bool = False) -> str:
-    """SQL: one row per visit (whole history, or each line's own visits with ``per_line``): the
+def _largest(table, key: list[str], what: str, amount: str):
+    """Per ``key``: the ``what`` with the largest ``amount`` (ties: the smallest ``what``; nulls never)."""
+    rank = ibis.row_number().over(
+        group_by=[table[k] for k in key],
+        order_by=[table[what].isnull(), ibis.desc(table[amount]), table[what]],
+    )
+    return table.mutate(_first=rank == 0)
+
+
+def visit_totals_expr(sales: SalesHistory, per_line: bool, with_staff: bool = False):
+    """One row per visit (whole history, or each line's own visits with ``per_line``): the
     visit key, ``amount`` (sum of its rows), ``service_rows``; with ``with_staff`` also
     ``staff_id``, the visit's main staff member (largest amount on the visit, ties by smallest
     id; NULL when no row of the visit names a staff member)."""
     key = visit_key(sales, per_line)
-    where = "WHERE business_line IS NOT NULL" if per_line else ""
+    s = sales.sale_rows
+    if per_line:
+        s = s.filter(s.business_line.notnull())
     if not with_staff:
-        return f"""
-        SELECT {key}, sum(amount) AS amount, count(*) AS service_rows
-        FROM sale_rows {where} GROUP BY {key}"""
-    # "largest amount, ties by smallest id" = the smallest (-amount, id) pair: arg_min over a struct
-    return f"""
-        SELECT {key}, sum(staff_amount) AS amount, sum(staff_rows) AS service_rows,
-               arg_min(staff_id, struct_pack(minus_amount := -staff_amount, id := staff_id))
-                   FILTER (WHERE staff_id IS NOT NULL) AS staff_id
-        FROM (SELECT {key}, staff_id, sum(amount) AS staff_amount, count(*) AS staff_rows
-              FROM sale_rows {where} GROUP BY {key}, staff_id)    -- what each staff member was paid
-        GROUP BY {key}"""
-
-
-def _scope_visits_sql(sales: SalesHistory, kind: str, detail: bool) -> tuple[str, str]:
-    """CTEs numbering the visits of one kind of scope, and the name of the last one.
-
-    ``kind="all"``: the whole history (partition by customer); ``kind="lines"``: each line's
-    own history (partition by line and customer). Keys carry no constant columns, which keeps
-    DuckDB's hash aggregation and window sort lean.
-    """
-    row_mode = sales.visit_definition == "row"
-    per_line = kind == "lines"
-    name = "per_line" if per_line else "all_lines"
-    line_key = "business_line, " if per_line else ""
-    key = visit_key(sales, per_line)
-    scope = "business_line" if per_line else f"'{ALL_LINES}'"
-    what = "customer-day (or row)" + (" in each line" if per_line else "") + (", main staff" if detail else "")
-    ctes = [f"visit_totals_{name} AS (  -- one row per visit: {what}{visit_totals_sql(sales, per_line, detail)}\n    )"]
-    joins, detail_cols = "", ""
-    if detail:
-        detail_cols = ", v.business_line, v.staff_id" if per_line else ", main_line_all_lines.business_line, v.staff_id"
-    if detail and not per_line:
-        ctes.append(
-            f"""main_line_{name} AS (   -- main business line: largest amount on the visit, ties by smallest id
-        SELECT {key}, arg_min(business_line, struct_pack(minus_amount := -line_amount, id := business_line))
-               AS business_line
-        FROM (SELECT {key}, business_line, sum(amount) AS line_amount
-              FROM sale_rows WHERE business_line IS NOT NULL GROUP BY {key}, business_line)
-        GROUP BY {key}
-    )"""
-        )
-        joins = f" LEFT JOIN main_line_{name} USING ({key})"
-    order = "visit_date, row_key" if row_mode else "visit_date"  # one visit per day otherwise
-    # the gap before a visit is the previous visit's days_to_next: the analyses read that one, so
-    # the second window function is only computed for the detailed (displayed) table
-    gap_days = "\n               date_diff('day', lag(visit_date) OVER w, visit_date) AS gap_days," if detail else ""
-    row_key = "row_key" if row_mode else "0 AS row_key"
-    ctes.append(
-        f"""numbered_{name} AS (    -- visit numbers and gaps within the scope
-        SELECT {scope} AS scope, customer_id, visit_date,
-               row_number() OVER w AS visit_number,
-               amount, CAST(service_rows AS BIGINT) AS service_rows{detail_cols},{gap_days}
-               date_diff('day', visit_date, lead(visit_date) OVER w) AS days_to_next,
-               {row_key}
-        FROM visit_totals_{name} v{joins}
-        WINDOW w AS (PARTITION BY {line_key}customer_id ORDER BY {order})
-    )"""
+        return s.group_by(key).aggregate(amount=s.amount.sum(), service_rows=s.count())
+    # what each staff member was paid on the visit, then the largest
+    paid = s.group_by(key + ["staff_id"]).aggregate(staff_amount=s.amount.sum(), staff_rows=s.count())
+    p = _largest(paid, key, "staff_id", "staff_amount")
+    return p.group_by(key).aggregate(
+        amount=p.staff_amount.sum(), service_rows=p.staff_rows.sum(), staff_id=p.staff_id.max(where=p._first)
     )
-    return ",\n    ".join(ctes), f"numbered_{name}"
 
 
-def visits_sql(sales: SalesHistory, scopes: Scopes = "both", detail: bool = True) -> str:
-    """The SQL of the numbered visit table (the one definition of a visit).
+def _scope_visits(sales: SalesHistory, per_line: bool, detail: bool):
+    """The numbered visits of one kind of scope: the whole history (partition by customer) or
+    each line's own history (partition by line and customer)."""
+    v = visit_totals_expr(sales, per_line, detail)
+    if detail and not per_line:  # main business line: largest amount on the visit, ties by smallest id
+        key = visit_key(sales, False)
+        s = sales.sale_rows
+        s = s.filter(s.business_line.notnull())
+        by_line = s.group_by(key + ["business_line"]).aggregate(line_amount=s.amount.sum())
+        b = _largest(by_line, key, "business_line", "line_amount")
+        main = b.group_by(key).aggregate(main_line=b.business_line.max(where=b._first))
+        v = v.left_join(main, key).select(*v.columns, business_line=ibis._.main_line)
+    order = [v.visit_date] + ([v.row_key] if sales.visit_definition == "row" else [])
+    w = ibis.window(group_by=([v.business_line] if per_line else []) + [v.customer_id], order_by=order)
+    cols = {
+        "scope": v.business_line if per_line else ibis.literal(ALL_LINES, "string"),
+        "customer_id": v.customer_id, "visit_date": v.visit_date,
+        "visit_number": (ibis.row_number().over(w) + 1).cast("int64"),
+        "amount": v.amount, "service_rows": v.service_rows.cast("int64"),
+    }
+    if detail:
+        cols.update(business_line=v.business_line, staff_id=v.staff_id,
+                    gap_days=v.visit_date.delta(v.visit_date.lag().over(w), unit="day").cast("int64"))
+    # the gap before a visit is the previous visit's days_to_next: the analyses read that one
+    cols["days_to_next"] = v.visit_date.lead().over(w).delta(v.visit_date, unit="day").cast("int64")
+    cols["row_key"] = v.row_key if sales.visit_definition == "row" else ibis.literal(0, "int64")
+    return v.select(**cols)
+
+
+def visits_expr(sales: SalesHistory, scopes: Scopes = "both", detail: bool = True):
+    """The numbered visit table (the one definition of a visit), an ibis table.
 
     Columns: ``scope``, ``customer_id``, ``visit_date``, ``visit_number`` (1.. within the
     scope), ``amount``, ``service_rows`` (rows merged into the visit), ``days_to_next``,
@@ -363,14 +453,9 @@ def visits_sql(sales: SalesHistory, scopes: Scopes = "both", detail: bool = True
     """
     if scopes != "all" and not sales.has_business_line:
         scopes = "all"  # no business lines in the data: the whole history only
-    kinds = {"all": ["all"], "lines": ["lines"], "both": ["all", "lines"]}[scopes]
-    parts = [_scope_visits_sql(sales, k, detail) for k in kinds]
-    ctes = ",\n    ".join(c for c, _ in parts)
-    union = "\n    UNION ALL ".join(f"SELECT * FROM {name}" for _, name in parts)
-    return f"""
-    WITH {ctes}
-    {union}
-    """
+    parts = [_scope_visits(sales, k == "lines", detail) for k in {"all": ["all"], "lines": ["lines"],
+                                                                  "both": ["all", "lines"]}[scopes]]
+    return parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False)
 
 
 def build_visits(sales, *, per_line: bool = False) -> pd.DataFrame:
@@ -382,60 +467,62 @@ def build_visits(sales, *, per_line: bool = False) -> pd.DataFrame:
     the definitions.
     """
     sales = as_sales_history(sales)
-    rel = sales.visits_relation("lines" if per_line else "all", detail=True)
+    columns = ["scope", "customer_id", "visit_date", "visit_number", "amount", "business_line", "staff_id",
+               "gap_days", "days_to_next", "service_rows"]
     if per_line and not sales.has_business_line:
-        rel = f"({visits_sql(sales, 'all')} LIMIT 0)"
-    df = sales.query(
-        f"""SELECT scope, customer_id, visit_date, visit_number, amount, business_line, staff_id,
-                   gap_days, days_to_next, service_rows
-            FROM {rel} ORDER BY scope, customer_id, visit_number"""
-    )
+        v = visits_expr(sales, "all").limit(0)
+    else:
+        v = sales.visits("lines" if per_line else "all", detail=True)
+    df = sales.execute(v.select(*columns).order_by("scope", "customer_id", "visit_number"))
+    return _typed_visits(df)
+
+
+def _typed_visits(df: pd.DataFrame) -> pd.DataFrame:
+    df = df.astype({"visit_number": "int64", "service_rows": "int64", "gap_days": "Int64", "days_to_next": "Int64",
+                    "amount": "float64"})
+    df["visit_date"] = pd.to_datetime(df["visit_date"]).astype("datetime64[us]")
+    for c in ("scope", "customer_id", "business_line", "staff_id"):
+        df[c] = df[c].astype("str")
     return df.reset_index(drop=True)
 
 
-def customer_summary_sql(sales: SalesHistory, scopes: Scopes = "both") -> str:
-    """SQL of the customer summary: one row per customer and scope (see :func:`customer_summary`)."""
+def customer_summary_expr(sales: SalesHistory, scopes: Scopes = "both"):
+    """The customer summary as an ibis table: one row per customer and scope (see :func:`customer_summary`)."""
     if scopes != "all" and not sales.has_business_line:
         scopes = "all"
-    refund_scopes = []
-    if scopes in ("all", "both"):
-        refund_scopes.append(f"SELECT '{ALL_LINES}' AS scope, customer_id, amount FROM refund_rows")
-    if scopes in ("lines", "both"):
-        refund_scopes.append(
-            "SELECT business_line AS scope, customer_id, amount FROM refund_rows WHERE business_line IS NOT NULL"
-        )
+    want_all, want_lines = scopes in ("all", "both"), scopes in ("lines", "both")
+    r = sales.refund_rows
+    refund_parts = []
+    if want_all:
+        refund_parts.append(r.select(scope=ibis.literal(ALL_LINES, "string"), customer_id=r.customer_id, amount=r.amount))
+    if want_lines:
+        rl = r.filter(r.business_line.notnull())
+        refund_parts.append(rl.select(scope=rl.business_line, customer_id=rl.customer_id, amount=rl.amount))
     if sales.cache:
-        visits = sales.visits_relation(scopes)
-        per_customer = f"""
-        SELECT scope, customer_id, min(visit_date) AS first_visit, max(visit_date) AS last_visit,
-               count(*) AS visits, sum(amount) AS revenue
-        FROM {visits} GROUP BY ALL"""
+        v = sales.visits(scopes)
+        per_customer = v.group_by(["scope", "customer_id"]).aggregate(
+            first_visit=v.visit_date.min(), last_visit=v.visit_date.max(), visits=v.count(), revenue=v.amount.sum())
     else:
         # no need to number visits to count them: count distinct days (or rows)
-        visit_count = "count(*)" if sales.visit_definition == "row" else "count(DISTINCT visit_date)"
-        scoped = []
-        if scopes in ("all", "both"):
-            scoped.append(f"SELECT '{ALL_LINES}' AS scope, customer_id, visit_date, amount FROM sale_rows")
-        if scopes in ("lines", "both"):
-            scoped.append(
-                "SELECT business_line AS scope, customer_id, visit_date, amount FROM sale_rows "
-                "WHERE business_line IS NOT NULL"
-            )
-        per_customer = f"""
-        SELECT scope, customer_id, min(visit_date) AS first_visit, max(visit_date) AS last_visit,
-               {visit_count} AS visits, sum(amount) AS revenue
-        FROM ({" UNION ALL ".join(scoped)}) GROUP BY ALL"""
-    return f"""
-    WITH visits_per_customer AS ({per_customer}
-    ),
-    refunds_per_customer AS (
-        SELECT scope, customer_id, sum(amount) AS refunds
-        FROM ({" UNION ALL ".join(refund_scopes)}) GROUP BY ALL
-    )
-    SELECT v.scope, v.customer_id, v.first_visit, v.last_visit, v.visits, v.revenue,
-           coalesce(r.refunds, 0.0) AS refunds, v.revenue + coalesce(r.refunds, 0.0) AS monetary
-    FROM visits_per_customer v LEFT JOIN refunds_per_customer r USING (scope, customer_id)
-    """
+        s = sales.sale_rows
+        parts = []
+        if want_all:
+            parts.append(s.select(scope=ibis.literal(ALL_LINES, "string"), customer_id=s.customer_id,
+                                  visit_date=s.visit_date, amount=s.amount))
+        if want_lines:
+            sl = s.filter(s.business_line.notnull())
+            parts.append(sl.select(scope=sl.business_line, customer_id=sl.customer_id, visit_date=sl.visit_date,
+                                   amount=sl.amount))
+        u = parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False)
+        count = u.count() if sales.visit_definition == "row" else u.visit_date.nunique()
+        per_customer = u.group_by(["scope", "customer_id"]).aggregate(
+            first_visit=u.visit_date.min(), last_visit=u.visit_date.max(), visits=count, revenue=u.amount.sum())
+    ru = refund_parts[0] if len(refund_parts) == 1 else refund_parts[0].union(refund_parts[1], distinct=False)
+    per_refunds = ru.group_by(["scope", "customer_id"]).aggregate(refunds=ru.amount.sum())
+    j = per_customer.left_join(per_refunds, ["scope", "customer_id"])
+    refunds = j.refunds.fill_null(0.0)
+    return j.select("scope", "customer_id", "first_visit", "last_visit", "visits", "revenue",
+                    refunds=refunds, monetary=j.revenue + refunds)
 
 
 def customer_summary(sales, *, per_line: bool = False) -> pd.DataFrame:
@@ -447,7 +534,7 @@ def customer_summary(sales, *, per_line: bool = False) -> pd.DataFrame:
     Only customers with at least one visit in the scope appear. Sorted by scope, customer.
     """
     sales = as_sales_history(sales)
-    df = sales.query(
-        f"SELECT * FROM ({customer_summary_sql(sales, 'lines' if per_line else 'all')}) ORDER BY scope, customer_id"
-    )
+    expr = customer_summary_expr(sales, "lines" if per_line else "all")
+    df = sales.execute(expr.order_by("scope", "customer_id"))
+    df["visits"] = df["visits"].astype("int64")
     return df.reset_index(drop=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import ibis
 import numpy as np
 import pandas as pd
 
-from toolkit.core.sales import SalesHistory, as_sales_history, sql_date
+from toolkit.core.sales import SalesHistory, as_sales_history
 from toolkit.core.stats import wilson_interval
 
 AGE_BANDS = ((None, 25, "<25"), (25, 35, "25-34"), (35, 45, "35-44"), (45, 55, "45-54"), (55, None, "55+"))
@@ -15,32 +18,31 @@ UNKNOWN = "unknown"
 # -- cross-penetration -------------------------------------------------------------------------
 
 
-def _customer_groups_sql(sales: SalesHistory, by: list[str]) -> str:
-    """SQL: customer_id plus the grouping attributes (``age_band`` derived from birth_year/age)."""
+def _customer_groups(sales: SalesHistory, by: list[str]):
+    """customer_id plus the grouping attributes (``age_band`` derived from birth_year/age)."""
+    c = sales.customers
     cols = set(sales.customer_columns)
-    as_of = sales.as_of
-    exprs = []
+    exprs = {}
     for b in by:
         if b == "age_band":
-            if "birth_year" in cols and "age" in cols:
-                age = f"coalesce({as_of.year} - CAST(birth_year AS INTEGER), CAST(age AS INTEGER))"
-            elif "birth_year" in cols:
-                age = f"({as_of.year} - CAST(birth_year AS INTEGER))"
-            elif "age" in cols:
-                age = "CAST(age AS INTEGER)"
-            else:
-                age = "NULL::INTEGER"
-            cases = " ".join(
-                f"WHEN {age} {'>= ' + str(lo) if lo is not None else 'IS NOT NULL'}"
-                f"{' AND ' + age + ' < ' + str(hi) if hi is not None else ''} THEN '{label}'"
-                for lo, hi, label in AGE_BANDS
-            )
-            exprs.append(f"CASE {cases} ELSE '{UNKNOWN}' END AS age_band")
+            ages = []
+            if "birth_year" in cols:
+                ages.append(sales.as_of.year - c.birth_year.cast("int64"))
+            if "age" in cols:
+                ages.append(c.age.cast("int64"))
+            age = ibis.coalesce(*ages) if len(ages) > 1 else (ages[0] if ages else ibis.null("int64"))
+            bands = []
+            for lo, hi, label in AGE_BANDS:
+                cond = (age >= lo) if lo is not None else age.notnull()
+                if hi is not None:
+                    cond = cond & (age < hi)
+                bands.append((cond, label))
+            exprs["age_band"] = ibis.cases(*bands, else_=UNKNOWN)
         elif b in cols:
-            exprs.append(f"coalesce(CAST({b} AS VARCHAR), '{UNKNOWN}') AS {b}")
+            exprs[b] = c[b].cast("string").fill_null(UNKNOWN)
         else:
             raise ValueError(f"customers have no attribute '{b}' (available: {', '.join(sorted(cols)) or 'none'})")
-    return f"SELECT customer_id, {', '.join(exprs)} FROM customer_attributes"
+    return c.select("customer_id", **exprs)
 
 
 def cross_penetration(
@@ -75,59 +77,43 @@ def cross_penetration(
         return pd.DataFrame()
     if by and not sales.customer_columns:
         raise ValueError("splitting by a customer attribute needs the customers table")
-    group_cols = "".join(f", {b}" for b in by)
-    a_group_cols = "".join(f", a.{b}" for b in by)
-    groups = _customer_groups_sql(sales, by) if by else None
-    join_groups = (
-        f"LEFT JOIN customer_groups USING (customer_id)" if by else ""
-    )
-    coalesce_groups = "".join(f", coalesce(customer_groups.{b}, '{UNKNOWN}') AS {b}" for b in by)
-    pair_join = "".join(f" AND pairs.{b} = bases.{b}" for b in by)
-    conditions = []
+    groups = _customer_groups(sales, by) if by else None
+    s = sales.sale_rows
+    s = s.filter(s.business_line.notnull())
+    # each customer's first visit to each business line, and with the company
+    first_visits = s.group_by(["customer_id", "business_line"]).aggregate(first_visit=s.visit_date.min())
+    first_ever = first_visits.group_by("customer_id").aggregate(first_ever=first_visits.first_visit.min())
+    lc = first_visits.join(first_ever, "customer_id")
+    if by:  # the base of each line, with the customer's group
+        lc = lc.left_join(groups, "customer_id")
+        lc = lc.select("business_line", "first_visit", "first_ever", customer_id=lc.customer_id,
+                       **{b: lc[b].fill_null(UNKNOWN) for b in by})
     if first_line_only:
-        conditions.append("first_visits.first_visit = first_ever.first_visit")
-    after = "b.first_visit > a.first_visit"
+        lc = lc.filter(lc.first_visit == lc.first_ever)
     if min_follow_up_days is not None:
-        f = int(min_follow_up_days)
-        conditions.append(f"first_visits.first_visit <= {sql_date(sales.as_of)} - {f}")
-        after += f" AND b.first_visit <= a.first_visit + {f}"
-    where = ("WHERE " + " AND ".join(conditions)) if conditions else ""
-    df = sales.query(
-        f"""WITH first_visits AS (   -- each customer's first visit to each business line
-            SELECT customer_id, business_line, min(visit_date) AS first_visit
-            FROM sale_rows WHERE business_line IS NOT NULL GROUP BY ALL
-        ),
-        first_ever AS (           -- each customer's first visit with the company
-            SELECT customer_id, min(first_visit) AS first_visit FROM first_visits GROUP BY ALL
-        ),
-        {"customer_groups AS (" + groups + ")," if by else ""}
-        line_customers AS (       -- the base of each line, with the customer's group
-            SELECT first_visits.customer_id, first_visits.business_line, first_visits.first_visit{coalesce_groups}
-            FROM first_visits JOIN first_ever USING (customer_id) {join_groups}
-            {where}
-        ),
-        bases AS (
-            SELECT business_line AS from_line{group_cols}, count(*) AS base FROM line_customers GROUP BY ALL
-        ),
-        pairs AS (                -- customers of from_line who also bought to_line, and when
-            SELECT a.business_line AS from_line, b.business_line AS to_line{a_group_cols},
-                   count(*) AS also_bought,
-                   count(*) FILTER (WHERE {after}) AS bought_after
-            FROM line_customers a JOIN first_visits b
-              ON a.customer_id = b.customer_id AND a.business_line <> b.business_line
-            GROUP BY ALL
-        ),
-        lines AS (SELECT DISTINCT business_line AS to_line FROM first_visits),
-        from_lines AS (SELECT DISTINCT business_line AS from_line FROM first_visits)
-        SELECT from_lines.from_line, lines.to_line{"".join(f", bases.{b}" for b in by)},
-               coalesce(bases.base, 0) AS base,
-               coalesce(pairs.also_bought, 0) AS also_bought, coalesce(pairs.bought_after, 0) AS bought_after
-        FROM from_lines CROSS JOIN lines    -- every pair of lines, even when a base is empty
-        LEFT JOIN bases ON bases.from_line = from_lines.from_line
-        LEFT JOIN pairs ON pairs.from_line = from_lines.from_line AND pairs.to_line = lines.to_line{pair_join}
-        WHERE lines.to_line <> from_lines.from_line
-        ORDER BY from_lines.from_line, lines.to_line{"".join(f", bases.{b}" for b in by)}"""
-    )
+        lc = lc.filter(lc.first_visit <= ibis.date(sales.as_of - dt.timedelta(days=int(min_follow_up_days))))
+    bases = lc.group_by(["business_line"] + by).aggregate(base=lc.count())
+    # customers of from_line who also bought to_line, and when
+    other = first_visits.select(other_customer=first_visits.customer_id, to_line=first_visits.business_line,
+                                first_other=first_visits.first_visit)
+    j = lc.join(other, [lc.customer_id == other.other_customer, lc.business_line != other.to_line])
+    after = j.first_other > j.first_visit
+    if min_follow_up_days is not None:
+        after = after & (j.first_other.delta(j.first_visit, unit="day") <= int(min_follow_up_days))
+    pairs = j.group_by(["business_line", "to_line"] + by).aggregate(also_bought=j.count(),
+                                                                     bought_after=j.count(where=after))
+    lines = sales.lines()
+    grid = pd.DataFrame([(a, b) for a in lines for b in lines if a != b], columns=["from_line", "to_line"],
+                        dtype="str")
+    bases = sales.execute(bases).rename(columns={"business_line": "from_line"})
+    pairs = sales.execute(pairs).rename(columns={"business_line": "from_line"})
+    for t in (bases, pairs):
+        for c in ["from_line"] + by + (["to_line"] if "to_line" in t else []):
+            t[c] = t[c].astype("str")
+    df = grid.merge(bases, on="from_line", how="left").merge(pairs, on=["from_line", "to_line"] + by, how="left")
+    df = df[["from_line", "to_line"] + by + ["base", "also_bought", "bought_after"]]
+    df = df.sort_values(["from_line", "to_line"] + by, kind="stable").reset_index(drop=True)
+    df[["base", "also_bought", "bought_after"]] = df[["base", "also_bought", "bought_after"]].fillna(0)
     for c in ("base", "also_bought", "bought_after"):
         df[c] = df[c].astype("int64")
     small = df["base"] < min_segment_size

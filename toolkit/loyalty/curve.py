@@ -3,98 +3,97 @@ the average check (definitions: :mod:`toolkit.loyalty.repeat`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+import ibis
 import numpy as np
 import pandas as pd
 
-from toolkit.core.sales import ALL_LINES, SalesHistory, as_sales_history, sql_date
+from toolkit.core.sales import ALL_LINES, SalesHistory, as_sales_history
 from toolkit.core.stats import wilson_interval
 
 RETURN_WINDOW_QUANTILE = 0.99
 MIN_GAPS_FOR_OWN_WINDOW = 30
 FALLBACK_WINDOW_DAYS = 365
+GAP_QUARTILES = (0.25, 0.5, 0.75)
 
 
 # -- return window and the table by visit number ---------------------------------------------
 
 
-def _return_ctes(
-    sales: SalesHistory,
-    scopes: str,
-    return_window_days: int | None,
-    quantile: float,
-) -> str:
-    """CTEs ``scope_visits``, ``gap_distribution``, ``return_windows``, ``return_events``:
-    the one definition of the return window, eligibility and return (see the module docstring)."""
-    visits = sales.visits_relation(scopes)
-    # the visits feed three CTEs when W comes from the gaps: compute them once
-    materialized = "" if sales.cache or return_window_days is not None else "MATERIALIZED "
-    as_of = sql_date(sales.as_of)
-    param = "NULL" if return_window_days is None else str(int(return_window_days))
-    if return_window_days is None:
-        window = "w.return_window_days"
-        window_join = "JOIN return_windows w USING (scope)"
-    else:  # a fixed W: no need to look at the gap distribution at all
-        window = param
-        window_join = ""
-    return f"""
-    scope_visits AS {materialized}(SELECT * FROM {visits}),
-    gap_counts AS (        -- how many gaps of each length, per scope (a small histogram); every gap is
-                           -- some visit's days_to_next (last visits have none: their NULL row keeps a
-                           -- scope without gaps in the table)
-        SELECT scope, days_to_next AS gap_days, count(*) FILTER (WHERE days_to_next IS NOT NULL) AS n
-        FROM scope_visits GROUP BY ALL
-    ),
-    gap_distribution AS (  -- the quantile: the smallest gap g with at least q of the gaps <= g
-        SELECT scope, CAST(any_value(total) AS BIGINT) AS gaps,
-               min(gap_days) FILTER (WHERE cumulative >= {float(quantile)} * total - 1e-9) AS gap_quantile
-        FROM (SELECT scope, gap_days,
-                     sum(n) OVER (PARTITION BY scope ORDER BY gap_days) AS cumulative,
-                     sum(n) OVER (PARTITION BY scope) AS total
-              FROM gap_counts)
-        GROUP BY scope
-    ),
-    history_span AS (      -- days from the first visit to as_of
-        SELECT date_diff('day', min(visit_date), {as_of}) AS days FROM scope_visits
-    ),
-    window_candidates AS (
-        SELECT g.scope, g.gaps, g.gap_quantile,
-               CASE WHEN {param} IS NOT NULL THEN {param}
-                    WHEN g.gaps >= {MIN_GAPS_FOR_OWN_WINDOW} THEN g.gap_quantile
-                    ELSE coalesce(overall.gap_quantile, g.gap_quantile, {FALLBACK_WINDOW_DAYS}) END AS uncapped,
-               CASE WHEN {param} IS NOT NULL THEN 'parameter'
-                    WHEN g.gaps >= {MIN_GAPS_FOR_OWN_WINDOW} THEN 'gap_quantile'
-                    WHEN overall.gap_quantile IS NOT NULL THEN 'whole_history_gap_quantile'
-                    WHEN g.gap_quantile IS NOT NULL THEN 'gap_quantile_few_gaps'
-                    ELSE 'fallback' END AS source,
-               greatest(1, h.days // 2) AS cap
-        FROM gap_distribution g CROSS JOIN history_span h
-        LEFT JOIN (SELECT gap_quantile FROM gap_distribution
-                   WHERE scope = '{ALL_LINES}' AND gaps >= {MIN_GAPS_FOR_OWN_WINDOW}) overall ON true
-    ),
-    return_windows AS (    -- W per scope
-        SELECT scope, gaps, gap_quantile,
-               CAST(CASE WHEN source = 'parameter' THEN uncapped ELSE greatest(1, least(uncapped, cap)) END
-                    AS INTEGER) AS return_window_days,
-               CASE WHEN source <> 'parameter' AND uncapped > cap THEN source || '_capped' ELSE source END
-                    AS window_source
-        FROM window_candidates
-    ),
-    return_events AS (     -- each visit: eligible (>= W days before as_of)? returned within W days?
-        SELECT v.*, {window} AS return_window_days,
-               v.visit_date <= {as_of} - {window} AS eligible,
-               v.visit_date <= {as_of} - {window} AND coalesce(v.days_to_next <= {window}, false) AS returned
-        FROM scope_visits v {window_join}
-    )"""
-
-
-_QUARTILE_COLUMNS = (
-    "EXCLUDE (gap_quartiles), gap_quartiles[1] AS gap_q25, gap_quartiles[2] AS gap_median, "
-    "gap_quartiles[3] AS gap_q75"
-)
-
-
 def _scopes(per_line: bool) -> str:
     return "both" if per_line else "all"
+
+
+def _quantile_of_counts(values: np.ndarray, counts: np.ndarray, q: float):
+    """The smallest value g with at least ``q`` of the (counted) values <= g; None without values."""
+    total = counts.sum()
+    if total == 0:
+        return None
+    order = np.argsort(values, kind="stable")
+    cumulative = np.cumsum(counts[order])
+    return int(values[order][np.argmax(cumulative >= q * total - 1e-9)])
+
+
+def _windows_table(sales: SalesHistory, visits, return_window_days: int | None, quantile: float) -> pd.DataFrame:
+    """The return window W of each scope (the rule of the module docstring of
+    :mod:`toolkit.loyalty.repeat`), from the histogram of the gaps (one small query)."""
+    hist = sales.execute(visits.group_by(["scope", "days_to_next"]).aggregate(n=visits.count()))
+    span = (sales.as_of - sales.history_start).days if sales.history_start else 0
+    cap = max(1, span // 2)
+    rows = []
+    for scope, g in hist.groupby("scope", sort=True):
+        g = g[g["days_to_next"].notna()]
+        gaps = int(g["n"].sum())
+        rows.append((str(scope), gaps, _quantile_of_counts(g["days_to_next"].to_numpy("int64"),
+                                                           g["n"].to_numpy("int64"), quantile)))
+    overall = next((q for s, n, q in rows if s == ALL_LINES and n >= MIN_GAPS_FOR_OWN_WINDOW), None)
+    out = []
+    for scope, gaps, gq in rows:
+        if return_window_days is not None:
+            w, source = int(return_window_days), "parameter"
+        else:
+            if gaps >= MIN_GAPS_FOR_OWN_WINDOW:
+                uncapped, source = gq, "gap_quantile"
+            elif overall is not None:
+                uncapped, source = overall, "whole_history_gap_quantile"
+            elif gq is not None:
+                uncapped, source = gq, "gap_quantile_few_gaps"
+            else:
+                uncapped, source = FALLBACK_WINDOW_DAYS, "fallback"
+            w = max(1, min(uncapped, cap))
+            if uncapped > cap:
+                source += "_capped"
+        out.append((scope, gaps, gq, w, source))
+    df = pd.DataFrame(out, columns=["scope", "gaps", "gap_quantile", "return_window_days", "window_source"])
+    return df.astype({"scope": "str", "gaps": "int64", "gap_quantile": "Int64", "return_window_days": "int64",
+                      "window_source": "str"})
+
+
+def _by_scope(scope_col, values: dict):
+    """A per-scope constant as an expression (a literal when every scope has the same value)."""
+    distinct = set(values.values())
+    if len(distinct) == 1:
+        return ibis.literal(next(iter(distinct)))
+    return ibis.cases(*[(scope_col == s, ibis.literal(v)) for s, v in sorted(values.items())])
+
+
+def return_events(sales: SalesHistory, per_line: bool, return_window_days: int | None,
+                  quantile: float = RETURN_WINDOW_QUANTILE):
+    """Each visit with ``eligible`` (>= W days before as_of) and ``returned`` (eligible, and the
+    next visit within W days): the one definition of the return; and ``{scope: W}``."""
+    visits = sales.visits(_scopes(per_line))
+    if return_window_days is not None and not per_line:
+        windows = {ALL_LINES: int(return_window_days)}
+    else:
+        table = _windows_table(sales, visits, return_window_days, quantile)
+        windows = dict(zip(table["scope"], table["return_window_days"].astype(int)))
+    if not windows:  # no visits at all
+        windows = {ALL_LINES: int(return_window_days or FALLBACK_WINDOW_DAYS)}
+    cutoff = {s: sales.as_of - dt.timedelta(days=w) for s, w in windows.items()}
+    eligible = visits.visit_date <= _by_scope(visits.scope, cutoff)
+    returned = eligible & (visits.days_to_next <= _by_scope(visits.scope, windows)).fill_null(False)
+    return visits.mutate(eligible=eligible, returned=returned), windows
 
 
 def return_windows(
@@ -112,8 +111,14 @@ def return_windows(
     capped at half the history).
     """
     sales = as_sales_history(sales)
-    ctes = _return_ctes(sales, _scopes(per_line), return_window_days, quantile)
-    return sales.query(f"WITH {ctes} SELECT * FROM return_windows ORDER BY scope <> '{ALL_LINES}', scope")
+    df = _windows_table(sales, sales.visits(_scopes(per_line)), return_window_days, quantile)
+    return _scope_order(df, ["scope"])
+
+
+def _scope_order(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Sorted with the whole history first, then the lines (and then ``by``)."""
+    df = df.assign(_order=df["scope"] != ALL_LINES)
+    return df.sort_values(["_order"] + by, kind="stable").drop(columns="_order").reset_index(drop=True)
 
 
 def visit_number_table(
@@ -134,27 +139,27 @@ def visit_number_table(
     ``with_gaps``/``with_check``: leave the gap quartiles / the average check out (faster).
     """
     sales = as_sales_history(sales)
-    ctes = _return_ctes(sales, _scopes(per_line), return_window_days, quantile)
-    gaps = (
-        ", quantile_cont(days_to_next, [0.25, 0.5, 0.75]) FILTER (WHERE returned) AS gap_quartiles"
-        if with_gaps
-        else ""
-    )
+    e, windows = return_events(sales, per_line, return_window_days, quantile)
+    aggs = {"visits": e.count()}
+    if with_check:
+        aggs["average_check"] = e.amount.mean()
+    aggs.update(eligible=e.count(where=e.eligible), returned=e.count(where=e.returned))
+    if with_gaps:
+        aggs["gap_quartiles"] = e.days_to_next.quantile(list(GAP_QUARTILES), where=e.returned)
     # one scope: a constant group key would only slow the hash aggregation down
-    scope, group = ("scope", "scope, ") if per_line else (f"'{ALL_LINES}' AS scope", "")
-    df = sales.query(
-        f"""WITH {ctes}
-        SELECT * {_QUARTILE_COLUMNS if with_gaps else ""} FROM (
-            SELECT {scope}, visit_number, count(*) AS visits{", avg(amount) AS average_check" if with_check else ""},
-                   count(*) FILTER (WHERE eligible) AS eligible,
-                   count(*) FILTER (WHERE returned) AS returned,
-                   any_value(return_window_days) AS return_window_days{gaps}
-            FROM return_events GROUP BY {group}visit_number
-        ) ORDER BY scope <> '{ALL_LINES}', scope, visit_number"""
-    )
-    for c in ("visits", "eligible", "returned", "return_window_days"):
+    df = sales.execute(e.group_by(["scope", "visit_number"] if per_line else ["visit_number"]).aggregate(**aggs))
+    if not per_line:
+        df.insert(0, "scope", ALL_LINES)
+    df["scope"] = df["scope"].astype("str")
+    df["return_window_days"] = df["scope"].map(windows)
+    if with_gaps:
+        q = df.pop("gap_quartiles")
+        for i, name in enumerate(("gap_q25", "gap_median", "gap_q75")):
+            df[name] = np.array([np.nan if v is None or len(v) == 0 or v[i] is None else float(v[i]) for v in q],
+                                dtype="float64")
+    for c in ("visit_number", "visits", "eligible", "returned", "return_window_days"):
         df[c] = df[c].astype("int64")
-    return df.reset_index(drop=True)
+    return _scope_order(df, ["scope", "visit_number"])
 
 
 def _complete(table: pd.DataFrame, numbers: range, columns: dict) -> pd.DataFrame:

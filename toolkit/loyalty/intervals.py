@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
+import ibis
 import numpy as np
 import pandas as pd
 
-from toolkit.core.sales import ALL_LINES, as_sales_history, customer_summary_sql
+from toolkit.core.sales import ALL_LINES, as_sales_history, customer_summary_expr
 from toolkit.core.stats import wilson_interval
-from toolkit.loyalty.curve import RETURN_WINDOW_QUANTILE, _return_ctes, _scopes
+from toolkit.loyalty.curve import GAP_QUARTILES, RETURN_WINDOW_QUANTILE, _scope_order, _scopes, return_events
 
 
 def stage_label(starts: list[int], i: int) -> str:
@@ -49,37 +50,43 @@ def intervals_by_stage(
     stage_table = pd.DataFrame(rows, columns=["scope", "stage_index", "stage", "first_visit", "last_visit"])
     stage_table = stage_table.astype({"scope": "str", "stage": "str", "first_visit": "int64", "last_visit": "Int64"})
     per_line = any(s != ALL_LINES for s in stages)
-    ctes = _return_ctes(sales, _scopes(per_line), return_window_days, quantile)
-    sales.con.register("loyalty_stage_table", stage_table)
-    in_stage = """e.scope = s.scope AND {n} >= s.first_visit AND (s.last_visit IS NULL OR {n} <= s.last_visit)"""
-    try:
-        df = sales.query(
-            f"""WITH {ctes},
-            stage_visits AS (     -- visits of the stage and the returns after them
-                SELECT s.scope, s.stage_index, s.stage, s.first_visit, s.last_visit,
-                       count(*) FILTER (WHERE e.visit_number = s.first_visit) AS customers,
-                       count(*) AS visits, avg(e.amount) AS average_check,
-                       count(*) FILTER (WHERE e.eligible) AS eligible,
-                       count(*) FILTER (WHERE e.returned) AS returned
-                FROM loyalty_stage_table s JOIN return_events e ON {in_stage.format(n="e.visit_number")}
-                GROUP BY ALL
-            ),
-            stage_gaps AS (       -- gaps before the stage's visits: visit n-1 returned to visit n
-                SELECT s.scope, s.stage_index, count(*) AS gaps,
-                       quantile_cont(e.days_to_next, 0.25) AS gap_q25,
-                       quantile_cont(e.days_to_next, 0.5) AS gap_median,
-                       quantile_cont(e.days_to_next, 0.75) AS gap_q75
-                FROM loyalty_stage_table s JOIN return_events e ON {in_stage.format(n="e.visit_number + 1")}
-                WHERE e.returned
-                GROUP BY ALL
-            )
-            SELECT v.*, coalesce(g.gaps, 0) AS gaps, g.gap_q25, g.gap_median, g.gap_q75
-            FROM stage_visits v LEFT JOIN stage_gaps g USING (scope, stage_index)"""
-        )
-    finally:
-        sales.con.unregister("loyalty_stage_table")
+    e, _ = return_events(sales, per_line, return_window_days, quantile)
+
+    def stage_of(n):
+        """The stage index of visit number ``n`` in its scope (null for a scope without stages)."""
+        return ibis.cases(*[
+            (e.scope == scope, sum((n >= int(a)).cast("int64") for a in starts) - 1)
+            for scope, starts in sorted(stages.items())
+        ], else_=ibis.null("int64"))
+
+    first_visit = ibis.cases(*[(e.scope == scope, e.visit_number.isin([int(a) for a in starts]))
+                               for scope, starts in sorted(stages.items())], else_=False)
+    if not stages:
+        return pd.DataFrame(columns=list(stage_table.columns.drop("stage_index")) + [
+            "customers", "visits", "average_check", "eligible", "returned", "gaps", "gap_q25", "gap_median",
+            "gap_q75", "p_return", "ci_low", "ci_high"])
+    # visits of the stage and the returns after them
+    v = e.mutate(stage_index=stage_of(e.visit_number), starts_stage=first_visit)
+    v = v.filter(v.stage_index.notnull())
+    visits = sales.execute(v.group_by(["scope", "stage_index"]).aggregate(
+        customers=v.count(where=v.starts_stage), visits=v.count(), average_check=v.amount.mean(),
+        eligible=v.count(where=v.eligible), returned=v.count(where=v.returned)))
+    # gaps before the stage's visits: visit n-1 returned to visit n
+    g = e.filter(e.returned).mutate(stage_index=stage_of(e.visit_number + 1))
+    g = g.filter(g.stage_index.notnull())
+    gaps = sales.execute(g.group_by(["scope", "stage_index"]).aggregate(
+        gaps=g.count(), gap_quartiles=g.days_to_next.quantile(list(GAP_QUARTILES))))
+    q = gaps.pop("gap_quartiles")
+    for i, name in enumerate(("gap_q25", "gap_median", "gap_q75")):
+        gaps[name] = np.array([np.nan if v is None or v[i] is None else float(v[i]) for v in q], dtype="float64")
+    for t in (visits, gaps):
+        t["scope"] = t["scope"].astype("str")
+        t["stage_index"] = t["stage_index"].astype("int64")
+    df = stage_table.merge(visits, on=["scope", "stage_index"], how="inner")
+    df = df.merge(gaps, on=["scope", "stage_index"], how="left")
     df["_order"] = df["scope"].ne(ALL_LINES)  # the whole history first, then the lines
     df = df.sort_values(["_order", "scope", "stage_index"]).drop(columns="_order")
+    df["gaps"] = df["gaps"].fillna(0)
     for c in ("customers", "visits", "eligible", "returned", "gaps"):
         df[c] = df[c].astype("int64")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -102,26 +109,22 @@ def lifetime_value(sales, *, cohort: Literal["year", "quarter"] | None = "year",
     A one-off line shows about 1 visit per customer.
     """
     sales = as_sales_history(sales)
-    summary = customer_summary_sql(sales, _scopes(per_line))
-    if cohort == "year":
-        expr = "CAST(year(first_visit) AS VARCHAR)"
-    elif cohort == "quarter":
-        expr = "CAST(year(first_visit) AS VARCHAR) || 'Q' || CAST(quarter(first_visit) AS VARCHAR)"
-    elif cohort is None:
-        expr = "NULL"
-    else:
+    if cohort not in ("year", "quarter", None):
         raise ValueError("cohort must be 'year', 'quarter' or None")
-    df = sales.query(
-        f"""WITH customer_lines AS ({summary})
-        SELECT scope, CASE WHEN grouping(cohort) = 1 THEN 'all' ELSE cohort END AS cohort,
-               count(*) AS customers, sum(visits) AS visits, sum(monetary) AS revenue
-        FROM (SELECT *, {expr} AS cohort FROM customer_lines)
-        GROUP BY GROUPING SETS ((scope, cohort), (scope))
-        ORDER BY scope <> '{ALL_LINES}', scope, grouping(cohort) DESC, cohort"""
-    )
-    if cohort is None:
-        df = df[df["cohort"] == "all"]
-    df = df.astype({"customers": "int64", "visits": "int64", "revenue": "float64"})
+    c = customer_summary_expr(sales, _scopes(per_line))
+    total = c.group_by("scope").aggregate(customers=c.count(), visits=c.visits.sum(), revenue=c.monetary.sum())
+    df = sales.execute(total).assign(cohort="all")
+    if cohort is not None:
+        year = c.first_visit.year().cast("string")
+        label = year if cohort == "year" else year.concat("Q", c.first_visit.quarter().cast("string"))
+        cc = c.mutate(cohort=label)
+        by = cc.group_by(["scope", "cohort"]).aggregate(customers=cc.count(), visits=cc.visits.sum(),
+                                                         revenue=cc.monetary.sum())
+        df = pd.concat([df, sales.execute(by)], ignore_index=True)
+    df = df.astype({"scope": "str", "cohort": "str", "customers": "int64", "visits": "int64", "revenue": "float64"})
+    df["_all"] = df["cohort"] != "all"
+    df = _scope_order(df, ["scope", "_all", "cohort"]).drop(columns="_all")
+    df = df[["scope", "cohort", "customers", "visits", "revenue"]]
     df["visits_per_customer"] = df["visits"] / df["customers"]
     df["revenue_per_customer"] = df["revenue"] / df["customers"]
     return df.reset_index(drop=True)

@@ -5,56 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit.core.sales import SalesHistory, as_sales_history, visit_totals_sql
+from toolkit.core.sales import SalesHistory, as_sales_history, visit_totals_expr
 from toolkit.core.stats import wilson_interval
 
 # -- staff dependency --------------------------------------------------------------------------
-
-
-def _staff_ctes(sales: SalesHistory) -> str:
-    """CTEs of the staff-dependency definitions (see the module docstring): ``line_visits``,
-    ``customer_line_visits``, ``repeat_customers``, ``visits_with_staff``, ``attached``,
-    ``line_totals``, ``attached_money``."""
-    return f"""
-        line_visits AS ({visit_totals_sql(sales, per_line=True, with_staff=True)}
-        ),
-        line_refunds AS (
-            SELECT business_line, customer_id, sum(amount) AS refunds
-            FROM refund_rows WHERE business_line IS NOT NULL GROUP BY ALL
-        ),
-        customer_line_visits AS (   -- each customer's visits in each line: how many, with a known staff
-                                    -- member, and the net revenue (line refunds netted)
-            SELECT v.business_line, v.customer_id, count(*) AS visits, count(v.staff_id) AS staffed_visits,
-                   sum(v.amount) + coalesce(any_value(r.refunds), 0) AS monetary
-            FROM line_visits v LEFT JOIN line_refunds r USING (business_line, customer_id)
-            GROUP BY ALL
-        ),
-        repeat_customers AS (       -- >= 2 visits in the line, at least one with a known staff member
-            SELECT * FROM customer_line_visits WHERE visits >= 2 AND staffed_visits >= 1
-        ),
-        visits_with_staff AS (      -- how many of a customer's line visits each staff member led
-            SELECT business_line, customer_id, staff_id, count(*) AS staff_visits
-            FROM line_visits WHERE staff_id IS NOT NULL GROUP BY ALL
-        ),
-        attached AS (               -- the staff member who led more than half of the known-staff visits
-            SELECT r.business_line, r.customer_id, s.staff_id, r.monetary
-            FROM repeat_customers r JOIN visits_with_staff s USING (business_line, customer_id)
-            WHERE 2 * s.staff_visits > r.staffed_visits
-        ),
-        line_totals AS (            -- every line: its repeat customers and its net revenue
-            SELECT business_line, sum(monetary) AS line_revenue,
-                   count(*) FILTER (WHERE visits >= 2 AND staffed_visits >= 1) AS repeat_customers
-            FROM customer_line_visits GROUP BY ALL
-        ),
-        attached_money AS (         -- the whole-history net revenue of every attached customer
-            SELECT customer_id, sum(amount) AS monetary FROM (
-                SELECT customer_id, amount FROM sale_rows
-                WHERE customer_id IN (SELECT customer_id FROM attached)
-                UNION ALL
-                SELECT customer_id, amount FROM refund_rows
-                WHERE customer_id IN (SELECT customer_id FROM attached)
-            ) GROUP BY ALL
-        )"""
 
 
 _STAFF_COLUMNS = ["business_line", "staff_id", "attached_customers", "attached_revenue", "attached_revenue_all_lines",
@@ -62,25 +16,52 @@ _STAFF_COLUMNS = ["business_line", "staff_id", "attached_customers", "attached_r
 
 
 def _staff_table(sales: SalesHistory) -> pd.DataFrame:
-    """One query: a row per line and attached staff member (and a row with a null staff member
-    for a line with no attached customer), with the line's totals."""
-    df = sales.query(
-        f"""WITH {_staff_ctes(sales)},
-        per_staff AS (
-            SELECT a.business_line, a.staff_id, count(*) AS attached_customers,
-                   sum(a.monetary) AS attached_revenue,
-                   sum(m.monetary) AS attached_revenue_all_lines
-            FROM attached a JOIN attached_money m USING (customer_id)
-            GROUP BY ALL
-        )
-        SELECT lt.business_line, p.staff_id, coalesce(p.attached_customers, 0) AS attached_customers,
-               p.attached_revenue, p.attached_revenue_all_lines, lt.repeat_customers, lt.line_revenue
-        FROM line_totals lt LEFT JOIN per_staff p USING (business_line)
-        ORDER BY lt.business_line, attached_customers DESC, p.staff_id"""
-    )
+    """A row per line and attached staff member (and a row with a null staff member for a line
+    with no attached customer), with the line's totals (two queries: per staff, per line)."""
+    line = ["business_line", "customer_id"]
+    lv = visit_totals_expr(sales, per_line=True, with_staff=True)  # the line's visits and their main staff
+    r = sales.refund_rows
+    r = r.filter(r.business_line.notnull())
+    line_refunds = r.group_by(line).aggregate(refunds=r.amount.sum())
+    # each customer's visits in each line: how many, with a known staff member, and the net revenue
+    per_customer = lv.group_by(line).aggregate(visits=lv.count(), staffed_visits=lv.staff_id.count(),
+                                               revenue=lv.amount.sum())
+    clv = per_customer.left_join(line_refunds, line)
+    clv = clv.select("business_line", "customer_id", "visits", "staffed_visits",
+                     monetary=clv.revenue + clv.refunds.fill_null(0.0))
+    # repeat customers: >= 2 visits in the line, at least one with a known staff member
+    is_repeat = (clv.visits >= 2) & (clv.staffed_visits >= 1)
+    line_totals = clv.group_by("business_line").aggregate(line_revenue=clv.monetary.sum(),
+                                                          repeat_customers=clv.count(where=is_repeat))
+    repeat = clv.filter(is_repeat)
+    # how many of a customer's line visits each staff member led; attached: more than half
+    staffed = lv.filter(lv.staff_id.notnull())
+    led = staffed.group_by(line + ["staff_id"]).aggregate(staff_visits=staffed.count())
+    attached = repeat.join(led, line)
+    attached = attached.filter(2 * attached.staff_visits > attached.staffed_visits)
+    attached = attached.select("business_line", "customer_id", "staff_id", "monetary")
+    # the whole-history net revenue of every attached customer
+    who = attached.select(attached_customer=attached.customer_id).distinct()
+    s, rr = sales.sale_rows, sales.refund_rows
+    money = s.select("customer_id", "amount").union(rr.select("customer_id", "amount"), distinct=False)
+    money = money.semi_join(who, money.customer_id == who.attached_customer)
+    money = money.group_by("customer_id").aggregate(monetary_all_lines=money.amount.sum())
+    a = attached.join(money, "customer_id")
+    per_staff = a.group_by(["business_line", "staff_id"]).aggregate(
+        attached_customers=a.count(), attached_revenue=a.monetary.sum(),
+        attached_revenue_all_lines=a.monetary_all_lines.sum())
+    totals = sales.execute(line_totals)
+    staff = sales.execute(per_staff)
+    for t in (totals, staff):
+        t["business_line"] = t["business_line"].astype("str")
+    df = totals.merge(staff, on="business_line", how="left")
+    df["attached_customers"] = df["attached_customers"].fillna(0)
     for c in ("attached_customers", "repeat_customers"):
         df[c] = df[c].astype("int64")
-    return df[_STAFF_COLUMNS]
+    df["staff_id"] = df["staff_id"].astype("str")
+    df = df.sort_values(["business_line", "attached_customers", "staff_id"], ascending=[True, False, True],
+                        kind="stable")
+    return df[_STAFF_COLUMNS].reset_index(drop=True)
 
 
 def staff_attachment(sales) -> pd.DataFrame:

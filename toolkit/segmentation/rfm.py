@@ -33,11 +33,12 @@ R \\ F  1            2                    3                    4            5
 
 from __future__ import annotations
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from toolkit.core.config import Parameters
-from toolkit.core.sales import ALL_LINES, as_sales_history, customer_summary_sql, sql_date
+from toolkit.core.sales import ALL_LINES, as_sales_history, customer_summary_expr
 
 # segment id -> (ru, en) display names, in report order (best first)
 SEGMENTS: dict[str, tuple[str, str]] = {
@@ -72,25 +73,17 @@ def segment_name(segment: str, language: str = "ru") -> str:
     return ru if language == "ru" else en
 
 
-QUINTILES = "[0.2, 0.4, 0.6, 0.8]"
-
-
-def _score_sql(measure: str, column: str, edges: list[float] | None) -> str:
-    """SQL expression of a 1-5 score (see the module docstring).
-
-    Data-driven edges: ``e_s`` = the value at position ceil(s * n / 5) (s = 1..4) of the scope's
-    values sorted worst first (``quantile_disc``), and score = 1 + number of edges the value is
-    strictly better than. With w = customers strictly worse, "better than e_s" holds exactly when
-    w >= ceil(s n / 5), so the score is 1 + floor(5 w / n); one selection per scope instead of
-    a sort per measure.
-    """
+def _score(measure: str, value, edges: list[float] | None, n, scope):
+    """The 1-5 score expression (see the module docstring): ``1 + floor(5 w / n)`` with w the
+    customers of the scope with a strictly worse value (the 0-based minimum rank, worst first),
+    or with explicit ``edges``: 1 + the number of edges the value is above (recency: 5 - ...)."""
     if edges:
-        above = " + ".join(f"CAST({column} > {float(e)} AS INTEGER)" for e in sorted(edges))
-        return f"({SCORES} - ({above}))" if measure == "recency" else f"(1 + {above})"
-    # recency: smaller is better, so work on -recency (larger is better) like the other two
-    value = f"-{column}" if measure == "recency" else column
-    better = " + ".join(f"CAST({value} > {measure}_edges[{i}] AS INTEGER)" for i in range(1, SCORES))
-    return f"(1 + {better})"
+        above = sum((value > float(e)).cast("int64") for e in sorted(edges))
+        return (SCORES - above) if measure == "recency" else (1 + above)
+    # recency: smaller is better, so the worst (largest) recency comes first
+    order = ibis.desc(value) if measure == "recency" else value
+    worse = ibis.rank().over(group_by=scope, order_by=order)
+    return 1 + (SCORES * worse) // n
 
 
 def rfm_scores(sales, *, per_line: bool = False, edges: dict[str, list[float]] | None = None) -> pd.DataFrame:
@@ -106,28 +99,23 @@ def rfm_scores(sales, *, per_line: bool = False, edges: dict[str, list[float]] |
     unknown = set(edges) - {"recency", "frequency", "monetary"}
     if unknown:
         raise ValueError(f"edges: unknown measure(s) {sorted(unknown)} (use recency, frequency, monetary)")
-    summary = customer_summary_sql(sales, "both" if per_line else "all")
-    df = sales.query(
-        f"""WITH customer_values AS (
-            SELECT scope, customer_id, date_diff('day', last_visit, {sql_date(sales.as_of)}) AS recency_days,
-                   visits AS frequency, monetary
-            FROM ({summary})
-        ),
-        score_edges AS (     -- per scope: the values at the 20/40/60/80 % positions, worst first
-            SELECT scope, quantile_disc(-recency_days, {QUINTILES}) AS recency_edges,
-                   quantile_disc(frequency, {QUINTILES}) AS frequency_edges,
-                   quantile_disc(monetary, {QUINTILES}) AS monetary_edges
-            FROM customer_values GROUP BY scope
-        )
-        SELECT v.scope, v.customer_id, v.recency_days, v.frequency, v.monetary,
-               {_score_sql("recency", "v.recency_days", edges.get("recency"))} AS r_score,
-               {_score_sql("frequency", "v.frequency", edges.get("frequency"))} AS f_score,
-               {_score_sql("monetary", "v.monetary", edges.get("monetary"))} AS m_score
-        FROM customer_values v JOIN score_edges USING (scope)
-        ORDER BY v.scope <> '{ALL_LINES}', v.scope, v.customer_id"""
+    summary = customer_summary_expr(sales, "both" if per_line else "all")
+    v = summary.select(
+        "scope", "customer_id", recency_days=ibis.date(sales.as_of).delta(summary.last_visit, unit="day"),
+        frequency=summary.visits, monetary=summary.monetary,
     )
+    n = v.count().over(group_by=v.scope)
+    scored = v.mutate(
+        r_score=_score("recency", v.recency_days, edges.get("recency"), n, v.scope),
+        f_score=_score("frequency", v.frequency, edges.get("frequency"), n, v.scope),
+        m_score=_score("monetary", v.monetary, edges.get("monetary"), n, v.scope),
+    )
+    df = sales.execute(scored)
     for c in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
         df[c] = df[c].astype("int64")
+    df["monetary"] = df["monetary"].astype("float64")
+    df["_order"] = df["scope"] != ALL_LINES
+    df = df.sort_values(["_order", "scope", "customer_id"], kind="stable").drop(columns="_order")
     df["rfm"] = df["r_score"].astype(str) + df["f_score"].astype(str) + df["m_score"].astype(str)
     df["segment"] = assign_segments(df["r_score"], df["f_score"], df["m_score"])
     return df.reset_index(drop=True)

@@ -1,0 +1,157 @@
+"""Where the sales analytics run: one ibis backend (the embedded DuckDB by default, or the
+client's database), and the few things the analyses need from it.
+
+Every sales definition (:mod:`toolkit.core.sales`, :mod:`toolkit.segmentation.rfm`,
+:mod:`toolkit.loyalty`) is written once as an ibis expression; ibis compiles it to the SQL of
+the engine that holds the data (DuckDB, PostgreSQL, Spark, ClickHouse, BigQuery, Snowflake
+...), the engine computes it, and only the aggregate comes back as a small pandas table. An
+:class:`Engine` counts the queries it ran; the sales history counts the rows it read.
+
+A database source is named in case.yml as ``sources.transactions.database: {url: ..., table:
+...}`` (or ``query:``); the url carries no password: ``{NAME}`` placeholders in it are filled
+from environment variables or from the case's git-ignored secrets file (see
+:func:`resolve_url`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ibis
+import pandas as pd
+import yaml
+
+from toolkit.core.errors import CaseError
+
+EMBEDDED = "duckdb"
+
+
+@dataclass(eq=False)
+class Engine:
+    """An ibis backend and its name (``duckdb``, ``postgres``, ``pyspark`` ...)."""
+
+    backend: object
+    name: str
+    queries: int = 0
+    _temp: list[str] = field(default_factory=list, repr=False)
+
+    def execute(self, expr) -> pd.DataFrame:
+        """Compute an ibis table expression in the engine; a pandas DataFrame comes back."""
+        self.queries += 1
+        df = self.backend.execute(expr)
+        return df.reset_index(drop=True) if isinstance(df, pd.DataFrame) else df
+
+    def scalar(self, expr):
+        self.queries += 1
+        return self.backend.execute(expr)
+
+    def materialise(self, name: str, expr):
+        """``expr`` computed once and kept in the engine as a temporary table (for a table that
+        several queries read); Spark keeps a cached view instead."""
+        self.queries += 1
+        if self.name == "pyspark":
+            self.backend.create_view(name, expr, overwrite=True)
+            self.backend._session.catalog.cacheTable(name)
+            self._temp.append(name)
+            return self.backend.table(name)
+        if self.name == EMBEDDED:  # (ibis' overwrite path emits a DROP that this DuckDB rejects)
+            self.backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.backend.compile(expr)}")
+            table = self.backend.table(name)
+        else:
+            table = self.backend.create_table(name, expr, temp=True)
+        self._temp.append(name)
+        return table
+
+    def drop_temporary(self) -> None:
+        for name in self._temp:
+            try:
+                if self.name == "pyspark":
+                    self.backend._session.catalog.uncacheTable(name)
+                    self.backend.drop_view(name, force=True)
+                elif self.name == EMBEDDED:
+                    self.backend.con.execute(f"DROP TABLE IF EXISTS {name}")
+                else:
+                    self.backend.drop_table(name, force=True)
+            except Exception:  # a closed connection: nothing left to drop
+                pass
+        self._temp.clear()
+
+
+def duckdb_engine(connection) -> Engine:
+    """The embedded engine over an existing DuckDB connection (its views and tables)."""
+    return Engine(ibis.duckdb.from_connection(connection), EMBEDDED)
+
+
+def backend_engine(backend) -> Engine:
+    """An engine over an ibis backend already connected (``ibis.postgres.connect(...)``,
+    ``ibis.pyspark.connect(session)`` ...)."""
+    return Engine(backend, str(getattr(backend, "name", "unknown")))
+
+
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def _secrets(case_dir: Path | None, secrets_file: str) -> dict:
+    path = Path(case_dir or ".") / secrets_file
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+
+def resolve_url(url: str, case_dir: Path | None = None, secrets_file: str = ".secrets.yml") -> str:
+    """The connection url with each ``{NAME}`` filled from the environment variable ``NAME`` or
+    else from the key ``NAME`` of the case's secrets file (git-ignored)."""
+    secrets = None
+    missing = []
+
+    def fill(m: re.Match) -> str:
+        nonlocal secrets
+        name = m.group(1)
+        if name in os.environ:
+            return os.environ[name]
+        if secrets is None:
+            secrets = _secrets(case_dir, secrets_file)
+        if name in secrets:
+            return secrets[name]
+        missing.append(name)
+        return ""
+
+    out = _PLACEHOLDER.sub(fill, url)
+    if missing:
+        raise CaseError(
+            f"sources.transactions.database.url: set {', '.join(missing)} as an environment variable or a key of "
+            f"the case's {secrets_file} (credentials never go into case.yml)."
+        )
+    return out
+
+
+def connect_database(url: str, case_dir: Path | None = None, secrets_file: str = ".secrets.yml") -> Engine:
+    """An engine on the client's database from a url (``postgres://user:{PGPASSWORD}@host:5432/db``,
+    ``clickhouse://...``, ``bigquery://project/dataset``, ``snowflake://...``: every scheme
+    ibis knows; the matching ibis extra must be installed)."""
+    full = resolve_url(url, case_dir, secrets_file)
+    try:
+        backend = ibis.connect(full)
+    except Exception as e:
+        scheme = url.split(":", 1)[0]
+        raise CaseError(
+            f"sources.transactions.database.url: cannot connect to the {scheme} database ({type(e).__name__}: "
+            f"{str(e).splitlines()[0] if str(e) else ''}); check the url, the server and the credentials."
+        ) from None
+    return backend_engine(backend)
+
+
+def source_table(engine: Engine, table: str | None = None, query: str | None = None):
+    """The ibis table of a database source: a table name (``schema.table`` allowed) or a query."""
+    if (table is None) == (query is None):
+        raise CaseError("sources.transactions.database: give either table: or query:, not both.")
+    if query is not None:
+        return engine.backend.sql(query)
+    parts = table.split(".")
+    if len(parts) == 1:
+        return engine.backend.table(parts[0])
+    return engine.backend.table(parts[-1], database=tuple(parts[:-1]) if len(parts) > 2 else parts[0])
