@@ -1,4 +1,4 @@
-"""Barrier ranking, revenue at stake, quotes and the recommendation library (toolkit.barriers.ranking)."""
+"""Barrier ranking, annual impact, quotes and the recommendation library (toolkit.barriers.ranking)."""
 
 from __future__ import annotations
 
@@ -74,38 +74,54 @@ def test_share_severity_and_base(model):
     assert b["share"] == pytest.approx(1 / 3)
 
 
-def test_revenue_at_stake_attribution(model):
-    lost = {"evaluation": 40, "deal": 10}
-    t = B.barrier_table(codes_frame(CODES), model, RESP, lost_by_stage=lost, value_per_customer=1000)
+def _losses(**stages):
+    """Stage losses as toolkit.barriers.impact gives them: stage -> (annual_loss, low, high)."""
+    return pd.DataFrame([{"stage": k, "source": "funnel", "lost_per_year": v[0] / 1000, "annual_loss": v[0],
+                          "low": v[1], "high": v[2]} for k, v in stages.items()])
+
+
+def test_annual_impact_allocation(model):
+    losses = _losses(evaluation=(40_000, 30_000, 50_000), deal=(10_000, 8_000, 12_000))
+    t = B.barrier_table(codes_frame(CODES), model, RESP, stage_losses=losses, recoverable_fraction=0.5)
     over = t[t["segment"] == "all"].set_index(["stage", "code"])
     # evaluation: high_price 3 respondents, hard_to_book 1 -> mention shares 3/4, 1/4
     assert over.loc[("evaluation", "high_price"), "mention_share"] == 0.75
-    assert over.loc[("evaluation", "high_price"), "revenue_at_stake"] == pytest.approx(40 * 1000 * 0.75)  # 30 000
-    assert over.loc[("evaluation", "hard_to_book"), "revenue_at_stake"] == pytest.approx(40 * 1000 * 0.25)  # 10 000
-    # deal: only no_parking -> the whole stage: 10 * 1000
-    assert over.loc[("deal", "no_parking"), "revenue_at_stake"] == pytest.approx(10_000)
+    assert over.loc[("evaluation", "high_price"), "annual_impact"] == pytest.approx(40_000 * 0.75 * 0.5)  # 15 000
+    assert over.loc[("evaluation", "hard_to_book"), "annual_impact"] == pytest.approx(40_000 * 0.25 * 0.5)  # 5 000
+    # deal: only no_parking -> the whole stage: 10 000 x 0.5
+    assert over.loc[("deal", "no_parking"), "annual_impact"] == pytest.approx(5_000)
+    lo, hi = wilson_interval(3, 4)
+    assert over.loc[("evaluation", "high_price"), "annual_impact_low"] == pytest.approx(30_000 * lo * 0.5)
+    assert over.loc[("evaluation", "high_price"), "annual_impact_high"] == pytest.approx(50_000 * hi * 0.5)
+    assert over.loc[("evaluation", "high_price"), "lost_at_stage"] == 40
     # persona rows carry no money (losses are not split by persona)
-    assert t.loc[t["segment_type"] == "persona", "revenue_at_stake"].isna().all()
+    assert t.loc[t["segment_type"] == "persona", "annual_impact"].isna().all()
 
 
 def test_priority_rule(model):
-    lost = {"evaluation": 40, "deal": 10}
-    t = B.barrier_table(codes_frame(CODES), model, RESP, lost_by_stage=lost, value_per_customer=1000)
+    losses = _losses(evaluation=(40_000, 30_000, 50_000), deal=(10_000, 8_000, 12_000))
+    t = B.barrier_table(codes_frame(CODES), model, RESP, stage_losses=losses, recoverable_fraction=0.5)
     over = t[t["segment"] == "all"]
-    # 30 000 (high_price) > 10 000 tie (hard_to_book share 0.2, sev -1; no_parking share 0.2, sev -2)
-    # -> tie on revenue and share broken by severity: no_parking (-2) before hard_to_book (-1)
+    # 15 000 (high_price) > 5 000 tie (hard_to_book: evidence 0.2 x 1/2; no_parking: 0.2 x 2/2)
+    # -> the tie on money is broken by the evidence score: no_parking before hard_to_book
     assert list(over["code"]) == ["high_price", "no_parking", "hard_to_book"]
-    assert list(over["rank"]) == [1, 2, 3]
-    # without money: share desc, then severity
+    assert list(over["rank"]) == [1, 2, 3] and set(over["rank_basis"]) == {"money"}
+    # without money: evidence score (share x severity weight) desc
     t2 = B.barrier_table(codes_frame(CODES), model, RESP)
     assert list(t2.loc[t2["segment"] == "all", "code"]) == ["high_price", "no_parking", "hard_to_book"]
+    assert set(t2["rank_basis"]) == {"evidence"}
 
 
-def test_lost_by_stage_accepts_funnel_dataframe(model):
-    lost = pd.DataFrame({"stage": ["framing", "evaluation", "deal"], "lost": [5, 8, 0], "entered": [20, 15, 7]})
-    t = B.barrier_table(codes_frame(CODES), model, lost_by_stage=lost, value_per_customer=100)
-    row = t[(t["segment"] == "all") & (t["code"] == "hard_to_book")].iloc[0]
-    assert row["lost_at_stage"] == 8 and row["revenue_at_stake"] == pytest.approx(8 * 100 * 0.25)
+def test_unmeasured_barrier_keeps_its_evidence_place(model):
+    # only 'evaluation' is measured: no_parking (deal) has no money but the 2nd best evidence
+    # (0.2 x 1.0 against hard_to_book's 0.2 x 0.5): it stays 2nd, not last
+    t = B.barrier_table(codes_frame(CODES), model, RESP, stage_losses=_losses(evaluation=(40_000, 30_000, 50_000)),
+                        recoverable_fraction=0.5)
+    over = t[t["segment"] == "all"]
+    assert list(over["code"]) == ["high_price", "no_parking", "hard_to_book"]
+    assert list(over["rank_basis"]) == ["money", "evidence", "money"]
+    assert np.isnan(over.iloc[1]["annual_impact"])
+    assert over.iloc[1]["evidence_score"] == pytest.approx(0.2 * 1.0)
 
 
 def test_quotes_deterministic_most_negative_then_shortest_distinct_respondents(model):
@@ -149,18 +165,20 @@ def test_evidence_never_strong_below_minimum():
 
 def test_barrier_metrics_contract(model):
     lib = B.default_library()
-    m = B.barrier_metrics(codes_frame(CODES), model, {"evaluation": 40, "deal": 10}, 1000, library=lib)
+    losses = _losses(evaluation=(40_000, 30_000, 50_000), deal=(10_000, 8_000, 12_000))
+    m = B.barrier_metrics(codes_frame(CODES), model, losses, 0.5, library=lib)
     json.dumps(m, allow_nan=False, ensure_ascii=False)
     assert [b["code"] for b in m] == ["high_price", "no_parking", "hard_to_book"]
     first = m[0]
-    for key in ("code", "stage", "respondents", "share", "ci", "severity", "revenue_at_stake"):
+    for key in ("code", "stage", "respondents", "share", "ci", "severity", "annual_impact", "rank_basis"):
         assert key in first
     assert first["stage"] == "evaluation" and first["respondents"] == 3 and len(first["ci"]) == 2
-    assert first["revenue_at_stake"] == pytest.approx(30_000)
+    assert first["annual_impact"]["estimate"] == pytest.approx(15_000) and first["rank_basis"] == "money"
+    assert first["annual_impact"]["low"] <= 15_000 <= first["annual_impact"]["high"]
     assert first["label"] == "Высокая цена" and first["actions"]
-    # without money the revenue is None, not NaN
+    # without money the impact is None ("not measured"), not NaN
     m2 = B.barrier_metrics(codes_frame(CODES), model)
-    assert m2[0]["revenue_at_stake"] is None
+    assert m2[0]["annual_impact"] is None and m2[0]["rank_basis"] == "evidence"
 
 
 # -- recommendation library --------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
@@ -79,13 +80,20 @@ def test_barrier_metrics_ranked_and_jsonable(planted):
     if "codes" not in tables:
         pytest.skip(f"{name}: no codes table")
     model = ST.stage_model(case)
-    lost = F.lost_by_journey_stage(tables["leads"], model) if "leads" in tables and len(model.funnel) else None
-    items = B.barrier_metrics(tables["codes"], model, lost, 100_000.0, tables.get("respondents"),
+    losses = None
+    if "leads" in tables and len(model.funnel):
+        lost = F.lost_by_journey_stage(tables["leads"], model).dropna(subset=["lost"])
+        value = lost["lost"] * 100_000.0
+        losses = pd.DataFrame({"stage": lost["stage"], "source": "funnel", "lost_per_year": lost["lost"],
+                               "annual_loss": value, "low": 0.8 * value, "high": 1.2 * value})
+    items = B.barrier_metrics(tables["codes"], model, losses, 0.25, tables.get("respondents"),
                               B.load_recommendations(case.case_dir))
     json.dumps(items, allow_nan=False, ensure_ascii=False)
     assert [i["rank"] for i in items] == list(range(1, len(items) + 1))
-    rev = [i["revenue_at_stake"] or 0.0 for i in items]
+    # the measured barriers are in money order among themselves; the others say they are ranked by evidence
+    rev = [i["annual_impact"]["estimate"] for i in items if i["annual_impact"] is not None]
     assert rev == sorted(rev, reverse=True)
+    assert all((i["annual_impact"] is None) == (i["rank_basis"] == "evidence") for i in items)
     for i in items:
         assert i["ci"][0] <= i["share"] <= i["ci"][1]
         assert i["severity"] is None or -2 <= i["severity"] <= 0

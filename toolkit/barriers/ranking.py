@@ -1,4 +1,4 @@
-"""Barrier ranking (METHOD.md §4): what stops clients, how many, how badly, and what it costs.
+"""Barrier ranking (METHOD.md §4): what stops clients, how many, how badly, and what fixing it is worth a year.
 
 Terms used below
 ----------------
@@ -22,174 +22,44 @@ mention share (attribution rule)
     same stage and segment (a respondent naming two barriers at a stage counts
     once for each). It splits the stage's losses between its barriers in
     proportion to how often each is named.
-revenue at stake
-    customers lost at the stage (``lost_by_stage``, e.g. leads that stopped at a
-    funnel stage of this journey stage, ``toolkit.stage_mapping.funnel.lost_by_journey_stage``,
-    plus any post-purchase losses from the loyalty analysis)
-    x expected value per customer (``value_per_customer``, from the loyalty step)
-    x mention share. It assumes every lost customer was stopped by one of the
-    named barriers, so it is an upper bound of what fixing the barrier can win
-    back, not a forecast. A stage whose losses are not measured (no funnel stage
-    there and nothing passed in from the loyalty analysis) has NaN, not 0.
-    Computed on the overall segment only (losses are not split by persona);
-    persona rows carry NaN.
+annual impact
+    The stage's measured annual loss x mention share x the recoverable fraction, with a
+    range (``annual_impact``, ``annual_impact_low``, ``annual_impact_high``; rules in
+    ``toolkit.barriers.impact``). NaN where the stage's loss is not measured ("not
+    measured", never 0), and on persona rows (losses are not split by persona).
+evidence score
+    share x severity weight, the weight = -severity / 2 clipped to [0, 1] (missing
+    severity: 0.5).
 priority (rank)
-    Within a segment: revenue at stake desc (unmeasured = 0), then share desc, then
-    severity asc (more negative first; missing last), then stage order, then code.
+    Within a segment, every barrier is first placed by its evidence score (desc, then
+    share desc, severity asc, stage order, code); the places held by barriers with a
+    measured annual impact are then refilled with those barriers in annual-impact order
+    (``rank_basis = 'money'``). A barrier whose stage has no measured loss keeps the place
+    its evidence gives it (``rank_basis = 'evidence'``): it is never put last only because
+    nothing measured it.
 representative quotes
     Up to ``n_quotes`` non-empty quotes from distinct respondents and with distinct
     texts: most negative sentiment first, then the shortest quote, then respondent
     id, then the text (fully deterministic; a respondent's best quote is the one
     kept).
 
-Recommendation library
-----------------------
-A YAML file with two sections, ``barriers`` and ``touchpoints``, each a mapping
-``key -> {name: {ru, en}, aliases: [...], actions: [{ru, en}, ...]}``. The package
-default is ``toolkit/resources/recommendations.yml``; a case may put its own
-``recommendations.yml`` in its folder. Merge rule: a case entry replaces the
-default entry with the same key, unless it says ``extend: true``, in which case
-its aliases and actions are added after the default's; new keys are added. A
-barrier code finds its entry by key, name or alias (normalised: lower case, ё->е,
-spaces -> _); case entries win alias clashes. A barrier with no entry of its own
-gets the entry of its most frequent touchpoint; a barrier with neither is listed by
-``missing_recommendations`` for the consultant to fill.
+The recommendation library lives in :mod:`toolkit.core.vocabulary`.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
-from importlib import resources
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import stats as _st
 
+from toolkit.barriers.impact import allocate
+from toolkit.core.money import money_range
 from toolkit.stage_mapping.funnel import jsonable
-from toolkit.stage_mapping.journey import (
-    OVERALL,
-    _segment_key,
-    code_labels,
-    column,
-    share_evidence,
-    match_touchpoints,
-    norm_key,
-    respondent_segments,
-    segmented,
-    share_with_ci,
-    stage_model,
-)
-
-LIBRARY_FILE = "recommendations.yml"
-SECTIONS = ("barriers", "touchpoints")
-
-
-# -- recommendation library -------------------------------------------------------
-
-
-def default_library() -> dict:
-    """The package's default recommendation library."""
-    text = resources.files("toolkit").joinpath("resources", LIBRARY_FILE).read_text(encoding="utf-8")
-    return _normalise_library(yaml.safe_load(text) or {}, source="default")
-
-
-def _normalise_library(lib: Mapping, source: str) -> dict:
-    out = {}
-    for section in SECTIONS:
-        entries = (lib or {}).get(section) or {}
-        out[section] = {}
-        for key, entry in entries.items():
-            e = dict(entry or {})
-            e["aliases"] = list(e.get("aliases") or [])
-            e["actions"] = [a if isinstance(a, Mapping) else {"ru": str(a), "en": str(a)} for a in e.get("actions") or []]
-            e["_source"] = source
-            out[section][str(key)] = e
-    return out
-
-
-def merge_recommendations(base: Mapping, override: Mapping) -> dict:
-    """``override`` merged over ``base`` (see the module docstring for the rule)."""
-    out = copy.deepcopy(dict(base))
-    for section in SECTIONS:
-        out.setdefault(section, {})
-        for key, entry in (override.get(section) or {}).items():
-            if entry.get("extend") and key in out[section]:
-                old = out[section][key]
-                old["aliases"] = list(dict.fromkeys([*old.get("aliases", []), *entry.get("aliases", [])]))
-                old["actions"] = [*old.get("actions", []), *entry.get("actions", [])]
-                if entry.get("name"):
-                    old["name"] = entry["name"]
-                old["_source"] = entry.get("_source", "case")
-            else:
-                out[section][key] = copy.deepcopy(dict(entry))
-    return out
-
-
-def load_recommendations(case_dir: str | Path | None = None) -> dict:
-    """The default library, with ``<case_dir>/recommendations.yml`` merged over it when present."""
-    lib = default_library()
-    if case_dir is not None:
-        path = Path(case_dir) / LIBRARY_FILE
-        if path.is_file():
-            own = _normalise_library(yaml.safe_load(path.read_text(encoding="utf-8")) or {}, source="case")
-            lib = merge_recommendations(lib, own)
-    return lib
-
-
-def _index(library: Mapping, section: str) -> dict:
-    """normalised key/name/alias -> entry key; exact keys first, case entries win clashes."""
-    entries = (library or {}).get(section) or {}
-    idx: dict[str, str] = {}
-    ordered = sorted(entries.items(), key=lambda kv: kv[1].get("_source") == "case")
-    for key, e in ordered:
-        names = e.get("name") or {}
-        labels = [*(names.values() if isinstance(names, Mapping) else [names]), *e.get("aliases", [])]
-        for label in labels:
-            k = norm_key(label)
-            if k:
-                idx[k] = key
-    for key in entries:
-        idx[norm_key(key)] = key
-    return idx
-
-
-def library_key(code, library: Mapping, section: str = "barriers") -> str | None:
-    """The library entry a code (or touchpoint) belongs to, or None."""
-    return _index(library, section).get(norm_key(code))
-
-
-def library_names(library: Mapping, language: str) -> dict:
-    """normalised barrier/touchpoint label -> display name in ``language``."""
-    out = {}
-    for section in SECTIONS:
-        entries = (library or {}).get(section) or {}
-        for label, key in _index(library, section).items():
-            name = (entries[key].get("name") or {})
-            if isinstance(name, Mapping) and name.get(language):
-                out.setdefault(label, name[language])
-    return out
-
-
-def actions_for(code, library: Mapping, language: str = "ru", touchpoint=None) -> list[str]:
-    """Suggested actions (texts in ``language``) for a barrier code, falling back to its touchpoint."""
-    if not library:
-        return []
-    for section, value in (("barriers", code), ("touchpoints", touchpoint)):
-        if value is None or value is pd.NA:
-            continue
-        key = library_key(value, library, section)
-        if key:
-            acts = library[section][key].get("actions") or []
-            texts = [a.get(language) or a.get("en") or a.get("ru") for a in acts]
-            return [t for t in texts if t]
-    return []
-
-
-# -- the ranking ------------------------------------------------------------------
-
+from toolkit.core.vocabulary import LIBRARY_FILE, SECTIONS, default_library, merge_recommendations, load_recommendations, library_key, library_names, actions_for
+from toolkit.core.stages import OVERALL, column, share_evidence, match_touchpoints, norm_key, share_with_ci, stage_model
+from toolkit.stage_mapping.journey import _segment_key, code_labels, respondent_segments, segmented
 
 def _t_interval(mean, sd, n, confidence):
     n = np.asarray(n, dtype=float)
@@ -200,34 +70,27 @@ def _t_interval(mean, sd, n, confidence):
     return mean - half, mean + half
 
 
-def _as_series(x) -> pd.Series:
-    if x is None:
-        return pd.Series(dtype=float)
-    if isinstance(x, pd.DataFrame):
-        return x.set_index("stage")["lost"].astype(float)
-    return pd.Series(dict(x) if isinstance(x, Mapping) else x, dtype=float)
-
-
 def barrier_table(
     codes: pd.DataFrame,
     model,
     respondents: pd.DataFrame | None = None,
     personas=None,
-    lost_by_stage=None,
-    value_per_customer: float | None = None,
+    stage_losses: pd.DataFrame | None = None,
+    recoverable_fraction: float = 0.25,
     library: Mapping | None = None,
     labels: Mapping | None = None,
     n_quotes: int = 3,
 ) -> pd.DataFrame:
     """Barriers per segment (overall, persona, business line) and stage, ranked.
 
-    ``lost_by_stage``: Mapping/Series journey stage -> customers lost there (or the
-    DataFrame of ``toolkit.stage_mapping.funnel.lost_by_journey_stage``); ``value_per_customer``:
-    expected revenue per customer. Columns: ``segment_type, segment, rank, stage,
-    stage_name, stage_order, code, label, respondents, fragments, base, share, ci_lo,
-    ci_hi, severity, severity_lo, severity_hi, mention_share, lost_at_stage,
-    revenue_at_stake, evidence, touchpoint, quotes (list), library_key, actions
-    (list)``. Rules in the module docstring.
+    ``stage_losses``: the annual loss of each journey stage (``toolkit.barriers.impact``:
+    columns stage, lost_per_year, annual_loss, low, high); ``recoverable_fraction``: the share
+    of the allocated loss fixing a barrier wins back. Columns: ``segment_type, segment, rank,
+    rank_basis, stage, stage_name, stage_order, code, label, respondents, fragments, base,
+    share, ci_lo, ci_hi, severity, severity_lo, severity_hi, evidence_score, mention_share,
+    lost_at_stage, stage_annual_loss, annual_impact, annual_impact_low, annual_impact_high,
+    evidence, touchpoint, quotes (list), library_key, actions (list)``. Rules in the module
+    docstring.
     """
     model = stage_model(model)
     lang = model.language
@@ -241,8 +104,9 @@ def barrier_table(
     b["sentiment"] = pd.to_numeric(column(b, "sentiment"), errors="coerce").astype(float)
     keys = ["segment_type", "segment", "stage", "code"]
     cols_out = ["segment_type", "segment", "rank", "stage", "stage_name", "stage_order", "code", "label", "respondents",
-                "fragments", "base", "share", "ci_lo", "ci_hi", "severity", "severity_lo", "severity_hi", "mention_share",
-                "lost_at_stage", "revenue_at_stake", "evidence", "touchpoint", "quotes", "library_key", "actions"]
+                "fragments", "base", "share", "ci_lo", "ci_hi", "severity", "severity_lo", "severity_hi", "evidence_score",
+                "mention_share", "lost_at_stage", "stage_annual_loss", "annual_impact", "annual_impact_low",
+                "annual_impact_high", "rank_basis", "evidence", "touchpoint", "quotes", "library_key", "actions"]
     if not len(b):
         return pd.DataFrame(columns=cols_out)
 
@@ -259,11 +123,9 @@ def barrier_table(
     # attribution: the barrier's share of barrier mentions at its stage and segment
     stage_total = g.groupby(["segment_type", "segment", "stage"], sort=True)["respondents"].transform("sum")
     g["mention_share"] = g["respondents"] / stage_total
-    lost = _as_series(lost_by_stage)
-    overall = g["segment_type"] == OVERALL[0]
-    g["lost_at_stage"] = np.where(overall, g["stage"].map(lost).astype(float), np.nan)
-    value = np.nan if value_per_customer is None else float(value_per_customer)
-    g["revenue_at_stake"] = g["lost_at_stage"] * value * g["mention_share"]
+    g = allocate(g, stage_losses, recoverable_fraction, model.confidence, overall=OVERALL[0])
+    weight = (-g["severity"] / 2.0).clip(lower=0.0, upper=1.0).fillna(0.5)
+    g["evidence_score"] = g["share"] * weight
 
     # most frequent touchpoint of the barrier (ties alphabetical), for the library fallback
     tp_raw = column(b, "touchpoint").astype("string")
@@ -309,18 +171,25 @@ def barrier_table(
 
 def rank_barriers(table: pd.DataFrame) -> pd.DataFrame:
     """Sort by the priority rule (module docstring) and number the barriers 1.. within each segment."""
-    t = table.assign(
-        _seg=_segment_key(table),
-        _rev=table["revenue_at_stake"].fillna(0.0),
-        _sev=table["severity"].fillna(np.inf),
-    )
+    t = table.assign(_seg=_segment_key(table), _sev=table["severity"].fillna(np.inf))
     t = t.sort_values(
-        ["_seg", "segment", "_rev", "share", "_sev", "stage_order", "code"],
+        ["_seg", "segment", "evidence_score", "share", "_sev", "stage_order", "code"],
         ascending=[True, True, False, False, True, True, True],
         kind="stable",
-    )
+    ).reset_index(drop=True)
+    measured = t["annual_impact"].notna()
+    t["rank_basis"] = np.where(measured, "money", "evidence")
+    parts = []
+    for _, seg in t.groupby(["_seg", "segment"], sort=False):
+        is_m = seg["annual_impact"].notna().to_numpy()
+        by_money = seg[is_m].sort_values(["annual_impact", "evidence_score", "stage_order", "code"],
+                                         ascending=[False, False, True, True], kind="stable").index
+        idx = seg.index.to_numpy().copy()
+        idx[is_m] = by_money  # the measured barriers' places, refilled in money order
+        parts.append(seg.loc[idx])
+    t = pd.concat(parts, ignore_index=True) if parts else t
     t["rank"] = t.groupby(["segment_type", "segment"], sort=False).cumcount() + 1
-    return t.drop(columns=["_seg", "_rev", "_sev"]).reset_index(drop=True)
+    return t.drop(columns=["_seg", "_sev"]).reset_index(drop=True)
 
 
 def top_barriers_by_stage(table: pd.DataFrame, n: int = 3, segment: str = "all") -> pd.DataFrame:
@@ -343,8 +212,8 @@ def missing_recommendations(table: pd.DataFrame) -> pd.DataFrame:
 def barrier_metrics(
     codes: pd.DataFrame,
     model,
-    lost_by_stage=None,
-    value_per_customer: float | None = None,
+    stage_losses: pd.DataFrame | None = None,
+    recoverable_fraction: float = 0.25,
     respondents: pd.DataFrame | None = None,
     library: Mapping | None = None,
     limit: int | None = None,
@@ -354,13 +223,15 @@ def barrier_metrics(
     """``metrics.json`` -> ``barriers``: the overall ranking, highest priority first.
 
     Each item: ``{code, label, stage, respondents, share, ci: [lo, hi], severity,
-    revenue_at_stake, rank, base, mention_share, lost_at_stage, evidence, quotes,
-    actions}`` (NaN -> None). ``table``: an already computed :func:`barrier_table`
-    (the other arguments are then not used).
+    annual_impact: {estimate, low, high} or None (stage loss not measured), rank_basis
+    ('money' | 'evidence'), rank, base, mention_share, lost_at_stage (per year),
+    stage_annual_loss, evidence_score, evidence, quotes, actions}`` (NaN -> None).
+    ``table``: an already computed :func:`barrier_table` (the other arguments are then not
+    used).
     """
     if table is None:
-        table = barrier_table(codes, model, respondents=respondents, lost_by_stage=lost_by_stage,
-                              value_per_customer=value_per_customer, library=library, labels=labels)
+        table = barrier_table(codes, model, respondents=respondents, stage_losses=stage_losses,
+                              recoverable_fraction=recoverable_fraction, library=library, labels=labels)
     t = table
     t = t.loc[t["segment_type"] == OVERALL[0]]
     if limit:
@@ -370,8 +241,10 @@ def barrier_metrics(
         out.append({
             "code": r.code, "label": r.label, "stage": r.stage, "respondents": int(r.respondents),
             "share": r.share, "ci": [r.ci_lo, r.ci_hi], "severity": r.severity,
-            "revenue_at_stake": r.revenue_at_stake, "rank": int(r.rank), "base": int(r.base),
-            "mention_share": r.mention_share, "lost_at_stage": r.lost_at_stage, "evidence": r.evidence,
+            "annual_impact": money_range(r.annual_impact, r.annual_impact_low, r.annual_impact_high),
+            "rank_basis": r.rank_basis, "rank": int(r.rank), "base": int(r.base),
+            "mention_share": r.mention_share, "lost_at_stage": r.lost_at_stage,
+            "stage_annual_loss": r.stage_annual_loss, "evidence_score": r.evidence_score, "evidence": r.evidence,
             "quotes": list(r.quotes), "actions": list(r.actions),
         })
     return jsonable(out)

@@ -221,15 +221,54 @@ class Parameters(Strict):
         default_factory=lambda: [0.1, 0.2, 0.3, 0.4, 0.5],
         description="shares of non-target premium leads the budget brand could keep (double funnel)",
     )
+    recoverable_fraction: float = Field(
+        0.25,
+        gt=0,
+        le=1,
+        description=(
+            "share of a stage's measured annual loss that fixing its barriers can win back (money basis); "
+            "conservative default 0.25, with a sensitivity table over recoverable_fraction_sensitivity"
+        ),
+    )
+    recoverable_fraction_sensitivity: list[float] = Field(
+        default_factory=lambda: [0.1, 0.25, 0.5, 1.0],
+        description="recoverable fractions shown in the barriers' sensitivity table",
+    )
+    materiality_share: float = Field(
+        0.005,
+        ge=0,
+        lt=1,
+        description="an opportunity under this share of annual revenue is reported as not material and not recommended",
+    )
+    leak_to_competitors: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description=(
+            "assumed share of the lost non-target leads who buy from a competitor, used only when the data do not "
+            "measure it (no lost reason naming a competitor, no lead linked to the sales history)"
+        ),
+    )
+    leak_sensitivity: list[float] = Field(
+        default_factory=lambda: [0.25, 0.5, 0.75],
+        description="leak shares shown in the double funnel's leak sensitivity",
+    )
+    competitor_lost_reasons: list[str] = Field(
+        default_factory=list,
+        description=(
+            "lost reasons that mean 'went to a competitor', in the client's words (e.g. Выбрал другую клинику); "
+            "default: reasons naming a competitor, another clinic/store or elsewhere"
+        ),
+    )
     price_factor: str | None = Field(None, description="id of the choice factor that means price (price-driven persona, brand comparison); default: the factor whose id or name says price/цена")
     random_seed: int = Field(42, description="seed of every random step")
 
-    @field_validator("capture_rates")
+    @field_validator("capture_rates", "recoverable_fraction_sensitivity", "leak_sensitivity")
     @classmethod
     def _rates(cls, v):
         bad = [r for r in v if not 0 <= r <= 1]
         if bad:
-            raise ValueError(f"capture rates must be fractions in [0, 1], got {bad}")
+            raise ValueError(f"must be fractions in [0, 1], got {bad}")
         return v
 
     @field_validator("persona_k_range")
@@ -315,7 +354,6 @@ class Case(Strict):
         base = (self.case_dir or Path(".")).resolve()
         full = (base / path).resolve()
         return full.relative_to(base).as_posix() if full.is_relative_to(base) else full.name
-
 
 
 def _dupes(items, what, key="id") -> list[str]:
