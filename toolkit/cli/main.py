@@ -7,6 +7,7 @@
     cjm code CASE_DIR [--evaluate]            draft interview coding from transcripts
     cjm code CASE_DIR --read-back [FILE]      reviewed draft -> canonical codes table
     cjm generate NAME --out DIR               write a generated case study
+    cjm lab CASE_DIR [--out DIR]              explore the notebooks in JupyterLab (writes only under <out>/lab/)
 
 Problems are printed as one clear message and a non-zero exit code; ``--debug``
 shows the traceback as well.
@@ -59,7 +60,8 @@ def _print_quality(data) -> None:
 
 def cmd_validate(args) -> int:
     from toolkit.core.config import load_case
-    from toolkit.data.load import check_rows_lost, load_case_data
+    from toolkit.data.load import load_case_data
+    from toolkit.data.usable import check_rows_lost
 
     case = load_case(args.case_dir)
     data = load_case_data(case)
@@ -93,6 +95,12 @@ def cmd_code(args) -> int:
     if args.read_back is not None:
         return run_read_back_command(args.case_dir, reviewed=args.read_back or None, out=args.out)
     return run_code_command(args.case_dir, out=args.out, evaluate=args.evaluate)
+
+
+def cmd_lab(args) -> int:
+    from toolkit.cli.lab import cmd_lab as lab
+
+    return lab(args)
 
 
 def cmd_generate(args) -> int:
@@ -148,6 +156,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--format", choices=["native", "parquet"], default="native")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("lab", parents=[common], help="explore a case's notebooks in JupyterLab (writes only under <out>/lab/)")
+    p.add_argument("case_dir")
+    p.add_argument("--out", default=None, help="run folder (default: out/<case name>)")
+    p.add_argument("--lang", choices=["ru", "en"], default=None, help="language of the notebooks' output (default: the case's)")
+    p.add_argument("--fresh", action="store_true", help="prepare the workspace notebooks again (replaces your copies in lab/)")
+    p.add_argument("--port", type=int, default=None, help="JupyterLab's port (default: the first free one from 8888)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    p.add_argument("--prepare-only", action="store_true", help="prepare the workspace, print the JupyterLab command, do not start it")
+    p.set_defaults(func=cmd_lab)
     return parser
 
 

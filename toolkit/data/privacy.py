@@ -1,7 +1,9 @@
 """Personal data stays out of everything the toolkit writes.
 
 - Columns a case declares personal are never selected at load (see ``toolkit.data.load``).
-- Free text (quotes, comments, lost reasons) is scrubbed of phone numbers and e-mails.
+- Free text (quotes, comments, lost reasons) is scrubbed of phone numbers (any dash or space)
+  and e-mails (also written "(at)", " at ", «собака»), and of personal names
+  (``toolkit.data.names``: the case's own personal values, Russian and English names).
 - Customer ids can be pseudonymised with a keyed hash whose key lives in the case
   folder's secrets file (``.secrets.yml``, git-ignored): the same key gives the same
   pseudonyms, so runs stay reproducible and tables stay joinable.
@@ -23,9 +25,15 @@ from toolkit.core.config import load_yaml
 from toolkit.core.errors import InputFileError
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", re.UNICODE)
-# Phones: +7/8 Russian numbers and international formats with 10+ digits, written
-# with spaces, dashes, dots or brackets. Short numbers (prices, dates) are left alone.
-PHONE = re.compile(r"(?<![\w])(\+?\d[\s\-().]{0,3}){9,14}\d(?![\w])")
+# Obfuscated e-mails: ivanova(at)yandex.ru, ivanova [at] mail dot ru, ivanova собака mail.ru,
+# ivanova at gmail.com: an "at" word between a login and a domain with a dot (or "dot"/"точка").
+_AT = r"(?:\s*[(\[{<]\s*(?:at|собака|эт)\s*[)\]}>]\s*|\s+(?:at|собака)\s+|\s*@\s+|\s+@\s*)"
+_DOT = r"(?:\.|\s*[(\[{<]\s*(?:dot|точка)\s*[)\]}>]\s*|\s+(?:dot|точка)\s+)"
+EMAIL_OBFUSCATED = re.compile(rf"(?<![\w.+-])[\w.+-]{{2,}}{_AT}[\w-]+(?:{_DOT}[\w-]+)*{_DOT}[a-zа-я]{{2,}}\b",
+                              re.UNICODE | re.IGNORECASE)
+# Phones: +7/8 Russian numbers and international formats with 10+ digits, written with spaces
+# (also non-breaking), any dash (- – — ‒ −), dots or brackets. Short numbers (prices, dates) are left alone.
+PHONE = re.compile(r"(?<![\w])(\+?\d[\s\u00a0\-‐‑‒–—−().]{0,3}){9,14}\d(?![\w])")
 EMAIL_MASK = "[e-mail]"
 PHONE_MASK = "[телефон]"
 
@@ -40,6 +48,7 @@ def scrub_text(text, phone_mask: str = PHONE_MASK, email_mask: str = EMAIL_MASK)
     if not isinstance(text, str) or not text:
         return text
     text = EMAIL.sub(email_mask, text)
+    text = EMAIL_OBFUSCATED.sub(email_mask, text)
     return PHONE.sub(lambda m: phone_mask if sum(c.isdigit() for c in m.group()) >= 10 else m.group(), text)
 
 
