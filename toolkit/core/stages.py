@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from toolkit.core.text import key
 from toolkit.core.stats import DEFAULT_CONFIDENCE, wilson_interval
 
 ROWS = (
@@ -64,15 +65,9 @@ OVERALL = ("overall", "all")
 
 
 def norm_key(value) -> str:
-    """Normalised form for matching labels: lower case, ё->е, spaces/hyphens -> '_'."""
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    s = str(value).strip().lower().replace("ё", "е")
-    for ch in (" ", "-", "/", "\u00a0"):
-        s = s.replace(ch, "_")
-    while "__" in s:
-        s = s.replace("__", "_")
-    return s.strip("_")
+    """Normalised form for matching labels (``toolkit.core.text.key``): case-folded, ё->е,
+    quotes dropped, spaces/hyphens/slashes -> '_'."""
+    return key(value)
 
 
 def column(df: pd.DataFrame, name: str, dtype=None) -> pd.Series:
