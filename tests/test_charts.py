@@ -30,8 +30,6 @@ def rfm_table():
     # 100 customers: champions 20 (50 % of revenue), lost 70 (20 %), cannot_lose 10 (30 %, small < 30)
     return pd.DataFrame({
         "segment": ["champions", "lost", "cannot_lose"],
-        "name_ru": ["Чемпионы", "Потерянные", "Нельзя потерять"],
-        "name_en": ["Champions", "Lost", "Cannot lose"],
         "customers": [20, 70, 10],
         "customer_share": [0.2, 0.7, 0.1],
         "revenue_share": [0.5, 0.2, 0.3],

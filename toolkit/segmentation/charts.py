@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from matplotlib.figure import Figure
 from toolkit.core.figures import A4_TEXT_WIDTH_IN, PALETTE, new_figure
 from toolkit.core.fmt import fmt_int, fmt_num, fmt_pct, is_number
+from toolkit.segmentation.rfm import SEGMENTS, segment_name
 from toolkit.core.plot import MIN_FONT, ALL_LINES, t, wrap, pct_formatter, set_title, legend_below, draw_no_data, as_records, num_array
 
 
@@ -18,7 +19,7 @@ def rfm_segments_chart(segments, language: str = "ru", title: str | None = None)
     ``min_segment_size``) are pooled into one "other" row.
 
     ``segments``: ``toolkit.segmentation.rfm.segment_table`` (columns ``segment``, ``customers``,
-    ``customer_share``, ``revenue_share``, optional ``name_ru``/``name_en``, ``small``, ``scope``:
+    ``customer_share``, ``revenue_share``, ``small``, ``scope``:
     only ``all_lines`` is drawn when several scopes are given) or metrics ``segments.rfm``
     (``{segment: {customers, revenue_share, customer_share, small}}``).
     """
@@ -38,14 +39,8 @@ def rfm_segments_chart(segments, language: str = "ru", title: str | None = None)
         df["customer_share"] = df["customers"] / total if total > 0 else np.nan
     df["customer_share"] = num_array(df["customer_share"])
     df["revenue_share"] = num_array(df.get("revenue_share", np.nan))
-    name_col = f"name_{language}"
-    if name_col not in df.columns:
-        try:
-            from toolkit.segmentation.rfm import segment_name
-
-            df[name_col] = [segment_name(s, language) if s in _rfm_ids() else s for s in df["segment"]]
-        except ImportError:
-            df[name_col] = df["segment"].astype(str)
+    name_col = "name"
+    df[name_col] = [segment_name(s, language) if s in SEGMENTS else str(s) for s in df["segment"]]
     small = df["small"].fillna(False).astype(bool) if "small" in df.columns else pd.Series(False, index=df.index)
     shown = df[~small & (df["customers"] > 0)]
     if small.any() and df.loc[small, "customers"].sum() > 0:
@@ -78,15 +73,6 @@ def rfm_segments_chart(segments, language: str = "ru", title: str | None = None)
     legend_below(ax, ncol=2)
     ax.grid(axis="y", visible=False)
     return fig
-
-
-def _rfm_ids() -> set[str]:
-    try:
-        from toolkit.segmentation.rfm import SEGMENTS
-
-        return set(SEGMENTS)
-    except ImportError:  # pragma: no cover - rfm is part of the toolkit
-        return set()
 
 
 def persona_profile_chart(

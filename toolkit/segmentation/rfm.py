@@ -38,22 +38,23 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.config import Parameters
+from toolkit.core.words import word
 from toolkit.core.sales import ALL_LINES, as_sales_history, customer_summary_expr
 
-# segment id -> (ru, en) display names, in report order (best first)
-SEGMENTS: dict[str, tuple[str, str]] = {
-    "champions": ("Чемпионы", "Champions"),
-    "loyal": ("Лояльные", "Loyal"),
-    "potential_loyalists": ("Потенциально лояльные", "Potential loyalists"),
-    "new": ("Новые", "New"),
-    "promising": ("Перспективные", "Promising"),
-    "need_attention": ("Требуют внимания", "Need attention"),
-    "about_to_sleep": ("Засыпающие", "About to sleep"),
-    "at_risk": ("В зоне риска", "At risk"),
-    "cannot_lose": ("Нельзя потерять", "Cannot lose"),
-    "hibernating": ("Спящие", "Hibernating"),
-    "lost": ("Потерянные", "Lost"),
-}
+# segment ids in report order (best first); display names: word catalog rfm.segment.<id>
+SEGMENTS: tuple[str, ...] = (
+    "champions",
+    "loyal",
+    "potential_loyalists",
+    "new",
+    "promising",
+    "need_attention",
+    "about_to_sleep",
+    "at_risk",
+    "cannot_lose",
+    "hibernating",
+    "lost",
+)
 
 # RF_GRID[r - 1][f - 1]: the segment of recency score r and frequency score f
 RF_GRID: tuple[tuple[str, ...], ...] = (
@@ -68,9 +69,8 @@ SCORES = 5
 
 
 def segment_name(segment: str, language: str = "ru") -> str:
-    """Display name of a segment id in ``ru`` or ``en``."""
-    ru, en = SEGMENTS[segment]
-    return ru if language == "ru" else en
+    """Display name of a segment id in ``ru`` or ``en`` (word catalog ``rfm.segment.<id>``)."""
+    return word(f"rfm.segment.{segment}", language)
 
 
 def _score(measure: str, value, edges: list[float] | None, n, scope):
@@ -78,7 +78,7 @@ def _score(measure: str, value, edges: list[float] | None, n, scope):
     customers of the scope with a strictly worse value (the 0-based minimum rank, worst first),
     or with explicit ``edges``: 1 + the number of edges the value is above (recency: 5 - ...)."""
     if edges:
-        above = sum((value > float(e)).cast("int64") for e in sorted(edges))
+        above = sum(ibis.ifelse(value > float(e), 1, 0) for e in sorted(edges))
         return (SCORES - above) if measure == "recency" else (1 + above)
     # recency: smaller is better, so the worst (largest) recency comes first
     order = ibis.desc(value) if measure == "recency" else value
@@ -157,10 +157,8 @@ def segment_table(scores: pd.DataFrame, *, min_segment_size: int = 30) -> pd.Dat
     out["customer_share"] = out["customers"] / totals["customers"]
     out["revenue_share"] = (out["revenue"] / totals["revenue"]).where(totals["revenue"] > 0)
     out["small"] = out["customers"] < min_segment_size
-    out.insert(2, "name_ru", out["segment"].map(lambda s: SEGMENTS[s][0]).astype("str"))
-    out.insert(3, "name_en", out["segment"].map(lambda s: SEGMENTS[s][1]).astype("str"))
     return out[
-        ["scope", "segment", "name_ru", "name_en", "customers", "customer_share", "revenue", "revenue_share",
+        ["scope", "segment", "customers", "customer_share", "revenue", "revenue_share",
          "small", "mean_recency_days", "mean_frequency", "mean_monetary"]
     ]
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from toolkit.core.fmt import fmt_int, fmt_pct, fmt_pct_ci, is_number, ru_plural
 from toolkit.core.run_folder import RunFolder
+from toolkit.segmentation.rfm import SEGMENTS, segment_name
 from toolkit.report.common import Names, _w, figure_ref, is_skipped, metrics_part, not_available
 
 
@@ -19,10 +20,6 @@ def rfm_section(metrics: Mapping, run: RunFolder, language: str) -> dict:
     out = {"available": bool(rfm), "na": na, "figure": figure_ref(run, "rfm_segments"), "rows": [], "text": ""}
     if not rfm:
         return out
-    try:
-        from toolkit.segmentation.rfm import SEGMENTS
-    except ImportError:  # pragma: no cover
-        SEGMENTS = {}
     i = 0 if language == "ru" else 1
     total = sum(v.get("customers") or 0 for v in rfm.values() if isinstance(v, Mapping))
     small = {"customers": 0, "customer_share": 0.0, "revenue_share": 0.0, "n": 0}
@@ -36,7 +33,7 @@ def rfm_section(metrics: Mapping, run: RunFolder, language: str) -> dict:
             small["n"] += 1
             continue
         cs = v.get("customer_share") if is_number(v.get("customer_share")) else (v["customers"] / total if total else None)
-        out["rows"].append({"name": SEGMENTS.get(s, (s, s))[i], "customers": fmt_int(v["customers"], language),
+        out["rows"].append({"name": segment_name(s, language) if s in SEGMENTS else str(s), "customers": fmt_int(v["customers"], language),
                             "customer_share": fmt_pct(cs, language), "revenue_share": fmt_pct(v.get("revenue_share"), language)})
     if small["n"]:
         out["rows"].append({"name": _w(language, "Прочие (малые сегменты)", "Other (small segments)"),

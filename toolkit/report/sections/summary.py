@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from toolkit.core.fmt import fmt_int, fmt_money_short, fmt_pct, fmt_pct_ci, is_number, ordinal, ru_plural
+from toolkit.segmentation.rfm import SEGMENTS, segment_name
 from toolkit.report.common import Names, _w, is_skipped, metrics_part
 from toolkit.report.sections.brands import headline_scenario
 
@@ -71,12 +72,7 @@ def summary_findings(ctx_parts: dict, metrics: Mapping, names: Names, language: 
                 and not v.get("small")]
         if cand:
             s, v = max(cand, key=lambda x: (x[1]["revenue_share"], x[0]))
-            try:
-                from toolkit.segmentation.rfm import segment_name
-
-                nm = segment_name(s, language)
-            except (ImportError, KeyError):
-                nm = s
+            nm = segment_name(s, language) if s in SEGMENTS else str(s)
             out.append(_w(language,
                           f"Сегмент «{nm}» — {fmt_pct(v.get('customer_share'), 'ru', 0)} клиентов — приносит "
                           f"{fmt_pct(v['revenue_share'], 'ru', 0)} выручки.",
