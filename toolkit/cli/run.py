@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.core.engine_note import run_engine_summary
 from toolkit.core.run_folder import RunFolder
 from toolkit.core.errors import CaseError
 from toolkit.core.settings import RESOLVED_FILE, has_resolved_case, settings_differ, write_resolved_case
@@ -256,6 +257,9 @@ def cmd_run(args) -> int:
     )
     total = sum(result.seconds.values())
     print(f"Done in {total:.1f} s: {', '.join(f'{k} {v:.1f}s' for k, v in result.seconds.items())}", file=sys.stderr)
+    engines = run_engine_summary(RunFolder(result.out_dir))
+    if engines:
+        print(engines)
     print(f"Run folder: {result.out_dir}")
     if result.report:
         print(f"Report: {result.report}")

@@ -99,10 +99,40 @@ class Touchpoint(Named):
     stage: str | None = Field(None, description="id of the journey stage where it mostly acts")
 
 
-class Source(Strict):
-    """One client export and how its columns map onto a canonical table."""
+class DatabaseSource(Strict):
+    """A table (or a query) in the client's database: the sales analytics run inside that engine
+    and only aggregates come back (``toolkit.core.engine``)."""
 
-    path: str
+    url: str = Field(
+        description=(
+            "connection url as ibis reads it, e.g. postgres://analyst:{PGPASSWORD}@db.client.local:5432/sales; "
+            "{NAME} is filled from the environment variable NAME or the key NAME of the secrets file: "
+            "never a password in case.yml"
+        )
+    )
+    table: str | None = Field(None, description="table or view name (schema.table allowed)")
+    query: str | None = Field(None, description="a SELECT whose rows are the transactions")
+
+    @model_validator(mode="after")
+    def _one_of_table_or_query(self):
+        if (self.table is None) == (self.query is None):
+            raise ValueError("give either table: or query:, not both and not neither")
+        if re.search(r"://[^/@:{}]+:(?!\{)[^/@]+@", self.url):
+            raise ValueError(
+                "the url holds a password: write {NAME} in its place and set NAME as an environment "
+                "variable or in the secrets file"
+            )
+        return self
+
+
+class Source(Strict):
+    """One client export and how its columns map onto a canonical table; a transactions source
+    may instead name a table or query in the client's database (``database:``)."""
+
+    path: str | None = None
+    database: DatabaseSource | None = Field(
+        None, description="transactions only: a table or query in the client's database instead of a file"
+    )
     sheet: str | None = Field(None, description="sheet name, for xlsx")
     encoding: str | None = Field(None, description="e.g. cp1251; detected when absent")
     sep: str | None = Field(None, description="CSV separator; detected when absent")
@@ -119,6 +149,12 @@ class Source(Strict):
         if v is not None and v not in {",", ";", "\t", "|"}:
             raise ValueError("sep must be one of ',', ';', '\\t', '|'")
         return v
+
+    @model_validator(mode="after")
+    def _file_or_database(self):
+        if (self.path is None) == (self.database is None):
+            raise ValueError("give either path: (a file) or database: (a table or query), not both")
+        return self
 
 
 class TranscriptSource(Strict):
@@ -144,7 +180,19 @@ class Sources(Strict):
     transcripts: TranscriptSource | None = None
 
     def tables(self) -> dict[str, Source]:
-        return {name: getattr(self, name) for name in TABLES if getattr(self, name) is not None}
+        """The file sources (a source in the client's database is in :meth:`databases`)."""
+        return {name: src for name in TABLES if (src := getattr(self, name)) is not None and src.database is None}
+
+    def databases(self) -> dict[str, Source]:
+        """The sources that live in the client's database (``database:``)."""
+        return {name: src for name in TABLES if (src := getattr(self, name)) is not None and src.database is not None}
+
+    @model_validator(mode="after")
+    def _database_only_for_transactions(self):
+        other = [n for n in self.databases() if n != "transactions"]
+        if other:
+            raise ValueError(f"{', '.join(other)}: database: is supported for transactions only; export a file")
+        return self
 
 
 class Privacy(Strict):
@@ -283,6 +331,12 @@ class Case(Strict):
     client: str = Field(description="client name as it appears on the report's title page")
     title: str | None = None
     prepared_by: str | None = Field(None, description="who prepared the report (title page); default: the toolkit")
+    consultancy: str | None = Field(None, description="the consultancy's name on the report's cover")
+    engagement_title: str | None = Field(None, description="the engagement's title on the cover (default: title)")
+    confidentiality: str | None = Field(None, description="the cover's confidentiality line (default: the catalog's)")
+    industry: Literal["medical", "retail", "neutral"] = Field(
+        "neutral", description="chooses the recommendation library, KPI names and CRM trigger wording"
+    )
     language: Literal["ru", "en"] = "ru"
     currency: str = Field("RUB", pattern=r"^[A-Z]{3}$")
     as_of: dt.date = Field(description="the analysis date; data after it is quarantined as future_date")

@@ -24,9 +24,8 @@ import ibis
 import pandas as pd
 import yaml
 
+from toolkit.core.engine_note import EMBEDDED
 from toolkit.core.errors import CaseError
-
-EMBEDDED = "duckdb"
 
 
 @dataclass(eq=False)
@@ -155,3 +154,4 @@ def source_table(engine: Engine, table: str | None = None, query: str | None = N
     if len(parts) == 1:
         return engine.backend.table(parts[0])
     return engine.backend.table(parts[-1], database=tuple(parts[:-1]) if len(parts) > 2 else parts[0])
+

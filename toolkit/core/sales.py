@@ -58,7 +58,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from toolkit.core.engine import EMBEDDED, Engine, duckdb_engine
+from toolkit.core.engine import Engine, connect_database, duckdb_engine, source_table
+from toolkit.core.engine_note import ENGINE_RECORD, engine_record
 
 ALL_LINES = "all_lines"
 
@@ -360,8 +361,6 @@ def sales_history_for_case(case, data, *, cache: bool = True) -> SalesHistory:
 def database_sales_history(case, db, *, customers=None, cache: bool = True) -> SalesHistory:
     """The sales history of ``sources.transactions.database`` (url, table or query, columns):
     the client's columns are renamed to the canonical ones inside the engine."""
-    from toolkit.core.engine import connect_database, source_table
-
     engine = connect_database(db.url, case.case_dir, case.privacy.secrets_file)
     t = source_table(engine, db.table, db.query)
     columns = dict(getattr(case.sources.transactions, "columns", None) or {})
@@ -538,3 +537,16 @@ def customer_summary(sales, *, per_line: bool = False) -> pd.DataFrame:
     df = sales.execute(expr.order_by("scope", "customer_id"))
     df["visits"] = df["visits"].astype("int64")
     return df.reset_index(drop=True)
+
+
+def has_sales_history(case, data) -> bool:
+    """The case has transactions: a loaded table, or a table in the client's database."""
+    src = getattr(getattr(case, "sources", None), "transactions", None)
+    return "transactions" in data.tables or getattr(src, "database", None) is not None
+
+
+def record_engine(run, step: str, sales: SalesHistory) -> None:
+    """Add ``step``'s engine and rows read to the run folder's ``sales_engine.json``."""
+    records = run.load_json(ENGINE_RECORD, default={}) if (run.artifacts / f"{ENGINE_RECORD}.json").exists() else {}
+    records[step] = engine_record(sales.engine.name, sales.rows_read, sales.engine.queries)
+    run.save_json(ENGINE_RECORD, records)

@@ -55,7 +55,7 @@ def intervals_by_stage(
     def stage_of(n):
         """The stage index of visit number ``n`` in its scope (null for a scope without stages)."""
         return ibis.cases(*[
-            (e.scope == scope, sum((n >= int(a)).cast("int64") for a in starts) - 1)
+            (e.scope == scope, sum(ibis.ifelse(n >= int(a), 1, 0) for a in starts) - 1)
             for scope, starts in sorted(stages.items())
         ], else_=ibis.null("int64"))
 

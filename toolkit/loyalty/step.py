@@ -14,14 +14,14 @@ from toolkit.loyalty.repeat import (
 )
 from toolkit.core.metrics import skipped
 from toolkit.pipeline.notebook import StepContext
-from toolkit.core.sales import sales_history_for_case
+from toolkit.core.sales import has_sales_history, record_engine, sales_history_for_case
 
 
 def run(ctx: StepContext) -> dict:
     case, p, lang = ctx.case, ctx.case.parameters, ctx.language
     data = ctx.data()
     out: dict = {"figures": {}}
-    if "transactions" not in data.tables:
+    if not has_sales_history(case, data):
         for key in ("loyalty", "cross_penetration", "staff_dependency"):
             ctx.run.save_metrics_part(key, skipped("no sales history (transactions) in this case"))
         return out
@@ -41,6 +41,7 @@ def run(ctx: StepContext) -> dict:
         cross_m = cross_penetration_metrics(sales, p, table=cross)
         staff = staff_dependency(sales, min_segment_size=p.min_segment_size, confidence=p.confidence)
         staff_m = staff_dependency_metrics(sales, p, table=staff)
+        record_engine(ctx.run, "loyalty", sales)
     finally:
         sales.close()
     for name in ("repeat_curve", "gap_intervals", "average_check", "lifetime_value"):

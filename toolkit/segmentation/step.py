@@ -8,7 +8,7 @@ from toolkit.core.metrics import skipped
 from toolkit.pipeline.notebook import StepContext
 from toolkit.segmentation.personas import brand_audience_comparison, personas_to_metrics, survey_personas
 from toolkit.segmentation.rfm import rfm_metrics, rfm_scores, segment_table
-from toolkit.core.sales import sales_history_for_case
+from toolkit.core.sales import has_sales_history, record_engine, sales_history_for_case
 
 
 def run(ctx: StepContext) -> dict:
@@ -17,13 +17,14 @@ def run(ctx: StepContext) -> dict:
     out: dict = {"figures": {}}
     segments: dict = {}
 
-    if "transactions" in data.tables:
+    if has_sales_history(case, data):
         # RFM needs one line per customer, not the numbered visit table: no visit cache
         sales = sales_history_for_case(case, data, cache=False)
         try:
             scores = rfm_scores(sales, per_line=True)
             table = segment_table(scores, min_segment_size=p.min_segment_size)
             segments["rfm"] = rfm_metrics(sales, p, scores)
+            record_engine(ctx.run, "segmentation", sales)
         finally:
             sales.close()
         ctx.run.save_table("rfm_segments", table)

@@ -1,0 +1,164 @@
+"""The sales analytics inside a real PostgreSQL server give the file run's numbers.
+
+A throw-away server: Debian's ``initdb``/``pg_ctl`` in a temporary folder, run as an
+unprivileged user (``nobody`` when the tests run as root), listening on a free loopback port.
+The clinic case's canonical transactions (refunds as negative rows, as a client's table keeps
+them) are loaded into it; the analyses run there through ibis and only aggregates come back.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from engine_cases import analytics, assert_same_analytics, clinic, file_history, free_port
+from toolkit.core.engine import backend_engine
+from toolkit.core.sales import sales_history_in
+
+
+def _pg_bin() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    return os.path.dirname(found[-1]) if found else None
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    ibis = pytest.importorskip("ibis")
+    pytest.importorskip("psycopg", reason="psycopg (the PostgreSQL client) is not installed")
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL server binaries not found (/usr/lib/postgresql/*/bin/initdb): install postgresql")
+    # not under pytest's own temporary folder: that one is private to the user running the tests
+    folder = Path(tempfile.mkdtemp(prefix="cjm-pg-"))
+    data, sockets, log = folder / "data", folder / "sock", folder / "server.log"
+    sockets.mkdir()
+    user = {}
+    if os.geteuid() == 0:  # initdb refuses root: the server runs as nobody
+        pw = pwd.getpwnam("nobody")
+        user = {"user": pw.pw_uid, "group": pw.pw_gid}
+        for p in (folder, sockets):
+            os.chown(p, pw.pw_uid, pw.pw_gid)
+    port = free_port()
+    env = {**os.environ, "LC_ALL": "C"}
+    init = subprocess.run(
+        [f"{bin_dir}/initdb", "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C"],
+        capture_output=True, text=True, env=env, cwd=folder, **user,
+    )
+    if init.returncode != 0:
+        pytest.skip(f"initdb could not create a database cluster: {init.stderr.strip()[-300:]}")
+    opts = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    start = subprocess.run(
+        [f"{bin_dir}/pg_ctl", "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"],
+        capture_output=True, text=True, env=env, cwd=folder, **user,
+    )
+    if start.returncode != 0:
+        pytest.skip(f"the PostgreSQL server did not start: {start.stderr.strip()[-300:]}")
+    try:
+        con = None
+        for _ in range(50):
+            try:
+                con = ibis.postgres.connect(host="127.0.0.1", port=port, user="postgres", database="postgres")
+                break
+            except Exception:
+                time.sleep(0.2)
+        if con is None:
+            pytest.skip("the PostgreSQL server started but accepts no connection")
+        yield con, port
+        con.disconnect()
+    finally:
+        subprocess.run([f"{bin_dir}/pg_ctl", "-D", str(data), "-m", "immediate", "-w", "stop"],
+                       capture_output=True, env=env, cwd=folder, **user)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def loaded(postgres):
+    con, port = postgres
+    case, _, _, both = clinic()
+    con.create_table("clinic_transactions", both, overwrite=True)
+    return con, port
+
+
+def test_postgres_sales_analytics_equal_the_file_run(loaded):
+    con, _ = loaded
+    case = clinic()[0]
+    p = case.parameters
+    want_sales = file_history()
+    try:
+        want = analytics(want_sales, p)
+    finally:
+        want_sales.close()
+    engine = backend_engine(con)
+    sales = sales_history_in(engine, con.table("clinic_transactions"), as_of=case.as_of,
+                             visit_definition=p.visit_definition)
+    try:
+        got = analytics(sales, p)
+        assert engine.name == "postgres"
+        assert sales.rows_read == len(clinic()[3])
+        assert sales.con is None  # nothing of the table was copied into the embedded DuckDB
+    finally:
+        sales.close()
+    assert_same_analytics(got, want)
+
+
+def test_postgres_query_source_and_no_cache(loaded):
+    """A query as the source (the client's SQL) and the inline (uncached) visits give the same RFM."""
+    con, _ = loaded
+    case = clinic()[0]
+    p = case.parameters
+    engine = backend_engine(con)
+    t = con.sql("SELECT customer_id, date, amount, business_line, staff_id FROM clinic_transactions")
+    sales = sales_history_in(engine, t, as_of=case.as_of, cache=False)
+    want_sales = file_history()
+    try:
+        from toolkit.segmentation.rfm import rfm_scores
+
+        got, want = rfm_scores(sales, per_line=True), rfm_scores(want_sales, per_line=True)
+    finally:
+        sales.close()
+        want_sales.close()
+    assert_same_analytics({"rfm": got}, {"rfm": want})
+    assert got["segment"].nunique() > 3
+
+
+def test_case_yml_database_source_with_secret_in_the_environment(loaded, tmp_path, monkeypatch):
+    """``sources.transactions.database`` in case.yml: the url names the password by a
+    placeholder filled from the environment, the analyses run in PostgreSQL."""
+    from toolkit.core.sales import sales_history_for_case
+
+    con, port = loaded
+    case = clinic()[0]
+    con.raw_sql("ALTER USER postgres PASSWORD 's3cret'")
+    monkeypatch.setenv("CJM_TEST_PG_PASSWORD", "s3cret")
+    db = case.sources.transactions.model_copy(update={"database": _database_source(
+        f"postgres://postgres:{{CJM_TEST_PG_PASSWORD}}@127.0.0.1:{port}/postgres", table="clinic_transactions")})
+    case2 = case.model_copy(update={"sources": case.sources.model_copy(update={"transactions": db})})
+    sales = sales_history_for_case(case2, _NoTables())
+    try:
+        assert sales.engine.name == "postgres"
+        m = analytics(sales, case.parameters)["loyalty_metrics"]
+    finally:
+        sales.close()
+    want_sales = file_history()
+    try:
+        assert m == analytics(want_sales, case.parameters)["loyalty_metrics"]
+    finally:
+        want_sales.close()
+
+
+class _NoTables:
+    tables: dict = {}
+
+
+def _database_source(url: str, table: str):
+    from toolkit.core.config import DatabaseSource
+
+    return DatabaseSource(url=url, table=table)
