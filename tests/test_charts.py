@@ -56,8 +56,7 @@ def matrix_table(n_items: int = 2):
             text = "; ".join(f"пункт {k} (3)" for k in range(n_items)) if (r, s) != ("barriers", "framing") else ""
             ev = {("goals", "framing"): "strong", ("goals", "evaluation"): "partial"}.get((r, s), "partial" if text else "none")
             out.append({"segment_type": "overall", "segment": "all", "segment_respondents": 12, "stage": s,
-                        "stage_name": sn, "stage_order": si, "row": r, "row_order": ri, "row_label_ru": rl,
-                        "row_label_en": r.title(), "text": text, "evidence": ev})
+                        "stage_name": sn, "stage_order": si, "row": r, "row_order": ri, "text": text, "evidence": ev})
     return pd.DataFrame(out)
 
 

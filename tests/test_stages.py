@@ -205,7 +205,7 @@ def test_journey_matrix_has_every_stage_and_row_per_segment():
     assert not mat.duplicated(["segment_type", "segment", "stage", "row"]).any()
     over = mat[mat["segment"] == "all"]
     assert list(over["stage"].drop_duplicates()) == ["framing", "evaluation", "deal"]
-    assert set(over["row_label_en"]) == {v["en"] for v in ST.ROW_LABELS.values()}
+    assert "row_label_en" not in over.columns and set(over["row"]) == set(ST.ROWS)  # codes; labels: the catalog
 
 
 def test_journey_matrix_cells_count_distinct_respondents():
@@ -311,7 +311,7 @@ def test_pivot_for_display():
     mat = S.journey_matrix(small_codes(), m, small_respondents())
     pv = S.pivot_journey_matrix(mat, "all", language="en")
     assert list(pv.columns) == ["Осмысление", "Оценка", "Сделка"]
-    assert list(pv.index) == [ST.ROW_LABELS[r]["en"] for r in ST.ROWS]
+    assert list(pv.index) == [ST.row_label(r, "en") for r in ST.ROWS]
     assert pv.loc["Barriers", "Оценка"] == "high_price (2) ◐ n=2"
     plain = S.pivot_journey_matrix(mat, "P1", language="ru", marks=False)
     assert plain.loc["Барьеры", "Оценка"] == "high_price (2)"

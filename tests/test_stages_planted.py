@@ -152,7 +152,7 @@ def test_journey_matrix_complete_and_honest(planted):
     for (_, seg), m in mat.groupby(["segment_type", "segment"]):
         pv = S.pivot_journey_matrix(m, seg, language=case.language)
         assert list(pv.columns) == [s.label for s in case.journey_stages], seg
-        assert list(pv.index) == [ST.ROW_LABELS[r][case.language] for r in ST.ROWS], seg
+        assert list(pv.index) == [ST.row_label(r, case.language) for r in ST.ROWS], seg
         assert pv.notna().all().all()
     assert len(mat) == mat.groupby(["segment_type", "segment"]).ngroups * len(ST.ROWS) * len(case.journey_stages)
     strong = mat["evidence"] == "strong"

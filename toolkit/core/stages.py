@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.text import key
+from toolkit.core.words import word
 from toolkit.core.stats import DEFAULT_CONFIDENCE, wilson_interval
 
 ROWS = (
@@ -25,17 +26,10 @@ ROWS = (
     "kpis",
 )
 
-ROW_LABELS = {
-    "goals": {"ru": "Цели и задачи (JTBD)", "en": "Goals / jobs to be done"},
-    "expectations": {"ru": "Ожидания", "en": "Expectations"},
-    "touchpoints": {"ru": "Точки контакта", "en": "Touchpoints"},
-    "motivators": {"ru": "Мотиваторы", "en": "Motivators"},
-    "choice_factors": {"ru": "Факторы выбора", "en": "Choice factors"},
-    "emotions": {"ru": "Эмоции", "en": "Emotions"},
-    "barriers": {"ru": "Барьеры", "en": "Barriers"},
-    "opportunities": {"ru": "Возможности и идеи", "en": "Opportunities and ideas"},
-    "kpis": {"ru": "KPI этапа", "en": "Stage KPIs"},
-}
+def row_label(row: str, language: str) -> str:
+    """Display name of a map row (word catalog ``map.row.<row>``)."""
+    return word(f"map.row.{row}", language)
+
 
 # which matrix row a code type feeds
 ROW_OF_CODE_TYPE = {
@@ -49,7 +43,11 @@ ROW_OF_CODE_TYPE = {
     "idea": "opportunities",
 }
 
-CHANNEL_LABELS = {"online": {"ru": "онлайн", "en": "online"}, "offline": {"ru": "офлайн", "en": "offline"}}
+
+
+def channel_label(channel: str, language: str) -> str:
+    """"online"/"offline" in the report language (word catalog ``map.channel.<channel>``)."""
+    return word(f"map.channel.{channel}", language)
 
 EVIDENCE_LEVELS = ("strong", "partial", "none")
 EVIDENCE_MARKS = {"strong": "●", "partial": "◐", "none": "○"}

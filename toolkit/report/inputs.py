@@ -31,7 +31,7 @@ METRICS_USED = {
 ARTIFACTS_USED: dict[str, tuple[str, ...]] = {
     # toolkit.stage_mapping.journey.journey_matrix (every segment: overall, personas, business lines)
     "journey_matrix": ("segment_type", "segment", "segment_respondents", "stage", "stage_name", "stage_order",
-                       "row", "row_order", "row_label_ru", "row_label_en", "text", "evidence"),
+                       "row", "row_order", "text", "evidence"),
     # toolkit.loyalty.repeat.intervals_by_stage (loyalty_tables()["stages"])
     "loyalty_stages": ("scope", "stage", "first_visit", "customers", "p_return", "ci_low", "ci_high",
                        "gap_median", "gap_q25", "gap_q75", "average_check"),

@@ -265,7 +265,7 @@ def sample_metrics(case: Case) -> dict:
 
 def _matrix(case: Case) -> pd.DataFrame:
     """A journey matrix for the overall segment and personas P1, P2 (``journey_matrix`` columns)."""
-    from toolkit.core.stages import ROW_LABELS, ROWS
+    from toolkit.core.stages import ROWS
 
     lang = case.language
     ru = lang == "ru"
@@ -300,7 +300,7 @@ def _matrix(case: Case) -> pd.DataFrame:
                     ev = "partial"
                 rows.append({"segment_type": seg_type, "segment": seg, "segment_respondents": n, "stage": s,
                              "stage_name": STAGE_NAMES[lang][si], "stage_order": si, "row": r, "row_order": ri,
-                             "row_label_ru": ROW_LABELS[r]["ru"], "row_label_en": ROW_LABELS[r]["en"], "text": text,
+                             "text": text,
                              "respondents": 10.0 if text else 0.0, "base": n, "evidence": ev,
                              "unit": "records" if r == "kpis" else "respondents"})
     return pd.DataFrame(rows)

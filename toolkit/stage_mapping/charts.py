@@ -15,6 +15,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from toolkit.core.figures import A4_TEXT_WIDTH_IN, EVIDENCE_COLOURS, PALETTE, new_figure
 from toolkit.core.fmt import fmt_int, fmt_pct, fmt_range
+from toolkit.core.stages import row_label
 from toolkit.core.plot import MIN_FONT, HEADER_COLOUR, LABEL_COLOUR, t, wrap, display_name, set_title, legend_below, draw_no_data
 
 
@@ -77,7 +78,6 @@ def journey_matrix_chart(
         return fig
     stages = m.drop_duplicates("stage").sort_values("stage_order", kind="stable")
     rows = m.drop_duplicates("row").sort_values("row_order", kind="stable")
-    label_col = f"row_label_{language}" if f"row_label_{language}" in m.columns else "row"
     cells = m.set_index(["row", "stage"])
     W = A4_TEXT_WIDTH_IN
     label_w = 0.95
@@ -105,7 +105,7 @@ def journey_matrix_chart(
             else:
                 texts.append("")
                 colours.append(EVIDENCE_COLOURS["none"])
-        lab = wrap(getattr(r, label_col), label_chars, 4)
+        lab = wrap(row_label(r.row, language), label_chars, 4)
         n_lines = max([tx.count("\n") + 1 if tx else 1 for tx in texts] + [lab.count("\n") + 1])
         body.append((lab, texts, colours, n_lines * line_h + 2 * pad))
     title_h = 0.3

@@ -74,8 +74,9 @@ from toolkit.core.stats import mean_interval
 from toolkit.coding.codebook import read_codebook
 from toolkit.core.errors import CaseError
 from toolkit.core.fmt import fmt_signed
+from toolkit.core.words import word
 from toolkit.core.vocabulary import actions_for, library_names
-from toolkit.core.stages import ROWS, ROW_LABELS, ROW_OF_CODE_TYPE, CHANNEL_LABELS, EVIDENCE_MARKS, MAX_MEAN_WIDTH, MAX_RATE_WIDTH, SENTIMENT_RANGE, OVERALL, norm_key, column, evidence_level, share_evidence, share_with_ci, StageModel, stage_model, match_touchpoints, match_factors
+from toolkit.core.stages import ROWS, ROW_OF_CODE_TYPE, channel_label, row_label, EVIDENCE_MARKS, MAX_MEAN_WIDTH, MAX_RATE_WIDTH, SENTIMENT_RANGE, OVERALL, norm_key, column, evidence_level, share_evidence, share_with_ci, StageModel, stage_model, match_touchpoints, match_factors
 
 
 def stage_problems(
@@ -280,7 +281,7 @@ def journey_matrix(
       the same for every segment; n counts records (leads, customers), not people.
 
     Columns: ``segment_type, segment, segment_respondents, stage, stage_name,
-    stage_order, row, row_order, row_label_ru, row_label_en, text, respondents,
+    stage_order, row, row_order, text, respondents,
     base, share, ci_lo, ci_hi, width, unit, evidence``. Evidence per cell as in the
     module docstring (width: the interval width on the cell's scale: shares and
     rates as fractions, emotions as a fraction of the -2..+2 range). Every stage x row appears
@@ -335,7 +336,7 @@ def journey_matrix(
 
     def _tp_label(ids: pd.Series) -> pd.Series:
         name = ids.map(tp_name).astype("string").combine_first(ids.astype("string"))
-        ch = ids.map(tp_channel).map(lambda c: CHANNEL_LABELS[c][lang], na_action="ignore").astype("string")
+        ch = ids.map(tp_channel).map(lambda c: channel_label(c, lang), na_action="ignore").astype("string")
         return (name + (" [" + ch + "]").fillna("")).astype("string")
 
     named = named.assign(label=_tp_label(named["item"]))
@@ -422,8 +423,6 @@ def journey_matrix(
     out["stage_name"] = out["stage"].map(model.stage_names())
     out["stage_order"] = out["stage"].map(order).astype(int)
     out["row_order"] = out["row"].map({r: i for i, r in enumerate(ROWS)}).astype(int)
-    out["row_label_ru"] = out["row"].map({r: v["ru"] for r, v in ROW_LABELS.items()})
-    out["row_label_en"] = out["row"].map({r: v["en"] for r, v in ROW_LABELS.items()})
     out = out.rename(columns={"base": "segment_respondents"})
     out["base"] = out["segment_respondents"]
     out = out.assign(_seg=_segment_key(out)).sort_values(
@@ -431,7 +430,7 @@ def journey_matrix(
     )
     cols = [
         "segment_type", "segment", "segment_respondents", "stage", "stage_name", "stage_order", "row", "row_order",
-        "row_label_ru", "row_label_en", "text", "respondents", "base", "share", "ci_lo", "ci_hi", "width", "unit", "evidence",
+        "text", "respondents", "base", "share", "ci_lo", "ci_hi", "width", "unit", "evidence",
     ]
     return out[cols].reset_index(drop=True)
 
@@ -491,9 +490,9 @@ def _opportunity_cells(seg: pd.DataFrame, library, lang: str, max_items: int, ke
                 ideas = pd.concat([ideas, with_actions], ignore_index=True)
     if not parts:
         return pd.DataFrame(columns=[*keys, "text", "respondents"])
-    prefix = {0: {"ru": "Идеи: ", "en": "Ideas: "}, 1: {"ru": "Рекомендации: ", "en": "Suggested actions: "}}
+    prefix = {0: word("map.ideas_prefix", lang), 1: word("map.actions_prefix", lang)}
     txt = pd.concat(parts, ignore_index=True)
-    txt["text"] = txt["kind"].map(lambda k: prefix[k][lang]) + txt["text"].astype(str)
+    txt["text"] = txt["kind"].map(prefix) + txt["text"].astype(str)
     txt = txt.sort_values([*keys, "kind"], kind="stable").groupby(keys, sort=True)["text"].agg("\n".join).reset_index()
     n = ideas.groupby(keys[:-1], observed=True, sort=True)["respondent_id"].nunique().rename("respondents").reset_index().assign(row="opportunities")
     return txt.merge(n, on=keys, how="left")
@@ -545,7 +544,7 @@ def pivot_journey_matrix(
     if marks:
         n = m["respondents"].fillna(0).astype(int).astype(str)
         text = text + " " + m["evidence"].map(EVIDENCE_MARKS) + np.where(m["unit"] == "records", " N=", " n=") + n
-    label = m[f"row_label_{language}"]
+    label = m["row"].map(lambda r: row_label(r, language))
     out = pd.DataFrame({"row": label.to_numpy(), "stage": m["stage_name"].to_numpy(), "text": text.to_numpy()})
     rows = list(dict.fromkeys(label))
     stages = list(dict.fromkeys(m["stage_name"]))

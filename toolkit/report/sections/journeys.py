@@ -8,6 +8,7 @@ import pandas as pd
 
 from toolkit.core.fmt import NBSP, fmt_int, is_number
 from toolkit.core.run_folder import RunFolder
+from toolkit.core.stages import row_label
 from toolkit.report.common import EVIDENCE_WORDS, Names, _w, figure_ref, missing_artifact, one_line
 from toolkit.stage_mapping.charts import journey_figure_name
 
@@ -16,9 +17,6 @@ def journeys_section(run: RunFolder, matrix: pd.DataFrame | None, metrics: Mappi
     if matrix is None or not len(matrix):
         return {"available": False, "na": missing_artifact("journey_matrix", language), "maps": []}
     i = 0 if language == "ru" else 1
-    label_col = "row_label_ru" if language == "ru" else "row_label_en"
-    if label_col not in matrix.columns:
-        label_col = "row"
     rank = {"overall": 0, "persona": 1, "business_line": 2}
     segs = matrix[["segment_type", "segment"]].drop_duplicates()
     segs = segs.assign(_r=segs["segment_type"].map(rank).fillna(3)).sort_values(["_r", "segment"], kind="stable")
@@ -46,7 +44,7 @@ def journeys_section(run: RunFolder, matrix: pd.DataFrame | None, metrics: Mappi
             ev = str(r.evidence)
             rows.append({
                 "stage": names.stage(r.stage) if r.stage != last_stage else "",
-                "row": str(getattr(r, label_col)),
+                "row": row_label(str(r.row), language),
                 "text": text,
                 "evidence": EVIDENCE_WORDS.get(ev, (ev, ev))[i],
                 "colour": EVIDENCE_COLOURS.get(ev, EVIDENCE_COLOURS["none"]).lstrip("#").upper(),
