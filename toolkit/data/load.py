@@ -47,7 +47,11 @@ from toolkit.core.contract import TABLE_ORDER, TABLES, ColumnSpec
 from toolkit.data.readers import RawTable, read_raw
 from toolkit.data.schemas import check_contract, coerce_dtypes
 from toolkit.core.errors import InputFileError
-from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series, scrub_text
+from toolkit.data.ids import normalise_ids
+from toolkit.data.messages import _bad_reason, _expected, _show
+from toolkit.data.names import personal_words
+from toolkit.data.scrub import mask_distinct, mask_names, name_masker
+from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series
 
 ID_COLUMNS_TO_PSEUDONYMISE = ("customer_id",)
 
@@ -64,6 +68,8 @@ class TableQuality:
     warnings: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     sha256: str = ""
+    # capitalised words of the declared personal columns' values: masked in every table's free text
+    personal_words: frozenset = field(default_factory=frozenset, repr=False)
 
     def as_metrics(self) -> dict:
         return {"rows_read": self.rows_read, "rows_used": self.rows_used, "quarantined": dict(self.quarantined)}
@@ -244,75 +250,6 @@ def _parse_by_kind(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) ->
     raise ValueError(f"unknown column kind {kind}")
 
 
-def _normalise_ids(p: P.Parsed, case: Case, q: TableQuality) -> P.Parsed:
-    """Ids compared ignoring letter case and inner spaces when the case says ``normalise_ids``
-    (written upper-case, without spaces, with a note of how many ids were merged); otherwise a
-    warning note when some ids differ only in letter case."""
-    values = p.values
-    if not values.notna().any():
-        return p
-    distinct = pd.Series(pd.unique(values.dropna().astype("string").to_numpy()), dtype="string")
-    keys = distinct.str.replace(r"\s+", "", regex=True).str.upper()
-    merged = int(len(distinct) - keys.nunique())
-    if case.normalise_ids:
-        if merged or (keys != distinct).any():
-            lookup = pd.Series(keys.to_numpy(), index=distinct.to_numpy())
-            values = values.astype("string").map(lookup).astype("string")
-        if merged:
-            q.notes.append(f"normalise_ids: {merged} id(s) written in another letter case or with inner spaces "
-                           f"merged into the same id ({len(distinct):,} written forms -> {keys.nunique():,} ids)")
-        return P.Parsed(values, p.blank, p.bad)
-    by_case = int(len(distinct) - distinct.str.upper().nunique())
-    if by_case:
-        q.notes.append(f"warning: {by_case} id(s) differ from another id only in letter case (e.g. C-01 and c-01) "
-                       "and are kept as different customers; set 'normalise_ids: true' in case.yml if they are the same")
-    return p
-
-
-def _show(value, width: int = 40) -> str:
-    """A raw value as it may appear in a message: scrubbed and shortened."""
-    text = scrub_text(str(value))
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _bad_reason(spec: ColumnSpec) -> str:
-    if spec.kind in ("date", "period"):
-        return "bad_date"
-    if spec.kind in ("brand", "business_line"):
-        return f"unknown_{spec.kind}"
-    if spec.kind in ("journey_stage", "funnel_stage"):
-        return "unknown_stage"
-    if spec.kind == "choice":
-        return f"unknown_{spec.name}"
-    return f"bad_{spec.name}"
-
-
-_EXPECTED = {
-    "date": f"a date ({P.DATE_FORMATS_HUMAN})",
-    "period": "a month (2024-03, 03.2024, мар 2024) or a date",
-    "money": "an amount such as 12 500,00",
-    "float": "a number",
-    "sentiment": "a number from -2 to 2",
-    "int": "a whole number",
-    "bool": "yes/no (да/нет, 1/0)",
-    "gender": "Ж/М or F/M",
-}
-
-
-def _expected(spec: ColumnSpec, case: Case) -> str:
-    if spec.kind in _EXPECTED:
-        return _EXPECTED[spec.kind]
-    if spec.kind == "brand":
-        return "one of the brands in case.yml (" + ", ".join(b.label for b in case.brands) + ")"
-    if spec.kind == "journey_stage":
-        return "one of the journey stages (" + ", ".join(s.label for s in case.journey_stages) + ")"
-    if spec.kind == "funnel_stage":
-        return "one of the funnel stages (" + ", ".join(s.label for s in case.funnel_stages) + ")"
-    if spec.kind == "choice":
-        return "one of: " + ", ".join(spec.choices)
-    return "a value"
-
-
 # --------------------------------------------------------------------------- one table
 def load_table(case: Case, table: str, key: bytes | None = None):
     """Load one canonical table; returns (clean, quarantine, quality, refunds)."""
@@ -334,6 +271,8 @@ def load_table(case: Case, table: str, key: bytes | None = None):
     personal_present = [c for c in src.personal if c in raw.frame.columns]
     if personal_present:
         q.notes.append(f"personal column(s) dropped: {len(personal_present)}")
+        q.personal_words = personal_words(
+            v for c in personal_present for v in pd.unique(raw.frame[c].dropna().to_numpy(dtype=object)))
 
     n = len(raw.frame)
     clean = pd.DataFrame(index=pd.RangeIndex(n))
@@ -370,7 +309,7 @@ def load_table(case: Case, table: str, key: bytes | None = None):
                 f"under sources.{table} in case.yml."
             ) from None
         if cspec.kind == "id":
-            p = _normalise_ids(p, case, q)
+            p = normalise_ids(p, case, q.notes)
         parsed[canon] = p
         if cspec.required:
             if p.blank.all():
@@ -610,65 +549,14 @@ def load_case_data(case: Case, tables: list[str] | None = None) -> CaseData:
         if quarantines
         else pd.DataFrame(columns=["table", "row", "reason", "column", "value"])
     )
+    masker = name_masker(case, quality.values())
+    for t, frame in out.items():
+        out[t] = mask_names(t, frame, masker)
+    if len(refunds):
+        refunds = mask_names("transactions", refunds, masker)
+    if len(quarantine):
+        quarantine["value"] = mask_distinct(quarantine["value"], masker)
     return CaseData(case=case, tables=out, refunds=refunds, quarantine=quarantine, quality=quality)
-
-
-# reasons that cost no information: the row is kept elsewhere (refunds) or repeats a kept row
-NOT_LOST = ("refund", "duplicate")
-
-
-def rows_lost(data: CaseData) -> dict[str, tuple[int, int, float]]:
-    """table -> (rows lost, rows read, share lost); refunds and exact repeats are not lost."""
-    out = {}
-    for t, q in data.quality.items():
-        lost = sum(n for why, n in q.quarantined.items() if why not in NOT_LOST)
-        out[t] = (lost, q.rows_read, lost / q.rows_read if q.rows_read else 0.0)
-    return out
-
-
-def _fix_hint(data: CaseData, table: str, reason: str) -> str:
-    """What a quarantine reason asks the consultant to do, with the values the case allows."""
-    src = getattr(data.case.sources, table)
-    rows = data.quarantine[(data.quarantine["table"] == table) & (data.quarantine["reason"] == reason)]
-    client_col = next((str(c) for c in rows["column"] if isinstance(c, str)), None)
-    canon = src.columns.get(client_col) if client_col else None
-    cspec = TABLES[table].column(canon) if canon else None
-    if reason == "malformed_row":
-        return "rows whose number of fields differs from the header (check the separator and quotes)"
-    if reason == "future_date":
-        return f"dates after as_of ({data.case.as_of}) (check as_of or the date order, date_format in case.yml)"
-    if reason == "duplicate_id":
-        return f"'{client_col}' repeats an earlier row's id with different content; the first row is kept"
-    if reason.startswith("missing_"):
-        return f"'{client_col}' is blank"
-    if cspec is not None:
-        where = f"sources.{table}" + (".date_format" if cspec.kind in ("date", "period") else "")
-        return f"'{client_col}' expected {_expected(cspec, data.case)} (see {where} in case.yml)"
-    return reason
-
-
-def check_rows_lost(data: CaseData) -> list[str]:
-    """Raise ``InputFileError`` when a table loses more than ``limits.max_rows_lost_share`` of its
-    rows (naming the top reasons and what fixes them); return a warning sentence per table that
-    loses more than ``limits.warn_rows_lost_share``."""
-    limits = data.case.limits
-    warnings, failures = [], []
-    for t, (lost, read, share) in rows_lost(data).items():
-        if not lost or share <= limits.warn_rows_lost_share:
-            continue
-        q = data.quality[t]
-        top = [(why, n) for why, n in q.quarantined.items() if why not in NOT_LOST][:3]
-        reasons = "; ".join(f"{why}: {n:,} ({_fix_hint(data, t, why)})" for why, n in top)
-        what = f"the {t} table loses {lost:,} of its {read:,} rows ({share:.0%})"
-        if share > limits.max_rows_lost_share:
-            failures.append(f"{what}, more than the {limits.max_rows_lost_share:.0%} allowed "
-                            f"(limits.max_rows_lost_share in case.yml): {reasons}")
-        else:
-            warnings.append(f"Warning: {what}: {reasons}.")
-    if failures:
-        raise InputFileError("The case is not usable: " + "; and ".join(failures)
-                             + ". Fix the export or case.yml and validate again.")
-    return warnings
 
 
 def quality_table(data: CaseData) -> pd.DataFrame:
