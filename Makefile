@@ -4,15 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CASE   ?= case_studies/clinic_group
 OUT    ?= out/$(notdir $(CASE))
-# JupyterLab refuses to run as root unless told (containers, CI machines)
-LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_ARGS ?=
 
 .PHONY: help install install-test demo test lab bench validate clean
 
 help:
 	@echo "make demo    - install, then run the demo engagement ($(CASE) -> $(OUT))"
 	@echo "make test    - install with test extras, then run the test suite"
-	@echo "make lab     - JupyterLab on the project's own kernel, opened in notebooks/"
+	@echo "make lab CASE=case_studies/<case> - JupyterLab on a workspace of that case's notebooks ($(OUT)/lab/)"
 	@echo "make bench   - benchmarks (scaled data generated once, cached in benchmarks/data/)"
 	@echo "make validate CASE=case_studies/<case> - data-quality check of one case"
 
@@ -41,9 +40,9 @@ validate: install
 test: install-test
 	$(BIN)/python -m pytest -q
 
+# cjm lab: workspace <out>/lab/ prepared for the case, JupyterLab rooted at the run folder
 lab: install
-	$(BIN)/python -m ipykernel install --sys-prefix --name cjm-toolkit --display-name "CJM toolkit"
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/cjm lab $(CASE) --out $(OUT) $(LAB_ARGS)
 
 bench: install
 	$(BIN)/python benchmarks/run.py

@@ -72,6 +72,15 @@ class StepContext:
         """The case's names of its codes: ``line``, ``brand``, ``stage``, ``segment_type``."""
         return _display.names(self.case, self.language)[kind]
 
+    def loyalty_sentence(self, loyalty: dict) -> str:
+        return _display.loyalty_sentence(loyalty, self.case, self.language)
+
+    def recommendation(self, metrics: dict) -> str:
+        return _display.recommendation(metrics, self.language)
+
+    def metrics_status(self, metrics: dict) -> pd.DataFrame:
+        return _display.metrics_status(metrics, self.language)
+
 
 def start_step(case_dir: str, out_dir: str, language: str = "", *, step: str | None = None,
                interactive: bool = False) -> StepContext:
