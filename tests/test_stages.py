@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from toolkit.core.stats import share_with_ci
 from toolkit.stage_mapping import journey as S
 from toolkit.stage_mapping import emotions as EM
 from toolkit.stage_mapping import factors as FA
@@ -163,7 +164,7 @@ def test_share_evidence_is_monotone_in_respondents():
 
 def test_share_with_ci_is_wilson():
     # 2 of 4: p = 0.5, z = 1.96: centre 0.5, half = 1.96*sqrt(0.25/4 + 1.96^2/64)/(1 + 1.96^2/4) = 0.34996
-    t = ST.share_with_ci([2, 0], [4, 0])
+    t = share_with_ci([2, 0], [4, 0])
     assert t["share"][0] == 0.5
     assert t["ci_lo"][0] == pytest.approx(0.15004, abs=1e-4)
     assert t["ci_hi"][0] == pytest.approx(0.84996, abs=1e-4)

@@ -52,23 +52,14 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from toolkit.barriers.impact import allocate
 from toolkit.core.money import money_range
 from toolkit.stage_mapping.funnel import jsonable
 from toolkit.core.vocabulary import LIBRARY_FILE, SECTIONS, default_library, merge_recommendations, load_recommendations, library_key, library_names, actions_for
-from toolkit.core.stages import OVERALL, column, share_evidence, match_touchpoints, norm_key, share_with_ci, stage_model
+from toolkit.core.stages import OVERALL, column, share_evidence, match_touchpoints, norm_key, stage_model
+from toolkit.core.stats import share_with_ci, t_interval
 from toolkit.stage_mapping.journey import _segment_key, code_labels, respondent_segments, segmented
-
-def _t_interval(mean, sd, n, confidence):
-    n = np.asarray(n, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = _st.t.ppf(0.5 + confidence / 2.0, df=np.where(n > 1, n - 1, np.nan))
-        half = t * np.asarray(sd, dtype=float) / np.sqrt(n)
-    half = np.where(n > 1, half, np.nan)
-    return mean - half, mean + half
-
 
 def barrier_table(
     codes: pd.DataFrame,
@@ -117,7 +108,7 @@ def barrier_table(
     # severity: respondent mean first, then over respondents
     per_resp = b.dropna(subset=["sentiment"]).groupby([*keys, "respondent_id"], sort=True)["sentiment"].mean()
     sev = per_resp.groupby(level=list(range(len(keys))), sort=True).agg(["mean", "std", "count"]).reset_index()
-    sev["severity_lo"], sev["severity_hi"] = _t_interval(sev["mean"].to_numpy(), sev["std"].to_numpy(), sev["count"].to_numpy(), model.confidence)
+    sev["severity_lo"], sev["severity_hi"] = t_interval(sev["mean"].to_numpy(), sev["std"].to_numpy(), sev["count"].to_numpy(), model.confidence)
     g = g.merge(sev.rename(columns={"mean": "severity"})[[*keys, "severity", "severity_lo", "severity_hi"]], on=keys, how="left")
 
     # attribution: the barrier's share of barrier mentions at its stage and segment

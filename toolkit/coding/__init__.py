@@ -39,7 +39,6 @@ __all__ = [
     "CodingAgreement",
     "case_codebook",
     "case_transcripts",
-    "draft_case_codes",
     "draft_codes",
     "evaluate_case",
     "evaluate_coding",
@@ -94,12 +93,6 @@ def case_transcripts(case, progress: bool = False) -> pd.DataFrame:
         if f.suffix.lower() == ".docx":
             check_zip(f, case.limits.max_docx_unzipped_mb, case.limits.max_zip_ratio, "max_docx_unzipped_mb")
     return read_transcripts(folder, src.interviewer_labels, src.respondent_labels, progress=progress)
-
-
-def draft_case_codes(case, progress: bool = False) -> pd.DataFrame:
-    """Draft coding of a case's transcripts with its codebook (columns ``DRAFT_COLUMNS``)."""
-    case = _case(case)
-    return draft_codes(case_transcripts(case, progress), case_codebook(case))
 
 
 def write_coding_draft(case, out_path=None, progress: bool = False) -> Path:

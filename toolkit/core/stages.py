@@ -99,16 +99,6 @@ def share_evidence(n, ci_lo, min_respondents: int, floor: float = STRONG_SHARE_F
     return str(out) if out.ndim == 0 else out
 
 
-def share_with_ci(k, n, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
-    """share = k / n with its Wilson interval (vectorised); n == 0 gives NaN."""
-    k = np.asarray(k, dtype=float)
-    n = np.asarray(n, dtype=float)
-    lo, hi = wilson_interval(k, n, confidence)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(n > 0, k / n, np.nan)
-    return pd.DataFrame({"share": share, "ci_lo": lo, "ci_hi": hi})
-
-
 # -- the stage model --------------------------------------------------------------
 
 

@@ -7,7 +7,10 @@ rates near 0 or 1 (unlike the normal approximation).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import pandas as pd
 from scipy import stats as _st
 
 DEFAULT_CONFIDENCE = 0.95
@@ -42,6 +45,35 @@ def wilson_interval(successes, n, confidence: float = DEFAULT_CONFIDENCE):
     return lo, hi
 
 
+def share_with_ci(k, n, confidence: float = DEFAULT_CONFIDENCE) -> pd.DataFrame:
+    """share = k / n with its Wilson interval (vectorised), as columns ``share``, ``ci_lo``,
+    ``ci_hi``; n == 0 gives NaN."""
+    k = np.asarray(k, dtype=float)
+    n = np.asarray(n, dtype=float)
+    lo, hi = wilson_interval(k, n, confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(n > 0, k / n, np.nan)
+    return pd.DataFrame({"share": np.atleast_1d(share), "ci_lo": np.atleast_1d(lo), "ci_hi": np.atleast_1d(hi)})
+
+
+def rate_with_ci(k, n, confidence: float = DEFAULT_CONFIDENCE) -> dict[str, Any]:
+    """One proportion as ``{"rate", "k", "n", "ci": [lo, hi]}`` (Wilson); NaN rate when n == 0."""
+    k, n = int(k), int(n)
+    lo, hi = wilson_interval(k, n, confidence)
+    return {"rate": k / n if n else float("nan"), "k": k, "n": n, "ci": [lo, hi]}
+
+
+def t_interval(mean, sd, n, confidence: float = DEFAULT_CONFIDENCE):
+    """The t-interval ``(low, high)`` of a mean from its summary (vectorised): mean +- t * sd / sqrt(n),
+    t with n - 1 degrees of freedom; NaN where n < 2."""
+    n = np.asarray(n, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = _st.t.ppf(0.5 + confidence / 2.0, df=np.where(n > 1, n - 1, np.nan))
+        half = t * np.asarray(sd, dtype=float) / np.sqrt(n)
+    half = np.where(n > 1, half, np.nan)
+    return mean - half, mean + half
+
+
 def mean_interval(values, confidence: float = DEFAULT_CONFIDENCE):
     """Mean with a t-based confidence interval: ``(mean, low, high, n)``.
 
@@ -55,6 +87,5 @@ def mean_interval(values, confidence: float = DEFAULT_CONFIDENCE):
     mean = float(x.mean())
     if n < 2:
         return mean, float("nan"), float("nan"), n
-    se = float(x.std(ddof=1)) / np.sqrt(n)
-    t = float(_st.t.ppf(0.5 + confidence / 2.0, df=n - 1))
-    return mean, mean - t * se, mean + t * se, n
+    lo, hi = t_interval(mean, float(x.std(ddof=1)), n, confidence)
+    return mean, float(lo), float(hi), n

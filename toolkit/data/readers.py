@@ -443,15 +443,6 @@ def _keep(rec, width: int, r: int, data: list, rows: list) -> None:
     rows.append(r)
 
 
-def sheet_names(path: Path) -> list[str]:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(path, read_only=True)
-    try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
-
 
 # --------------------------------------------------------------------------- parquet
 # A text column whose first rows repeat a few values (brand, line, service, staff) is read

@@ -348,31 +348,3 @@ def write_crm_spec(spec: pd.DataFrame, path: str | Path, language: str = "ru") -
     sheet = crm_sheet(spec, language)
     write_frames(path, {"CRM": sheet}, widths={"CRM": [22, 60, 14, 12, 12, 8, 40, 70, 12, 12, 12, 12]})
     return path
-
-
-def crm_spec_for_case(case: Case, data, double_funnel: Mapping | None = None) -> pd.DataFrame:
-    """:func:`crm_spec` on a loaded case: runs the profit formula, the funnel and the loyalty
-    analysis it needs (``data`` from ``toolkit.data.load.load_case_data``)."""
-    from toolkit.stage_mapping.funnel import funnel_table
-    from toolkit.loyalty.repeat import cross_penetration, loyalty_metrics, loyalty_tables
-    from toolkit.double_funnel.profit import profit_table
-    from toolkit.core.sales import sales_history_for_case
-
-    t = data.tables
-    tx, leads = t.get("transactions"), t.get("leads")
-    profit = loy = stages = fun = cross = None
-    if tx is not None and len(tx):
-        profit = profit_table(case, tx, leads, t.get("traffic"), getattr(data, "refunds", None))
-        sales = sales_history_for_case(case, data)
-        try:
-            tables = loyalty_tables(sales, case.parameters)
-            loy = loyalty_metrics(sales, case.parameters, tables)
-            stages = tables["stages"]
-            cross = cross_penetration(sales, min_segment_size=case.parameters.min_segment_size,
-                                      confidence=case.parameters.confidence)
-        finally:
-            sales.close()
-    if leads is not None and len(leads) and len(case.funnel_stages):
-        fun = funnel_table(leads, case, by=())
-    return crm_spec(case, profit=profit, funnel=fun, loyalty=loy, loyalty_stages=stages, double_funnel=double_funnel,
-                    cross_penetration=cross)

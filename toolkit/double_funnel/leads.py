@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit.core.stats import wilson_interval
+from toolkit.core.stats import rate_with_ci
 from toolkit.stage_mapping.funnel import _stage_index, attach_personas
 from toolkit.core.stages import stage_model
 
@@ -78,13 +78,6 @@ def lead_outcomes(leads: pd.DataFrame, model) -> pd.DataFrame:
         reached_deal=(known & (idx >= (deal_order if deal_order is not None else np.inf))).astype(bool),
         lost=(known & (idx < last)).astype(bool),
     )
-
-
-def rate_with_ci(k, n, confidence: float = 0.95) -> dict[str, Any]:
-    """``{"rate", "k", "n", "ci": [lo, hi]}`` for a proportion (Wilson); NaN rate when n == 0."""
-    k, n = int(k), int(n)
-    lo, hi = wilson_interval(k, n, confidence)
-    return {"rate": k / n if n else float("nan"), "k": k, "n": n, "ci": [lo, hi]}
 
 
 def lead_personas(

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.sales import sales_history
-from toolkit.double_funnel.leads import rate_with_ci
+from toolkit.core.stats import rate_with_ci
 from toolkit.loyalty.repeat import cross_penetration
 
 MERGE_MIN_OVERLAP = 0.25  # without a survey: merge when this share of customers bought both brands

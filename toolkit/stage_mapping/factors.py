@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit.core.stages import OVERALL, column, share_evidence, share_with_ci, stage_model, match_factors
+from toolkit.core.stages import OVERALL, column, share_evidence, stage_model, match_factors
+from toolkit.core.stats import share_with_ci
 from toolkit.stage_mapping.journey import respondent_segments, segmented, _segment_key
 
 

@@ -48,7 +48,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from toolkit.core.stages import StageModel, norm_key, share_with_ci, stage_model
+from toolkit.core.stages import StageModel, norm_key, stage_model
+from toolkit.core.stats import share_with_ci
 from toolkit.core.run_folder import to_jsonable as jsonable  # the toolkit's one JSON converter
 
 NOT_RECORDED = {"ru": "(не указана)", "en": "(not recorded)"}

@@ -76,7 +76,8 @@ from toolkit.core.errors import CaseError
 from toolkit.core.fmt import fmt_signed
 from toolkit.core.words import word
 from toolkit.core.vocabulary import actions_for, library_names
-from toolkit.core.stages import ROWS, ROW_OF_CODE_TYPE, channel_label, row_label, EVIDENCE_MARKS, MAX_MEAN_WIDTH, MAX_RATE_WIDTH, SENTIMENT_RANGE, OVERALL, norm_key, column, evidence_level, share_evidence, share_with_ci, StageModel, stage_model, match_touchpoints, match_factors
+from toolkit.core.stages import ROWS, ROW_OF_CODE_TYPE, channel_label, row_label, EVIDENCE_MARKS, MAX_MEAN_WIDTH, MAX_RATE_WIDTH, SENTIMENT_RANGE, OVERALL, norm_key, column, evidence_level, share_evidence, StageModel, stage_model, match_touchpoints, match_factors
+from toolkit.core.stats import share_with_ci
 
 
 def stage_problems(
