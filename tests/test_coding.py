@@ -300,8 +300,9 @@ def test_draft_rows_order_and_content(codebook):
             "sentence": [1, 2, 2, 1, 2],
             "code": ["price_high", "long_wait", "doctor_trust", "price_high", "fear_pain"],
             "matched_words": ["Цены", "долго, ждать", "Врач", "expensive", "scared"],
-            # «Врач внимательный, но долго ждать»: внимательный +1, долго -1, ждать -1 = -1
-            "suggested_sentiment": [np.nan, -1.0, -1.0, -1.0, -2.0],
+            # «Врач внимательный, но долго ждать»: sentiment of the clause holding the match:
+            # long_wait «но долго ждать» -1 -1 = -2; doctor_trust «Врач внимательный» +1
+            "suggested_sentiment": [np.nan, -2.0, 1.0, -1.0, -2.0],
         }
     )
     # R1 sentence 1 «Цены высокие.» has no lexicon word -> blank; codes within a sentence in codebook order

@@ -1,37 +1,51 @@
-"""Drafting codes from respondent turns: one row per (sentence, code) the keywords find.
+"""Drafting codes from respondent turns: one row per (sentence, code), each with a confidence.
 
-- A **fragment** is one sentence of a respondent turn (``toolkit.coding.text.split_sentences``).
-- A fragment **carries a code** when at least one of the code's keywords matches in it
-  without negation (``toolkit.coding.text``) and in a segment whose tone does not
-  contradict the code, and none of the code's ``exclude`` words/phrases matches in it.
-- **Polarity check**: a code's polarity is the sign of its codebook ``sentiment``, else
-  negative for a barrier and positive for a motivator, else none. A *segment* is the
-  sentence cut at contrastive conjunctions («но», «а», «однако», «зато», «хотя», but,
-  however, although). A match whose segment's lexicon sentiment is clearly opposite
-  (sum of scores of the other sign, at least ``POLARITY_MIN`` = 2 in size) is dropped: «Чистота идеальная, претензий нет» mentions cleanliness in a positive
-  segment and is not the barrier «сомнения в чистоте»; «Отличная клиника, но дорого»
-  keeps the price barrier (its segment «но дорого» is negative). A codebook may turn
-  the check off with ``polarity_check: false``.
-- Phones and e-mails are removed before matching (so they never match a keyword) and
-  masked in the quote (``toolkit.data.privacy.scrub_text``).
-- ``matched_words``: the words of the fragment that matched the code's keywords, as
-  written, in order of appearance, joined with ", ".
-- ``suggested_sentiment``: the fragment's lexicon sentiment (-2..+2, see
-  ``toolkit.coding.text``), else the code's codebook ``sentiment``, else blank.
+- A **fragment** is one sentence of a respondent turn (``toolkit.coding.text.split_sentences``)
+  after bracketed remarks are stripped (``toolkit.coding.rules``).
+- **Keyword evidence**: a code's keyword or phrase matches in the fragment
+  (``toolkit.coding.text``: lemmas, verb families, phrases in or out of order within a
+  clause), not negated (a particle before or after it in its clause, or the scope of
+  «не скажу, что…»), none of the code's ``exclude`` phrases matches, and the segment's
+  tone does not contradict the code (**polarity check**: a code's polarity is the sign of
+  its codebook ``sentiment``, else negative for a barrier and positive for a motivator; a
+  match in a segment — the sentence cut at «но», «а», "but"... — whose lexicon tone is
+  opposite by at least ``POLARITY_MIN`` is dropped; ``polarity_check: false`` turns it off).
+- **Context rules** (``toolkit.coding.rules``): the closing exchange, sentences echoing the
+  question, other people's and other places' experiences are not coded; irony lowers the
+  confidence of positive codes; a bare «да»/"very" answer carries the codes its question names.
+- **Meaning evidence** (``toolkit.coding.similar``): a code not found by its keywords may be
+  proposed when the fragment is close to the code's example sentences.
+- **Confidence** (0..1) of a row: ``CONFIDENCE`` by how the code was found (a phrase in
+  order > one word > a phrase out of order > a verb family > an answer to the question >
+  similarity), ``+BONUS`` when two different keywords agree, times ``IRONY_FACTOR`` for a
+  positive code in an ironic sentence. Rows below the codebook's ``min_confidence``
+  (default 0.5) are left out of the draft.
+- ``matched_words``: the fragment's words that matched, as written, in order, joined with
+  ", " (the question's words for an answer to the question; blank for a similarity proposal).
+- ``suggested_sentiment``: the lexicon sentiment of the clauses holding the match
+  (``toolkit.coding.text``: negation, intensifiers), else of the whole fragment, else the
+  code's codebook ``sentiment``, else blank.
+- Phones and e-mails are removed before matching and masked in the quote
+  (``toolkit.data.privacy.scrub_text``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from toolkit.coding import rules
 from toolkit.coding.codebook import Codebook
-from toolkit.coding.text import Token, segment_sentiment, sentiment_hits, split_sentences, to_scale, tokenize
+from toolkit.coding.similar import propose
+from toolkit.coding.text import Token, is_negator, segment_sentiment, sentiment_hits, split_sentences, to_scale, tokenize
 from toolkit.data.privacy import scrub_text
 
 # A segment contradicts a code only when its tone is clearly opposite (one mild word is not enough).
 POLARITY_MIN = 2
+CONFIDENCE = {"phrase": 0.9, "exact": 0.8, "loose": 0.75, "family": 0.7, "question": 0.6}
+BONUS = 0.05
 
 DRAFT_COLUMNS = [
     "respondent_id",
@@ -43,6 +57,7 @@ DRAFT_COLUMNS = [
     "touchpoint",
     "factor_kind",
     "level",
+    "confidence",
     "matched_words",
     "quote",
     "question",
@@ -55,32 +70,162 @@ def natural_key(value: str) -> tuple:
     return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"(\d+)", str(value)) if p)
 
 
-def code_sentence(sentence: str, codebook: Codebook) -> tuple[list[tuple[str, list[str]]], int | None, list[Token]]:
-    """Codes a sentence carries, each with its matched words, and the sentiment suggestion."""
-    clean = scrub_text(sentence, phone_mask=" ", email_mask=" ")
-    tokens = tokenize(clean)
-    hits = sentiment_hits(tokens, codebook.lexicon_index())
-    polarity_of_segment = segment_sentiment(tokens, hits)
-    found: dict[str, set[int]] = {}
+@dataclass
+class Evidence:
+    """Why a fragment carries a code."""
+
+    confidence: float
+    words: list[str] = field(default_factory=list)
+    positions: set[int] = field(default_factory=set)
+    keywords: set[str] = field(default_factory=set)
+
+
+@dataclass
+class Context:
+    """What the conversation says about the fragment being coded (see ``toolkit.coding.rules``)."""
+
+    others: bool = False  # about someone else
+    speech_from: int | None = None  # words reported after a colon start here: not "others"
+    place: bool = False  # about another clinic or shop
+    place_words: set[int] = field(default_factory=set)  # token positions naming it in this sentence
+    ironic: bool = False
+    echo: bool = False
+    question_lemmas: frozenset = frozenset()
+
+
+def _kind(m) -> str:
+    if m.kind == "exact":
+        return "phrase" if len(m.positions) > 1 else "exact"
+    return m.kind
+
+
+def keyword_evidence(tokens: list[Token], clean: str, codebook: Codebook, ctx: Context | None = None,
+                     hits=None) -> dict[str, Evidence]:
+    """Codes a fragment's keywords carry, after negation, exclusions, polarity and context rules."""
+    ctx = ctx or Context()
+    hits = sentiment_hits(tokens, codebook.lexicon_index()) if hits is None else hits
+    tone = segment_sentiment(tokens, hits)
+    found: dict[str, Evidence] = {}
     vetoed: set[str] = set()
+    short_echo = ctx.echo and len(tokens) <= rules.ECHO_MAX_TOKENS
     for (code, is_exclude), m in codebook.keyword_index().find(tokens):
         if m.negated:
             continue
         if is_exclude:
             vetoed.add(code)
             continue
-        # polarity check: a barrier's word in a clearly positive segment is a mention, not a barrier
-        tone = polarity_of_segment.get(tokens[m.positions[0]].segment, 0.0)
-        if codebook.polarity_check and codebook.codes[code].polarity * tone <= -POLARITY_MIN:
+        c = codebook.codes[code]
+        if codebook.polarity_check and c.polarity * tone.get(tokens[m.positions[0]].segment, 0.0) <= -POLARITY_MIN:
             continue
-        found.setdefault(code, set()).update(m.positions)
-    out = []
-    for code in codebook.codes:  # codebook order
-        if code in found and code not in vetoed:
-            words = [clean[tokens[i].start : tokens[i].end] for i in sorted(found[code])]
-            out.append((code, list(dict.fromkeys(words))))
+        if ctx.echo and (short_echo or all(tokens[k].lemmas & ctx.question_lemmas for k in m.positions)):
+            continue
+        if ctx.others and not c.about_others and (ctx.speech_from is None or m.positions[0] < ctx.speech_from):
+            continue
+        if ctx.place and not ctx.place_words.intersection(m.positions):
+            continue
+        ev = found.setdefault(code, Evidence(0.0))
+        conf = CONFIDENCE[_kind(m)]
+        if ev.keywords and m.keyword.text not in ev.keywords:
+            conf = max(conf, ev.confidence) + BONUS
+        ev.confidence = max(ev.confidence, conf)
+        ev.positions.update(m.positions)
+        ev.keywords.add(m.keyword.text)
+    for code in vetoed:
+        found.pop(code, None)
+    for code, ev in found.items():
+        ev.words = list(dict.fromkeys(clean[tokens[i].start : tokens[i].end] for i in sorted(ev.positions)))
+        if ctx.ironic and codebook.codes[code].polarity > 0:
+            ev.confidence *= rules.IRONY_FACTOR
+        if codebook.codes[code].code_type == "idea" and not rules.wishes(tokens):
+            ev.confidence *= rules.NO_WISH_FACTOR
+    return found
+
+
+def code_sentence(sentence: str, codebook: Codebook) -> tuple[list[tuple[str, list[str]]], int | None, list[Token]]:
+    """Codes a sentence's keywords carry (no conversation context), each with its matched words,
+    and the sentiment suggestion."""
+    clean = scrub_text(sentence, phone_mask=" ", email_mask=" ")
+    tokens = tokenize(clean)
+    hits = sentiment_hits(tokens, codebook.lexicon_index())
+    found = keyword_evidence(tokens, clean, codebook, hits=hits)
+    out = [(code, found[code].words) for code in codebook.codes if code in found]
     sentiment = to_scale(sum(c for _, c in hits)) if (out and hits) else None
     return out, sentiment, tokens
+
+
+def _sentiment(tokens, hits, positions, code_sentiment):
+    """Sentiment of the clauses holding the match, else of the sentence, else the code's."""
+    clauses = {tokens[k].clause for k in positions}
+    near = [c for pos, c in hits if tokens[pos[0]].clause in clauses]
+    if near:
+        return float(to_scale(sum(near)))
+    if hits:
+        return float(to_scale(sum(c for _, c in hits)))
+    return None if code_sentiment is None else float(code_sentiment)
+
+
+def _row(rid, turn, n, c, confidence, words, quote, question, sentiment):
+    return {
+        "respondent_id": str(rid),
+        "turn": int(turn),
+        "sentence": n,
+        "stage": c.stage,
+        "code_type": c.code_type,
+        "code": c.code,
+        "touchpoint": c.touchpoint,
+        "factor_kind": c.factor_kind,
+        "level": c.level,
+        "confidence": round(float(confidence), 3),
+        "matched_words": ", ".join(words),
+        "quote": scrub_text(quote),
+        "question": scrub_text(question) if question else "",
+        "suggested_sentiment": sentiment,
+    }
+
+
+def _code_turn(rid, turn, text, question, codebook: Codebook, last_turn: bool) -> list[dict]:
+    q_clean = scrub_text(question or "", phone_mask=" ", email_mask=" ")
+    q_tokens = tokenize(q_clean)
+    sentences = split_sentences(rules.strip_remarks(text))
+    toks = [tokenize(scrub_text(s, phone_mask=" ", email_mask=" ")) for s in sentences]
+    if last_turn and rules.is_closing(q_tokens, [t for ts in toks for t in ts]):
+        return []
+    q_lemmas = frozenset().union(*(t.lemmas for t in q_tokens)) if q_tokens else frozenset()
+    others = bool(rules.social_positions(q_tokens))
+    place = bool(rules.place_positions(q_tokens))
+    rows = []
+    for n, (sentence, tokens) in enumerate(zip(sentences, toks), start=1):
+        clean = scrub_text(sentence, phone_mask=" ", email_mask=" ")
+        place_words = rules.place_positions(tokens)
+        if place_words:
+            place = True
+        elif rules.brings_back(tokens):
+            place = False
+        if rules.has_first_person(tokens):
+            others = False
+        elif rules.social_positions(tokens):
+            others = True
+        nxt = toks[n] if n < len(toks) else None
+        ctx = Context(others, rules.speech_start(clean, tokens), place, place_words, rules.is_ironic(tokens, nxt),
+                      rules.is_echo(sentence, tokens), q_lemmas)
+        hits = sentiment_hits(tokens, codebook.lexicon_index())
+        found = keyword_evidence(tokens, clean, codebook, ctx, hits)
+        if n == 1 and rules.is_short_affirmation(tokens) and q_tokens:
+            for code, ev in keyword_evidence(q_tokens, q_clean, codebook).items():
+                if code not in found:
+                    found[code] = Evidence(CONFIDENCE["question"], ev.words)
+        if codebook.similarity and not (ctx.others or ctx.place or ctx.echo or any(is_negator(t.text) for t in tokens)):
+            for code, score in propose(clean, tokens, codebook, exclude=set(found)).items():
+                found[code] = Evidence(score * (rules.IRONY_FACTOR if ctx.ironic and codebook.codes[code].polarity > 0
+                                                else 1.0))
+        for code in codebook.codes:  # codebook order
+            ev = found.get(code)
+            if ev is None or ev.confidence < codebook.min_confidence:
+                continue
+            c = codebook.codes[code]
+            sentiment = _sentiment(tokens, hits, ev.positions, c.sentiment)
+            rows.append(_row(rid, turn, n, c, min(ev.confidence, 1.0), ev.words, sentence, question, sentiment))
+    return rows
 
 
 def draft_codes(turns: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
@@ -91,32 +236,9 @@ def draft_codes(turns: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
     """
     rows = []
     resp = turns[turns["speaker"] == "respondent"]
-    for rid, turn, text, question in zip(resp["respondent_id"], resp["turn"], resp["text"], resp["question"]):
-        for n, sentence in enumerate(split_sentences(text), start=1):
-            codes, sentiment, _ = code_sentence(sentence, codebook)
-            for code, words in codes:
-                c = codebook.codes[code]
-                if sentiment is None and c.sentiment is not None:
-                    s = c.sentiment
-                else:
-                    s = sentiment
-                rows.append(
-                    {
-                        "respondent_id": str(rid),
-                        "turn": int(turn),
-                        "sentence": n,
-                        "stage": c.stage,
-                        "code_type": c.code_type,
-                        "code": c.code,
-                        "touchpoint": c.touchpoint,
-                        "factor_kind": c.factor_kind,
-                        "level": c.level,
-                        "matched_words": ", ".join(words),
-                        "quote": scrub_text(sentence),
-                        "question": scrub_text(question) if question else "",
-                        "suggested_sentiment": None if s is None else float(s),
-                    }
-                )
+    last = resp.groupby("respondent_id")["turn"].transform("max")
+    for rid, turn, text, question, lt in zip(resp["respondent_id"], resp["turn"], resp["text"], resp["question"], last):
+        rows += _code_turn(rid, turn, text, question, codebook, last_turn=(turn == lt))
     df = pd.DataFrame(rows, columns=DRAFT_COLUMNS)
     if len(df):
         order = {c: i for i, c in enumerate(codebook.codes)}
@@ -128,5 +250,6 @@ def draft_codes(turns: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
         ).reset_index(drop=True)
     df["turn"] = df["turn"].astype("int64")
     df["sentence"] = df["sentence"].astype("int64")
+    df["confidence"] = df["confidence"].astype("float64")
     df["suggested_sentiment"] = df["suggested_sentiment"].astype("float64")
     return df

@@ -10,13 +10,19 @@ A codebook lives in the case folder as YAML or as a sheet (xlsx/csv). One entry 
   company, doctor), ``sentiment`` (-2..+2, used when a fragment holds no lexicon
   word), ``label`` (display name);
 - ``keywords``: words or multi-word phrases (lemmatised, see ``toolkit.coding.text``);
-  ``exclude``: words/phrases that veto the code in a sentence where they occur.
+  ``exclude``: words/phrases that veto the code in a sentence where they occur;
+  ``examples``: sentences a respondent might say for the code (the meaning-based proposer
+  compares fragments with them, see ``toolkit.coding.similar``); ``about_others``: true
+  for a code that is by nature about other people (a friend's recommendation, caring
+  staff, a doctor who left), so that mentions of other people do not drop it.
 
 YAML form::
 
     phrase_gap: 2            # optional, see toolkit.coding.text
     negation_window: 3       # optional
     polarity_check: true     # optional, see toolkit.coding.autocode
+    min_confidence: 0.5      # optional: draft rows below this confidence are left out
+    similarity: true         # optional: propose codes by similarity to the examples too
     sentiment_lexicon:       # optional, extends/overrides the package lexicon
       хамство: -2
     codes:
@@ -47,6 +53,9 @@ from toolkit.core.config import load_yaml
 from toolkit.core.limits import DEFAULTS as DEFAULT_LIMITS, check_file_size, check_zip
 
 from toolkit.coding.lexicon import DEFAULT_LEXICON
+
+# Draft rows below this confidence are left out (see toolkit.coding.autocode); a codebook may set its own.
+DEFAULT_MIN_CONFIDENCE = 0.5
 from toolkit.coding.text import (
     DEFAULT_NEGATION_WINDOW,
     DEFAULT_PHRASE_GAP,
@@ -92,6 +101,8 @@ FIELD_ALIASES = {
     "label": ("label", "name", "title", "description", "название", "описание"),
     "keywords": ("keywords", "keyword", "phrases", "words", "patterns", "ключевые слова", "фразы"),
     "exclude": ("exclude", "exclude_keywords", "stop_words", "исключения"),
+    "examples": ("examples", "example", "example_sentences", "примеры", "пример"),
+    "about_others": ("about_others", "про других"),
 }
 _LOOKUP = {alias.replace("_", " "): f for f, names in FIELD_ALIASES.items() for alias in names}
 
@@ -114,6 +125,8 @@ class Code:
     label: str | None = None
     keywords: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    about_others: bool = False
 
     @property
     def polarity(self) -> int:
@@ -133,6 +146,8 @@ class Codebook:
     negation_window: int = DEFAULT_NEGATION_WINDOW
     source: str = "codebook"
     polarity_check: bool = True
+    min_confidence: float = DEFAULT_MIN_CONFIDENCE
+    similarity: bool = True
 
     def keyword_index(self) -> KeywordIndex:
         """Index of every code's keywords (payload ``(code, False)``) and exclusions (``(code, True)``)."""
@@ -184,6 +199,27 @@ def _words(value: Any) -> list[str]:
             out.extend(_words(v) if isinstance(v, (list, tuple)) else [str(v).strip()])
         return [w for w in out if w]
     return [w.strip() for w in re.split(r"[;,|\n]", str(value)) if w.strip()]
+
+
+def _sentences(value: Any) -> list[str]:
+    """Example sentences from a YAML list or a sheet cell (separated by line breaks or ``|``)."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return []
+    items = value if isinstance(value, (list, tuple)) else re.split(r"[|\n]", str(value))
+    return [str(v).strip() for v in items if str(v).strip()]
+
+
+def _flag(value: Any, where: str, problems: list[str]) -> bool:
+    """A yes/no field (YAML boolean, or yes/no/да/нет/1/0 in a sheet); blank is no."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("yes", "y", "true", "1", "да", "+"):
+        return True
+    if text in ("no", "n", "false", "0", "нет", "-", ""):
+        return False
+    problems.append(f"{where}: expected yes or no, got '{value}'")
+    return False
 
 
 def _blank(v: Any) -> bool:
@@ -265,6 +301,8 @@ def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, 
                     continue
             if name in ("keywords", "exclude"):
                 f[name] = f.get(name, []) + _words(value)
+            elif name == "examples":
+                f[name] = f.get(name, []) + _sentences(value)
             else:
                 f[name] = None if _blank(value) else (value.strip() if isinstance(value, str) else value)
         code = str(f.get("code") or "").strip()
@@ -323,6 +361,8 @@ def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, 
             label=None if f.get("label") is None else str(f["label"]),
             keywords=keywords,
             exclude=tuple(dict.fromkeys(f.get("exclude", []))),
+            examples=tuple(dict.fromkeys(f.get("examples", []))),
+            about_others=_flag(f.get("about_others"), f"{here}: about_others", problems),
         )
     lexicon = dict(DEFAULT_LEXICON)
     extra = settings.pop("sentiment_lexicon", None) or {}
@@ -348,6 +388,14 @@ def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, 
     if not isinstance(polarity_check, bool):
         problems.append(f"polarity_check: expected true or false, got '{polarity_check}'")
         polarity_check = True
+    similarity = settings.pop("similarity", True)
+    if not isinstance(similarity, bool):
+        problems.append(f"similarity: expected true or false, got '{similarity}'")
+        similarity = True
+    min_confidence = settings.pop("min_confidence", DEFAULT_MIN_CONFIDENCE)
+    if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) or not 0 <= min_confidence <= 1:
+        problems.append(f"min_confidence: expected a number from 0 to 1, got '{min_confidence}'")
+        min_confidence = DEFAULT_MIN_CONFIDENCE
     for key in settings:
         if key not in ("language", "version", "description", "name", "title"):
             problems.append(f"unknown top-level key '{key}'")
@@ -356,7 +404,8 @@ def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, 
     if problems:
         lines = "\n".join(f"  - {p}." for p in problems)
         raise InputFileError(f"Codebook {where} has {len(problems)} problem(s):\n{lines}")
-    return Codebook(codes, lexicon, out["phrase_gap"], out["negation_window"], where, polarity_check)
+    return Codebook(codes, lexicon, out["phrase_gap"], out["negation_window"], where, polarity_check,
+                    float(min_confidence), similarity)
 
 
 def read_codebook(path: str | Path, case=None) -> Codebook:

@@ -59,7 +59,7 @@ DEFAULT_LEXICON: dict[str, int] = {
     "уверен": 1,
     "рекомендовать": 1,
     "вовремя": 1,
-    "честно": 1,
+    "честно": 0,  # a filler («я, честно, присел»), not praise
     "честный": 1,
     "подробно": 1,
     "понятно": 1,
@@ -111,7 +111,10 @@ DEFAULT_LEXICON: dict[str, int] = {
     "стыдно": -1,
     "неловко": -1,
     "раздражать": -1,
-    "злиться": -1,
+    "злить": -2,  # its family: злиться, разозлить, разозлиться
+    "бесить": -2,  # its family: взбесить, выбешивать
+    "напрягать": -1,
+    "вывести из себя": -2,
     "обидно": -1,
     "жалко": -1,
     "навязывать": -1,
@@ -135,6 +138,9 @@ DEFAULT_LEXICON: dict[str, int] = {
     "perfect": 2,
     "love": 2,
     "grateful": 2,
+    "delighted": 2,
+    "chuffed": 2,
+    "relieved": 1,
     "good": 1,
     "nice": 1,
     "pleased": 1,
@@ -183,4 +189,18 @@ DEFAULT_LEXICON: dict[str, int] = {
     "difficult": -1,
     "confusing": -1,
     "pushy": -1,
+    "gutted": -2,
+    "frustrated": -2,
+    "frustrating": -2,
+    "fed up": -2,
+    "irritated": -1,
+    "honestly": 0,
 }
+
+# Words that strengthen the next lexicon word of their clause (within two tokens) by half:
+# «очень внимательные», «прям бесит», "really annoying". Not scored themselves.
+INTENSIFIERS: frozenset[str] = frozenset({
+    "очень", "прям", "прямо", "совсем", "жутко", "безумно", "дико", "крайне", "невероятно", "настолько",
+    "really", "so", "very", "extremely", "totally", "absolutely", "super", "incredibly",
+})
+INTENSIFIER_FACTOR = 1.5

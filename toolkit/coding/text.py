@@ -43,6 +43,9 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from toolkit.coding.families import family_keys, same_family
+from toolkit.coding.morph import english_stemmer, morph
+
 TOKEN_RE = re.compile(r"\w+(?:[-'’]\w+)*")
 CYRILLIC = re.compile(r"[а-яё]")
 # Clause boundaries between two tokens: punctuation, or a dash surrounded by spaces.
@@ -59,21 +62,6 @@ DEFAULT_NEGATION_WINDOW = 3
 SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"»”)]))\s+(?=[«\"“(\-–—A-ZА-ЯЁ0-9])|\s*\n\s*")
 
 
-@lru_cache(maxsize=1)
-def morph():
-    """The pymorphy3 analyser, built once per process (building it takes ~0.1 s, parsing is cached)."""
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
-@lru_cache(maxsize=1)
-def _english_stemmer():
-    import snowballstemmer
-
-    return snowballstemmer.stemmer("english")
-
-
 def normalise(word: str) -> str:
     return word.lower().replace("ё", "е").replace("’", "'")
 
@@ -84,7 +72,7 @@ def lemmas(word: str) -> frozenset[str]:
     if CYRILLIC.search(word):
         forms = {p.normal_form.replace("ё", "е") for p in morph().parse(word)}
     elif word.isascii() and word.isalpha():
-        forms = {_english_stemmer().stemWord(word)}
+        forms = {english_stemmer().stemWord(word)}
     else:
         forms = set()
     forms.add(word)
@@ -100,12 +88,21 @@ def keyword_lemma(word: str) -> frozenset[str]:
             return frozenset({word})
         return frozenset({parses[0].normal_form.replace("ё", "е")})
     if word.isascii() and word.isalpha():
-        return frozenset({_english_stemmer().stemWord(word)})
+        return frozenset({english_stemmer().stemWord(word)})
     return frozenset({word})
 
 
 def is_negator(token: str) -> bool:
     return token in NEGATORS or token.endswith("n't")
+
+
+# «не скажу, что…», «не то чтобы», "I wouldn't say", "not that": the rest of the sentence
+# up to a contrastive conjunction is denied.
+DENIAL_OPENERS = (
+    ("не", "скажу"), ("не", "сказать"), ("не", "могу", "сказать"), ("не", "то", "чтобы"),
+    ("не", "то", "что"), ("не", "сказал"), ("не", "сказала"), ("not", "that"), ("wouldn't", "say"),
+    ("won't", "say"), ("can't", "say"), ("not", "to", "say"), ("wouldn't", "call"), ("not", "exactly"),
+)
 
 
 @dataclass(frozen=True)
@@ -116,22 +113,45 @@ class Token:
     clause: int  # clause number within the sentence
     lemmas: frozenset[str]
     segment: int = 0  # segment number: the sentence cut at contrastive conjunctions only
+    family: frozenset = frozenset()  # verb family keys (toolkit.coding.families)
+    denied: bool = False  # inside the scope of «не скажу, что…» / "I wouldn't say"
+
+
+def _denied(words: list[str], clauses: list[int]) -> list[bool]:
+    """Tokens in a denial scope: the rest of the opener's clause, or, when the opener ends
+    its clause («Не скажу, что прям внимательные»), the next clause."""
+    out = [False] * len(words)
+    i = 0
+    while i < len(words):
+        opener = next((o for o in DENIAL_OPENERS if tuple(words[i : i + len(o)]) == o), None)
+        if opener is None:
+            i += 1
+            continue
+        j = i + len(opener)
+        if j < len(words):
+            scope = clauses[j]
+            while j < len(words) and clauses[j] == scope and words[j] not in CONTRAST_WORDS:
+                out[j] = True
+                j += 1
+        i = max(j, i + 1)
+    return out
 
 
 def tokenize(sentence: str) -> list[Token]:
-    """Tokens of a sentence with their spans, clause numbers and lemma sets."""
-    out: list[Token] = []
+    """Tokens of a sentence with their spans, clause numbers, lemma sets and family keys."""
+    raw = []
     clause = segment = 0
     prev_end = 0
     for m in TOKEN_RE.finditer(sentence):
         word = normalise(m.group())
-        if out and (CLAUSE_PUNCT.search(sentence[prev_end : m.start()]) or word in CLAUSE_WORDS):
+        if raw and (CLAUSE_PUNCT.search(sentence[prev_end : m.start()]) or word in CLAUSE_WORDS):
             clause += 1
-        if out and word in CONTRAST_WORDS:
+        if raw and word in CONTRAST_WORDS:
             segment += 1
-        out.append(Token(word, m.start(), m.end(), clause, lemmas(word), segment))
+        raw.append((word, m.start(), m.end(), clause, segment))
         prev_end = m.end()
-    return out
+    denied = _denied([r[0] for r in raw], [r[3] for r in raw])
+    return [Token(w, a, b, c, lemmas(w), seg, family_keys(w), d) for (w, a, b, c, seg), d in zip(raw, denied)]
 
 
 def split_sentences(text: str) -> list[str]:
@@ -139,15 +159,26 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
 
 
+EXACT, FAMILY = 2, 1
+
+
 @dataclass(frozen=True)
 class Slot:
     lemmas: frozenset[str] = frozenset()
     prefix: str | None = None
+    family: frozenset = frozenset()
+
+    def match(self, tok: Token) -> int:
+        """``EXACT`` (lemma or prefix), ``FAMILY`` (same verb family, see families.py) or 0."""
+        if self.prefix is not None:
+            ok = tok.text.startswith(self.prefix) or any(lem.startswith(self.prefix) for lem in tok.lemmas)
+            return EXACT if ok else 0
+        if not self.lemmas.isdisjoint(tok.lemmas):
+            return EXACT
+        return FAMILY if same_family(self.family, tok.family) else 0
 
     def matches(self, tok: Token) -> bool:
-        if self.prefix is not None:
-            return tok.text.startswith(self.prefix) or any(lem.startswith(self.prefix) for lem in tok.lemmas)
-        return not self.lemmas.isdisjoint(tok.lemmas)
+        return self.match(tok) > 0
 
 
 @dataclass(frozen=True)
@@ -156,6 +187,10 @@ class Keyword:
 
     text: str
     slots: tuple[Slot, ...]
+
+    @property
+    def has_negator(self) -> bool:
+        return any(is_negator(lem) for s in self.slots for lem in s.lemmas)
 
 
 def compile_keyword(text: str) -> Keyword | None:
@@ -166,7 +201,7 @@ def compile_keyword(text: str) -> Keyword | None:
         if w.endswith("*"):
             slots.append(Slot(prefix=w[:-1]))
         else:
-            slots.append(Slot(lemmas=keyword_lemma(w)))
+            slots.append(Slot(lemmas=keyword_lemma(w), family=family_keys(w)))
     if not slots:
         return None
     return Keyword(text.strip(), tuple(slots))
@@ -177,25 +212,67 @@ class Match:
     keyword: Keyword
     positions: tuple[int, ...]  # token indices of the phrase words
     negated: bool
+    kind: str = "exact"  # exact | family (a word matched by its verb family) | loose (phrase words out of order)
 
 
 def match_at(tokens: list[Token], i: int, keyword: Keyword, phrase_gap: int = DEFAULT_PHRASE_GAP):
-    """Token positions of ``keyword`` starting at token ``i``, or ``None``.
+    """Token positions of ``keyword`` in order starting at token ``i``, or ``None``.
 
     Greedy: each next phrase word is the nearest token within the gap.
     """
-    if not keyword.slots[0].matches(tokens[i]):
+    found = _match_in_order(tokens, i, keyword, phrase_gap)
+    return None if found is None else found[0]
+
+
+def _match_in_order(tokens, i, keyword, phrase_gap):
+    first = keyword.slots[0].match(tokens[i])
+    if not first:
         return None
-    pos = [i]
+    pos, kinds = [i], [first]
     for slot in keyword.slots[1:]:
         j = pos[-1] + 1
         limit = min(len(tokens), pos[-1] + 2 + phrase_gap)
-        while j < limit and not slot.matches(tokens[j]):
+        while j < limit and not slot.match(tokens[j]):
             j += 1
         if j >= limit or tokens[j].clause != tokens[i].clause:
             return None
         pos.append(j)
-    return tuple(pos)
+        kinds.append(slot.match(tokens[j]))
+    return tuple(pos), ("exact" if min(kinds) == EXACT else "family")
+
+
+def _match_loose(tokens, keyword, phrase_gap):
+    """A phrase whose words all occur in one clause in another order, close together."""
+    n = len(keyword.slots)
+    span = (n - 1) * (phrase_gap + 1)
+    out = []
+    for clause in sorted({t.clause for t in tokens}):
+        idx = [k for k, t in enumerate(tokens) if t.clause == clause]
+        used: list[int] = []
+        for slot in keyword.slots:
+            cand = [k for k in idx if k not in used and slot.match(tokens[k])]
+            if not cand:
+                break
+            anchor = used[0] if used else cand[0]
+            used.append(min(cand, key=lambda k: abs(k - anchor)))
+        if len(used) == n and max(used) - min(used) <= span:
+            out.append(tuple(used))
+    return out
+
+
+def find_keyword(tokens: list[Token], keyword: Keyword, phrase_gap: int = DEFAULT_PHRASE_GAP,
+                 negation_window: int = DEFAULT_NEGATION_WINDOW) -> list[Match]:
+    """Every occurrence of ``keyword``: in order (exact or family), else out of order (loose)."""
+    out = []
+    for i in range(len(tokens)):
+        found = _match_in_order(tokens, i, keyword, phrase_gap)
+        if found is not None:
+            pos, kind = found
+            out.append(Match(keyword, pos, is_negated(tokens, pos, negation_window, keyword.has_negator), kind))
+    if not out and len(keyword.slots) > 1:
+        for pos in _match_loose(tokens, keyword, phrase_gap):
+            out.append(Match(keyword, pos, is_negated(tokens, pos, negation_window, keyword.has_negator), "loose"))
+    return out
 
 
 def find_matches(
@@ -205,19 +282,14 @@ def find_matches(
     negation_window: int = DEFAULT_NEGATION_WINDOW,
 ) -> list[Match]:
     """Every occurrence of ``keyword`` in the sentence's tokens, with its negation flag."""
-    out = []
-    for i in range(len(tokens)):
-        pos = match_at(tokens, i, keyword, phrase_gap)
-        if pos is not None:
-            out.append(Match(keyword, pos, is_negated(tokens, i, negation_window)))
-    return out
+    return find_keyword(tokens, keyword, phrase_gap, negation_window)
 
 
 class KeywordIndex:
     """Many keywords, each with a payload, found in a sentence without trying every keyword.
 
-    Keywords are indexed by the lemmas of their first word (prefix keywords are tried
-    at every token); only the candidates a token's lemmas select are verified.
+    Keywords are indexed by the lemmas and verb-family roots of all their words (prefix
+    keywords are tried always); only the candidates a sentence's tokens select are verified.
     """
 
     def __init__(self, entries, phrase_gap: int = DEFAULT_PHRASE_GAP,
@@ -225,38 +297,69 @@ class KeywordIndex:
         self.entries = list(entries)  # [(payload, Keyword)]
         self.phrase_gap = phrase_gap
         self.negation_window = negation_window
-        self.by_lemma: dict[str, list[int]] = {}
+        self.by_lemma: dict[str, set[int]] = {}
+        self.by_root: dict[str, set[int]] = {}
         self.prefixed: list[int] = []
         for n, (_, kw) in enumerate(self.entries):
-            first = kw.slots[0]
-            if first.prefix is not None:
+            if any(s.prefix is not None for s in kw.slots):
                 self.prefixed.append(n)
-            else:
-                for lem in first.lemmas:
-                    self.by_lemma.setdefault(lem, []).append(n)
+                continue
+            for slot in kw.slots:
+                for lem in slot.lemmas:
+                    self.by_lemma.setdefault(lem, set()).add(n)
+                for _, root in slot.family:
+                    self.by_root.setdefault(root, set()).add(n)
 
     def find(self, tokens: list[Token]) -> list[tuple[object, Match]]:
         """(payload, match) pairs in order of position, then entry order."""
-        out = []
-        for i, tok in enumerate(tokens):
-            cands = set(self.prefixed)
+        cands = set(self.prefixed)
+        for tok in tokens:
             for lem in tok.lemmas:
                 cands.update(self.by_lemma.get(lem, ()))
-            for n in sorted(cands):
-                payload, kw = self.entries[n]
-                pos = match_at(tokens, i, kw, self.phrase_gap)
-                if pos is not None:
-                    out.append((payload, Match(kw, pos, is_negated(tokens, i, self.negation_window))))
-        return out
+            for _, root in tok.family:
+                cands.update(self.by_root.get(root, ()))
+        found = []
+        for n in sorted(cands):
+            payload, kw = self.entries[n]
+            for m in find_keyword(tokens, kw, self.phrase_gap, self.negation_window):
+                found.append((m.positions[0], n, payload, m))
+        return [(payload, m) for _, _, payload, m in sorted(found, key=lambda f: f[:2])]
 
 
-def is_negated(tokens: list[Token], i: int, window: int = DEFAULT_NEGATION_WINDOW) -> bool:
-    """Is token ``i`` preceded by a negation particle within ``window`` tokens of its clause?"""
-    clause = tokens[i].clause
-    for j in range(max(0, i - window), i):
+def is_negated(tokens: list[Token], positions, window: int = DEFAULT_NEGATION_WINDOW,
+               keyword_has_negator: bool = False) -> bool:
+    """Is a match negated? (module docstring: a particle within ``window`` tokens before or
+    after it in its clause, or the scope of «не скажу, что…»).
+
+    ``positions`` may be one token index (the old interface: only the particle before counts).
+    A phrase that holds a particle itself («не перезвонили») is only negated by a denial scope.
+    """
+    if isinstance(positions, int):
+        positions, after = (positions,), False
+    else:
+        after = True
+    first, last = min(positions), max(positions)
+    if any(tokens[k].denied for k in positions):
+        return True
+    if keyword_has_negator:
+        return False
+    clause = tokens[first].clause
+    for j in range(max(0, first - window), first):
         if tokens[j].clause == clause and is_negator(tokens[j].text):
             return True
+    if after:
+        clause = tokens[last].clause
+        for j in range(last + 1, min(len(tokens), last + 1 + window)):
+            if tokens[j].clause != clause:
+                break
+            if is_negator(tokens[j].text) and not _not_only(tokens, j):
+                return True
     return False
+
+
+def _not_only(tokens: list[Token], j: int) -> bool:
+    """«не только», "not only", «нет-нет да»: a particle that does not negate."""
+    return j + 1 < len(tokens) and tokens[j + 1].text in ("только", "лишь", "only", "just")
 
 
 def round_half_away(x: float) -> int:
