@@ -75,6 +75,18 @@ def date_order(strings: pd.Series) -> str | None:
     raise AmbiguousDateOrder(examples, (f"%d{sep}%m{sep}{tail}", f"%m{sep}%d{sep}{tail}"))
 
 
+def _possible_formats(s: pd.Series) -> tuple[str, ...]:
+    """The formats of ``_DATE_FORMATS`` whose separators occur in some value (a column of
+    dd.mm.yyyy dates is not tried as yyyy-mm-dd, dd/mm/yyyy ...): same result, fewer passes."""
+    present = {ch for ch in "./-:T " if s.str.contains(ch, regex=False).any()}
+    return tuple(f for f in _DATE_FORMATS if _separators(f) <= present)
+
+
+def _separators(fmt: str) -> set[str]:
+    """The literal characters of a strftime pattern (``%d.%m.%Y %H:%M`` -> {'.', ' ', ':'})."""
+    return set(re.sub(r"%[a-zA-Z]", "", fmt))
+
+
 def _month_first(formats: tuple[str, ...]) -> tuple[str, ...]:
     """The formats with every ``%d/%m`` and ``%d-%m`` read month first."""
     return tuple(f.replace("%d/%m", "%m/%d").replace("%d-%m", "%m-%d") for f in formats)
@@ -258,7 +270,7 @@ def parse_dates(raw: pd.Series, fmt: str | None = None) -> Parsed:
     if is_str.any():
         s = uniq[is_str].astype("string").str.strip()
         got = pd.Series(pd.NaT, index=s.index, dtype="datetime64[ns]")
-        formats = (fmt,) if fmt else _DATE_FORMATS
+        formats = (fmt,) if fmt else _possible_formats(s)
         if not fmt and date_order(s) == "mdy":
             formats = _month_first(formats)
         for f in formats:
