@@ -26,7 +26,9 @@ from toolkit.double_funnel.nontarget import (
     scenarios,
     sensitivity_table,
 )
+from toolkit.core.fmt import fmt_money
 from toolkit.core.stats import wilson_interval
+from toolkit.double_funnel.recommendation import recommendation_text
 
 FUNNEL = [
     {"id": "request", "name": "Заявка", "journey_stage": "evaluation"},
@@ -158,9 +160,13 @@ def test_three_lead_example_by_hand():
     assert m["budget_paid_share"] == 1.0
     # LTV: (10 000 + 20 000 + 14 000) / 2 customers = 22 000
     assert m["budget_revenue_per_customer"] == 22000.0
-    # leads per year: 3 leads from 2024-01-01 to 2024-12-31 = 366 days -> 3 * 365.25 / 366
-    per_year = 3 * 365.25 / 366
-    assert m["period_days"] == 366
+    # leads per year on the money basis: the sales history starts 2024-03-01, so the money period is
+    # 2024-03-01 .. 2025-01-31 (annualised); the premium leads of that period are p2 and p3, and the
+    # leads table covers it from p2 (2024-07-01) to its last lead (2024-12-31): 184 days
+    # -> 2 * 365.25 / 184
+    per_year = 2 * 365.25 / 184
+    assert m["period_days"] == 184 and m["premium_leads_in_period"] == 2
+    assert m["premium_leads_per_year_basis"] == "money_period"
     assert m["premium_leads_per_year"] == pytest.approx(per_year)
     sc = m["scenarios"][0]
     # capture 0.5: leads = per_year * 2/3 * 0.5 = 0.99795; deals = * 0.5; revenue = deals * 1 * 12 000 = 5 987.70
@@ -168,10 +174,11 @@ def test_three_lead_example_by_hand():
     assert sc["leads"] == pytest.approx(per_year * 2 / 3 * 0.5)
     assert sc["deals"] == pytest.approx(per_year * 2 / 3 * 0.5 * 0.5)
     assert sc["revenue"] == pytest.approx(per_year * 2 / 3 * 0.5 * 0.5 * 12000)
-    assert sc["revenue"] == pytest.approx(5987.7049, rel=1e-6)
+    assert sc["revenue"] == pytest.approx(2 * 365.25 / 184 * 2 / 3 * 0.5 * 0.5 * 12000, rel=1e-6)
     assert sc["revenue_ltv"] == pytest.approx(per_year * 2 / 3 * 0.5 * 0.5 * 22000)
-    # incremental: captured leads x (0.5 - 0.0)
+    # incremental: captured leads x (0.5 - 0.0); a year's incremental revenue = those deals x paid share 1 x 12 000
     assert sc["incremental_deals"] == pytest.approx(per_year * 2 / 3 * 0.5 * 0.5)
+    assert sc["incremental_annual_revenue"]["estimate"] == pytest.approx(per_year * 2 / 3 * 0.5 * 0.5 * 12000)
     assert sc["revenue_low"] <= sc["revenue"] <= sc["revenue_high"]
 
 
@@ -186,14 +193,34 @@ def test_metrics_have_the_contract_shape_and_are_json():
     json.dumps(m, allow_nan=False)  # NaN would raise
 
 
-def test_recommendation_is_built_from_the_numbers_in_both_languages():
+def test_recommendation_is_data_and_its_text_comes_from_the_catalog():
     m = double_funnel_metrics(make_case(), THREE, TX)
-    assert "67%" in m["recommendation_en"] and "67%" in m["recommendation_ru"]
-    assert "12\u00a0000\u00a0RUB" in m["recommendation_en"]
-    assert "Budget" in m["recommendation_ru"] and "нецелевые" in m["recommendation_ru"]
-    assert m["recommendation"] == m["recommendation_en"]  # the case language is en
+    rec = m["recommendation"]
+    # incremental revenue ~7 940 a year against ~47 700 of annual revenue: material, recommended
+    assert m["material"] is True and rec["action"] == "develop_budget_funnel" and rec["recommended"] is True
+    assert all(k.startswith("money.df.") for k in rec["sentences"])
+    en, ru = recommendation_text(m, "en"), recommendation_text(m, "ru")
+    assert "67%" in en and "67%" in ru
+    assert fmt_money(12000, "RUB", "en") in en
+    assert "Budget" in ru and "нецелевые" in ru
+    assert "Keep the brands separate" in en
     m2 = double_funnel_metrics(make_case(), THREE.assign(budget=THREE["budget"].fillna(500000.0)), TX)
-    assert m2["recommendation_en"] != m["recommendation_en"]  # other numbers, other text
+    assert recommendation_text(m2, "en") != en  # other numbers, other text
+
+
+def test_not_material_is_not_recommended_and_says_so():
+    # the same double funnel in a company with 100 M of revenue a year: ~7 940 is far under 0.5 %
+    big = pd.concat([TX, frame([["z9", "2024-12-01", 100_000_000.0, "prem"]], TX_COLS)], ignore_index=True)
+    m = double_funnel_metrics(make_case(), THREE, big)
+    assert m["material"] is False and m["recommendation"]["action"] == "not_material"
+    assert m["recommendation"]["recommended"] is False
+    en = recommendation_text(m, "en")
+    assert "not material" in en and "not recommended" in en
+    assert "develop" not in en.lower()
+    # the materiality share is a case parameter: at 0 every positive gain is material
+    m0 = double_funnel_metrics(make_case(parameters={"price_lost_reasons": ["Дорого", "Не устроила цена"],
+                                                     "capture_rates": [0.5], "materiality_share": 0.0}), THREE, big)
+    assert m0["material"] is True and m0["recommendation"]["action"] == "develop_budget_funnel"
 
 
 # --------------------------------------------------------------------------- rule precedence
@@ -406,7 +433,7 @@ def test_survey_audiences_drive_the_verdict():
     assert m["merge_brands"] is False
     assert m["verdict"]["differ_on_price"] is True
     assert m["audience_comparison"]["price"]["material"] is True
-    assert "Price" in m["recommendation_en"]
+    assert "Price" in recommendation_text(m, "en")
 
 
 def test_deterministic():

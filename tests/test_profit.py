@@ -9,7 +9,19 @@ import pandas as pd
 import pytest
 
 from toolkit.core.config import parse_case
-from toolkit.double_funnel.profit import ALL, factor_stages, profit_metrics, profit_table, what_if
+from toolkit.core.money import money_period
+from toolkit.core.sales import sales_history
+from toolkit.double_funnel.profit import (
+    ALL,
+    decomposition,
+    factor_stages,
+    formula_stages,
+    funnel_formula_metrics,
+    profit_metrics,
+    profit_table,
+    what_if,
+    what_if_actual,
+)
 
 
 def make_case(**over):
@@ -147,9 +159,10 @@ def test_profit_metrics_json_and_several_brands():
     leads = pd.concat([LEADS, leads_frame([["b1", "2024-01-04", "bud", "request"]])], ignore_index=True)
     t2 = profit_table(case, tx, leads, TRAFFIC)
     assert t2[(t2["brand"] == "all") & (t2["business_line"] == ALL)]["traffic_source"].iloc[0] == "leads"
-    m = profit_metrics(case, t)
+    m = funnel_formula_metrics(case, t)
     json.dumps(m, allow_nan=False)
     assert m["brands"]["prem"]["all"]["what_if"]["traffic"] == pytest.approx(90.0)
+    assert funnel_formula_metrics(case, pd.DataFrame()) == {"skipped": "no transactions in this case"}
     assert profit_metrics(case, pd.DataFrame()) == {"skipped": "no transactions in this case"}
     assert np.isfinite(m["brands"]["prem"]["all"]["reconciliation"])
 
@@ -164,3 +177,101 @@ def test_the_line_the_funnel_feeds_takes_the_funnel_conversion():
     # 300 sessions x 0.01 x check 150 x 1 visit per customer = 450 against 300 measured
     assert cos["formula_revenue"] == pytest.approx(450) and cos["reconciliation"] == pytest.approx(1.5)
     assert den["conversion_basis"] == "implied" and den["reconciliation"] == pytest.approx(1.0)
+
+
+# --------------------------------------------------------------------------- the formula on the money basis
+
+# as_of 2024-12-31: the money period is 2024-01-01 .. 2024-12-31 (the history starts in 2023)
+# brand prem: c1 first visit 2023-05-01 (before the period), repeat visits 2024-02-01 (100, cosmetology)
+#   and 2024-03-01 (300, dentistry); c2 first visit 2024-01-10 (200 = 120 + 80 on one day, cosmetology),
+#   repeat 2024-06-01 (50, cosmetology); c3 first visit 2024-09-09 (400, dentistry)
+# brand bud: c4 first visit 2024-02-02 (1000, cosmetology); c1 (new to bud) 2024-04-04 (500, dentistry)
+# refunds in the period: c3 -40 (dentistry, prem); one of 2023 (outside)
+DEC_TX = tx_frame([
+    ["c1", "2023-05-01", 70.0, "prem", "cosmetology"], ["c1", "2024-02-01", 100.0, "prem", "cosmetology"],
+    ["c1", "2024-03-01", 300.0, "prem", "dentistry"], ["c2", "2024-01-10", 120.0, "prem", "cosmetology"],
+    ["c2", "2024-01-10", 80.0, "prem", "cosmetology"], ["c2", "2024-06-01", 50.0, "prem", "cosmetology"],
+    ["c3", "2024-09-09", 400.0, "prem", "dentistry"], ["c4", "2024-02-02", 1000.0, "bud", "cosmetology"],
+    ["c1", "2024-04-04", 500.0, "bud", "dentistry"],
+])
+DEC_REFUNDS = tx_frame([["c3", "2024-09-20", -40.0, "prem", "dentistry"], ["c1", "2023-06-01", -70.0, "prem", "cosmetology"]])
+# leads of prem in the period: 4, two reached the contract (deal); l2 -> c2 (lead 2024-01-05, before c2's first visit)
+DEC_LEADS = leads_frame([
+    ["l1", "2024-01-03", "prem", "request"], ["l2", "2024-01-05", "prem", "contract"],
+    ["l3", "2024-05-20", "prem", "operation"], ["l4", "2024-07-02", "prem", "request"],
+]).assign(customer_id=pd.array([None, "c2", None, None], dtype="string"))
+
+
+def _decomposition(leads=DEC_LEADS):
+    case = make_case(brands=[{"id": "prem", "role": "premium"}, {"id": "bud", "role": "budget"}])
+    sales = sales_history(DEC_TX, DEC_REFUNDS, as_of="2024-12-31")
+    try:
+        period = money_period(sales.history_start, sales.as_of)
+        return case, period, decomposition(case, sales, leads, period)
+    finally:
+        sales.close()
+
+
+def test_decomposition_reconciles_with_actual_revenue_by_hand():
+    case, period, t = _decomposition()
+    assert (period.start.isoformat(), period.months) == ("2024-01-01", 12.0)
+    r = t[(t["brand"] == "prem") & (t["business_line"] == ALL)].iloc[0]
+    # new customers of prem in 2024: c2 (200), c3 (400) -> 2, first-visit check 300
+    assert r["new_customers"] == 2 and r["first_visit_check"] == pytest.approx(300)
+    # returning: c1 (100, 300), c2 (50): 2 customers, 3 repeat visits, repeat check 450 / 3 = 150
+    assert r["returning_customers"] == 2 and r["visits_per_returning_customer"] == pytest.approx(1.5)
+    assert r["repeat_check"] == pytest.approx(150)
+    # formula 2 x 300 + 2 x 1.5 x 150 = 1050 = the visits of 2024; actual = 1050 - 40 refund = 1010
+    assert r["formula_revenue"] == pytest.approx(1050) and r["actual_revenue"] == pytest.approx(1010)
+    assert r["other"] == pytest.approx(-40) and r["reconciliation"] == pytest.approx(1050 / 1010)
+    # the funnel: 4 leads, 2 deals (l2 contract, l3 operation); l2's customer c2 became new in the period
+    assert (r["leads"], r["deals"], r["lead_to_deal"]) == (4, 2, 0.5)
+    assert r["new_customers_from_leads"] == 1 and r["new_customers_without_lead"] == 1
+    # the whole company: c1's 2024 visits are repeats (first in 2023); c4 new; a customer-day across brands
+    # is one visit of the company: new c2 200, c3 400, c4 1000 -> 3 x 533.3; repeats 100, 300, 50, 500
+    a = t[(t["brand"] == ALL) & (t["business_line"] == ALL)].iloc[0]
+    assert a["new_customers"] == 3 and a["first_visit_check"] == pytest.approx(1600 / 3)
+    assert a["returning_customers"] == 2 and a["repeat_visits"] == 4 and a["repeat_check"] == pytest.approx(237.5)
+    assert a["formula_revenue"] == pytest.approx(2550) and a["actual_revenue"] == pytest.approx(2510)
+    # a line: dentistry of every brand: c1 first dentistry visit 2024-03-01 (300) is new to the line,
+    # c3 (400) new, c1 2024-04-04 (500, bud) a repeat -> 2 x 350 + 1 x 1 x 500 = 1200; refund -40
+    d = t[(t["brand"] == ALL) & (t["business_line"] == "dentistry")].iloc[0]
+    assert d["new_customers"] == 2 and d["first_visit_check"] == pytest.approx(350) and d["repeat_check"] == 500
+    assert d["formula_revenue"] == pytest.approx(1200) and d["other"] == pytest.approx(-40)
+    # every row reconciles exactly once "other" is added
+    assert np.allclose(t["formula_revenue"] + t["other"], t["actual_revenue"])
+
+
+def test_what_if_is_on_actual_revenue_per_year():
+    case, period, t = _decomposition()
+    w = what_if_actual(t, 0.1, period, formula_stages(case))
+    prem = w[(w["brand"] == "prem") & (w["business_line"] == ALL)].set_index("factor")
+    # +10 % new customers or first-visit check: 10 % of the first-visit revenue 600 = 60
+    assert prem.loc["new_customers", "revenue_change"] == pytest.approx(60)
+    # +10 % on a repeat factor: 10 % of the repeat revenue 450 = 45
+    assert prem.loc["repeat_check", "revenue_change"] == pytest.approx(45)
+    # +10 % leads: 10 % more deals (2) at the first-visit check 300 = 60
+    assert prem.loc["leads", "revenue_change"] == pytest.approx(60)
+    assert prem.loc["repeat_check", "revenue_base"] == pytest.approx(1010)
+    assert prem.loc["first_visit_check", "stages"] == ["deal"]
+    m = profit_metrics(case, t, period)
+    json.dumps(m, allow_nan=False)
+    assert m["prem"]["factors"]["new_customers"] == {"value": 2.0, "stage": "deal", "stages": ["deal"]}
+    assert m["prem"]["other_reason"] == "money.profit.other_refunds" and m["bud"]["other_reason"] is None
+    assert m["dentistry"]["actual_revenue"] == pytest.approx(1160)
+    assert set(m) >= {"all", "prem", "bud", "cosmetology", "dentistry", "period"}
+
+
+def test_short_history_what_if_is_annualised():
+    case = make_case()
+    tx = tx_frame([["c1", "2024-07-01", 100.0, "prem", "cosmetology"], ["c1", "2024-12-31", 100.0, "prem", "cosmetology"]])
+    sales = sales_history(tx, as_of="2024-12-31")
+    try:
+        period = money_period(sales.history_start, sales.as_of)
+        t = decomposition(case, sales, None, period)
+    finally:
+        sales.close()
+    assert period.annualised and period.days == 184
+    w = what_if_actual(t, 0.1, period).set_index(["brand", "business_line", "factor"])
+    # repeat revenue 100 over 184 days: +10 % = 10 -> 10 x 365.25 / 184 a year
+    assert w.loc[("all", "all", "repeat_check"), "revenue_change"] == pytest.approx(10 * 365.25 / 184)

@@ -13,6 +13,7 @@ from toolkit.core.run_folder import RunFolder, write_json
 # the contract's top-level keys, in order (METRICS.md)
 METRIC_KEYS = (
     "case",
+    "money",
     "data_quality",
     "segments",
     "loyalty",
@@ -21,6 +22,8 @@ METRIC_KEYS = (
     "funnel",
     "barriers",
     "double_funnel",
+    "profit",
+    "roadmap",
 )
 
 

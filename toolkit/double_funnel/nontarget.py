@@ -81,6 +81,8 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.config import Case, Parameters
+from toolkit.core.money import Period, is_material, money_basis, money_period, money_range, sub_period
+from toolkit.core.sales import sales_history
 from toolkit.double_funnel.deal_money import brand_transactions, deal_revenue, linked_first_visits
 from toolkit.double_funnel.leads import (
     deal_stage,
@@ -93,18 +95,20 @@ from toolkit.double_funnel.leads import (
     rate_with_ci,
 )
 from toolkit.double_funnel.merge import brand_penetration, merge_verdict
-from toolkit.double_funnel.recommendation import recommendation_text
+from toolkit.double_funnel.leak import leak_to_competitors
+from toolkit.double_funnel.recommendation import recommendation, recommendation_text
 from toolkit.double_funnel.scenarios import scenarios, sensitivity_table
 from toolkit.segmentation.personas import brand_audience_comparison, jsonable, price_factor_id
 from toolkit.stage_mapping.funnel import _stage_index
-from toolkit.stage_mapping.journey import StageModel, stage_model
+from toolkit.core.stages import StageModel, stage_model
 
 # re-exported: the double funnel's parts, importable from here as before the split
 __all__ = [
     "brand_penetration", "brand_transactions", "classify_leads", "conversions_now", "deal_revenue", "deal_stage",
     "double_funnel_analysis", "double_funnel_for_case", "double_funnel_metrics", "is_price_reason", "lead_outcomes",
     "lead_personas", "lead_to_deal", "leads_per_year", "linked_first_visits", "merge_verdict", "nontarget_share",
-    "normalise_reason", "rate_with_ci", "recommendation_text", "scenarios", "sensitivity_table",
+    "normalise_reason", "rate_with_ci", "recommendation", "recommendation_text", "scenarios", "sensitivity_table",
+    "annual_leads",
 ]
 
 EVIDENCE_RULES = ("budget", "lost_reason", "deal", "persona")
@@ -260,13 +264,16 @@ def double_funnel_analysis(
     personas=None,
     respondents: pd.DataFrame | None = None,
     budget_revenue_per_customer: float | None = None,
+    annual_revenue: float | None = None,
 ) -> DoubleFunnelResult:
     """The double funnel of a case (module doc).
 
     ``personas``: a ``toolkit.segmentation.personas.PersonaResult`` (``survey_personas``) for the persona
     rule; ``respondents``/``survey``: where the respondent -> CRM customer_id link is looked
     for (a ``customer_id`` column). ``budget_revenue_per_customer`` overrides the LTV measured
-    from the budget brand's transactions.
+    from the budget brand's transactions. ``annual_revenue``: metrics.json's
+    ``money.annual_revenue`` (computed from ``transactions`` when not given), the base of the
+    materiality test.
     """
     reason = skip_reason(case, leads)
     if reason:
@@ -315,7 +322,10 @@ def double_funnel_analysis(
     survey_pd = survey_price_driven_share(survey, assignments, price_driven, prem.id, conf)
     share = nontarget_share(classified, conf)
     now = conversions_now(classified, conf)
-    per_year, days = leads_per_year(pl["created_at"])
+    period = money_period(_first_date(transactions, leads), case.as_of)
+    per_year, days, per_year_basis, in_period = annual_leads(pl["created_at"], period, leads["created_at"].max())
+    if annual_revenue is None:
+        annual_revenue = _annual_revenue(transactions, refunds, case)
 
     bl = leads[leads["brand"] == bud.id]
     bconv = lead_to_deal(bl, model, conf) if len(bl) else rate_with_ci(0, 0, conf)
@@ -333,7 +343,13 @@ def double_funnel_analysis(
 
     sc = scenarios(per_year, share["share"], share["ci"], bconv["rate"], bconv["ci"], money["check"],
                    money["check_ci"], p.capture_rates, money["paid_share"], money["paid_share_ci"], rpc,
-                   now["nontarget"]["rate"])
+                   now["nontarget"]["rate"], now["nontarget"]["ci"])
+    head = _headline(sc, p.capture_rates)
+    incremental = money_range(head["incremental_annual_revenue"], head["incremental_low"],
+                              head["incremental_high"]) if head else None
+    material = is_material(incremental["estimate"] if incremental else None, annual_revenue, p.materiality_share)
+    leak = leak_to_competitors(classified, transactions, p, per_year * _num(share["share"]),
+                               now["nontarget"]["rate"])
     sens = sensitivity_table(per_year, share["share"], money["check"], p.capture_rates,
                              [bconv["ci"][0], bconv["rate"], bconv["ci"][1]], money["paid_share"])
 
@@ -359,7 +375,23 @@ def double_funnel_analysis(
         "nontarget_conversion_now": now["nontarget"]["rate"],
         "budget_conversion": bconv["rate"],
         "budget_avg_check": money["check"],
-        "scenarios": sc.to_dict(orient="records"),
+        "scenarios": [dict(r, incremental_annual_revenue=money_range(r["incremental_annual_revenue"], r["incremental_low"],
+                                                                     r["incremental_high"]))
+                      for r in sc.to_dict(orient="records")],
+        "leak_to_competitors": leak,
+        "material": material,
+        "materiality_share": p.materiality_share,
+        "annual_revenue": annual_revenue,
+        "headline_capture_rate": head["capture_rate"] if head else None,
+        "headline_incremental_annual_revenue": incremental,
+        "incremental_share_of_annual_revenue": (incremental["estimate"] / annual_revenue
+                                                if incremental and annual_revenue else None),
+        "money_period": period.as_dict(),
+        "premium_leads_in_period": in_period,
+        "premium_leads_per_year_basis": per_year_basis,
+        "currency": case.currency,
+        "premium_name": prem.label,
+        "budget_name": bud.label,
         "merge_brands": verdict["merge_brands"],
         # extras
         "nontarget_conversion_now_ci": now["nontarget"]["ci"],
@@ -406,15 +438,9 @@ def double_funnel_analysis(
         "verdict": verdict,
         "notes": notes,
     }
-    names = {}
     if comparison is not None:
-        names = dict(zip(comparison["factor_id"], comparison["name"]))
-    text_in = dict(summary, currency=case.currency, premium_name=prem.label, budget_name=bud.label,
-                   conversion_now=now, factor_names=names, headline_scenario=_headline(sc, p.capture_rates))
-    rec = {lang: recommendation_text(text_in, lang) for lang in ("ru", "en")}
-    summary["recommendation"] = rec[case.language]
-    summary["recommendation_ru"] = rec["ru"]
-    summary["recommendation_en"] = rec["en"]
+        summary["factor_names"] = dict(zip(comparison["factor_id"], comparison["name"]))
+    summary["recommendation"] = recommendation(summary)
     if comparison is not None:
         summary["audience_comparison"] = {
             r["factor_id"]: {"cliffs_delta": r["cliffs_delta"], "ci": [r["delta_lo"], r["delta_hi"]],
@@ -458,3 +484,41 @@ def double_funnel_for_case(case: Case, data, personas=None) -> DoubleFunnelResul
         case, t.get("leads"), t.get("transactions"), getattr(data, "refunds", None), t.get("survey"),
         personas, t.get("respondents"),
     )
+
+
+def _num(x) -> float:
+    return float("nan") if x is None else float(x)
+
+
+def _first_date(transactions: pd.DataFrame | None, leads: pd.DataFrame | None):
+    """The first day of the history the money period is drawn from: the sales history, else the leads."""
+    if transactions is not None and len(transactions):
+        return pd.to_datetime(transactions["date"]).min()
+    return pd.to_datetime(leads["created_at"]).min() if leads is not None and len(leads) else None
+
+
+def _annual_revenue(transactions: pd.DataFrame | None, refunds: pd.DataFrame | None, case: Case) -> float | None:
+    """``money.annual_revenue`` of the case's transactions (``toolkit.core.money``)."""
+    if transactions is None or not len(transactions):
+        return None
+    sales = sales_history(transactions, refunds if refunds is not None and len(refunds) else None, as_of=case.as_of,
+                          visit_definition=case.parameters.visit_definition, cache=False)
+    try:
+        return money_basis(sales, case.currency)["annual_revenue"]
+    finally:
+        sales.close()
+
+
+def annual_leads(created_at: pd.Series, period: Period, table_last=None) -> tuple[float, int, str, int]:
+    """``(leads per year, days covered, basis, leads in the period)`` on the money basis (module
+    doc of ``toolkit.double_funnel.scenarios``): the leads created in the money period,
+    annualised over the part of it the leads table covers (to ``table_last``, its last lead);
+    basis ``money_period``. Without a lead in the period, the whole history annualised
+    (:func:`leads_per_year`, basis ``lead_history``)."""
+    d = pd.to_datetime(created_at).dropna()
+    inside = d[(d >= pd.Timestamp(period.start)) & (d <= pd.Timestamp(period.end))]
+    if not len(inside):
+        per_year, days = leads_per_year(d)
+        return per_year, days, "lead_history", 0
+    sub = sub_period(period, inside.min(), table_last)
+    return len(inside) * sub.factor, sub.days, "money_period", int(len(inside))

@@ -1,66 +1,44 @@
-"""The profit formula (METHOD.md §7): revenue = traffic x conversion x average check x purchases
-per customer, each factor measured from the case's data, with the journey stage that moves it.
+"""The profit formula on the money basis (METHOD.md §7), reconciled with the revenue the client
+actually booked in the money period (``toolkit.core.money``), per brand and per business line.
 
 Terms used below
 ----------------
-window
-    The period every factor of a brand is measured over, so that they multiply: the months
-    covered by the brand's traffic rows (first to last month, whole months) when the case has
-    traffic for the brand; else the days from the brand's first to its last lead; else (no
-    traffic, no leads) the brand's whole sales history up to ``as_of``.
-traffic
-    Website/app sessions of the brand in the window (``traffic`` table). Without traffic, the
-    brand's **leads stand in** for it (``traffic_source = 'leads'``) and traffic -> lead is 1.
-conversion
-    traffic -> lead x lead -> deal. traffic -> lead = leads created in the window / sessions
-    (``toolkit.stage_mapping.funnel.traffic_to_lead``: a rate per session, not per person); lead -> deal =
-    leads of the window that reached the deal stage / leads of the window
-    (``toolkit.double_funnel.nontarget.lead_to_deal``; the deal stage as defined there). Without leads
-    the conversion is not measured.
-average check
-    Revenue / visits in the window: the mean amount of a visit (visits as ``toolkit.core.sales``
-    defines them: a customer-day by default), with a t-interval.
-purchases per customer
-    Visits / customers with at least one visit in the window.
-measured revenue
-    The sum of the amounts of the brand's visits in the window (gross: refunds are not
-    netted, because a refund is not a purchase and the formula counts purchases).
-formula revenue
-    traffic x conversion x average check x purchases per customer = deals x revenue /
-    customers. It equals the measured revenue only when every paying customer of the window
-    came through the lead funnel of the window: ``reconciliation`` = formula / measured =
-    deals / customers. Below 1: customers bought without a lead of the window (repeat customers
-    won earlier, walk-ins, leads not recorded); above 1: deals that did not show up as visits
-    in the window (paid later, or several deals by one customer). The *implied conversion*
-    customers / traffic is the conversion for which the formula reconciles exactly.
-business line rows
-    Leads and traffic carry no business line, so a line's traffic is its brand's. The line a
-    brand's funnel *feeds* is the business line of the first visit (on or after the lead) of
-    more than half of the brand's deals linked to a customer (``leads.customer_id``,
-    ``toolkit.double_funnel.nontarget.linked_first_visits``); that line's conversion is the funnel's
-    (``conversion_basis = 'funnel'``). Every other line's conversion is the implied one (line
-    customers / brand traffic, ``conversion_basis = 'implied'``), so those rows reconcile by
-    construction. Check and purchases come from the line's own visits (the n-th visit *to that
-    line*, ``toolkit.core.sales`` scopes).
-brand ``all``
-    Every brand together (all traffic, all leads, all transactions); its traffic is the sessions
-    only when every brand with leads has traffic rows, else the leads stand in.
-
-Journey stage of each factor
-----------------------------
-traffic -> ``framing``; conversion -> ``evaluation`` and ``deal``; average check -> ``deal``;
-purchases per customer -> ``experience``, ``trigger``, ``loyalty_loop`` -- the ids present in the
-case's journey. **Fallback** for a factor none of whose normative ids is in the case's journey
-(custom stage lists): traffic -> the first journey stage; conversion -> the journey stages of
-the funnel stages up to and including the deal stage (no funnel: the second journey stage);
-average check -> the journey stage of the deal stage (no funnel: the middle journey stage);
-purchases -> the journey stages after the average check's stage (none: the last stage).
-
-What-if
--------
-Improving one factor by x % multiplies the formula revenue by (1 + x): the change is
-x x formula revenue whichever factor moves (the formula is a product). Several factors at once
-multiply: revenue x prod(1 + x_i) - revenue.
+scope
+    A brand (or ``all``: the whole company) x a business line (or ``all``: every line). Visits
+    are counted within the scope (``toolkit.core.sales``: a customer-day by default): a
+    customer's *first visit* is their first visit to the brand (to the line, to the company) in
+    the whole history; every later visit in the scope is a *repeat visit*.
+actual revenue
+    The visit amounts of the scope dated in the period, less the refunds dated in the period
+    (a refund without a line only counts in the line ``all`` scopes; without a brand, only in
+    brand ``all``).
+the formula
+    revenue = new customers x first-visit check + returning customers x visits per returning
+    customer x repeat check, where, in the period, *new customers* = customers whose first
+    visit in the scope falls in the period, *first-visit check* = mean amount of those first
+    visits, *returning customers* = customers with a repeat visit in the period, *visits per
+    returning customer* = repeat visits / returning customers, *repeat check* = mean amount of a
+    repeat visit. Where the brand has leads, the funnel feeds the new customers: *leads*
+    (created in the period) x *lead -> deal conversion* = *deals*; where leads link to
+    customers (``leads.customer_id``), *new customers from leads* = new customers of the brand
+    whose customer id is that of a lead that reached the deal, created on or before their first
+    visit; the rest are *new customers without a lead*.
+other
+    actual revenue - formula revenue: the refunds of the period (the formula counts purchases).
+    ``reconciliation`` = formula revenue / actual revenue; with ``other`` the parts add up to the
+    actual revenue exactly.
+journey stage of each factor
+    leads -> the stages of traffic; conversion, new customers -> the stages of conversion;
+    first-visit check and repeat check -> the stage of the average check; returning customers ->
+    the post-purchase stages that bring a customer back (all but the last when there are
+    several); visits per returning customer -> the last post-purchase stage (the loyalty loop).
+    The stages come from ``toolkit.double_funnel.funnel_formula.factor_stages`` (normative ids, or
+    the fallback for a custom journey).
+what-if
+    Computed on actual revenue, per year: a factor improved by x % changes revenue by x % of the
+    revenue that factor multiplies (first-visit revenue for new customers and the first-visit
+    check; repeat revenue for returning customers, visits per returning customer and the repeat
+    check; deals x first-visit check for leads and conversion), annualised with the period.
 """
 
 from __future__ import annotations
@@ -69,275 +47,293 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
+import ibis
 import pandas as pd
 
-from toolkit.core.config import Case
-from toolkit.double_funnel.deal_money import linked_first_visits
-from toolkit.double_funnel.leads import deal_stage, lead_outcomes, lead_to_deal
-from toolkit.stage_mapping.funnel import jsonable, traffic_to_lead
-from toolkit.stage_mapping.journey import stage_model
-from toolkit.core.stats import mean_interval
+from toolkit.core.money import Period, money_period
+from toolkit.core.sales import SalesHistory
+from toolkit.core.stages import stage_model
+from toolkit.double_funnel.funnel_formula import (  # the funnel form, re-exported for its users
+    ALL,
+    FACTOR_LABELS,
+    FACTORS,
+    factor_stages,
+    funnel_formula_metrics,
+    funnel_line,
+    profit_table,
+    reconciliation_note,
+    what_if,
+)
+from toolkit.double_funnel.leads import lead_outcomes, lead_to_deal
+from toolkit.stage_mapping.funnel import jsonable
 
-ALL = "all"
-FACTORS = ("traffic", "conversion", "average_check", "purchases_per_customer")
-FACTOR_STAGES = {
-    "traffic": ("framing",),
-    "conversion": ("evaluation", "deal"),
-    "average_check": ("deal",),
-    "purchases_per_customer": ("experience", "trigger", "loyalty_loop"),
-}
-FACTOR_LABELS = {
-    "traffic": {"ru": "Трафик", "en": "Traffic"},
-    "conversion": {"ru": "Конверсия", "en": "Conversion"},
-    "average_check": {"ru": "Средний чек", "en": "Average check"},
-    "purchases_per_customer": {"ru": "Покупок на клиента", "en": "Purchases per customer"},
-}
+__all__ = ["ALL", "FACTOR_LABELS", "FACTORS", "FORMULA_FACTORS", "decomposition", "factor_stages",
+           "formula_stages", "funnel_formula_metrics", "funnel_line", "profit_metrics", "profit_table",
+           "reconciliation_note", "what_if", "what_if_actual"]
 
-
-# --------------------------------------------------------------------------- stages
-
-
-def factor_stages(case) -> dict[str, list[str]]:
-    """Journey stage ids that move each factor (module doc: normative ids, else the fallback)."""
-    model = stage_model(case)
-    ids = model.stage_ids()
-    out = {f: [s for s in FACTOR_STAGES[f] if s in ids] for f in FACTORS}
-    if not ids:
-        return out
-    fn = model.funnel.sort_values("order")
-    _, d_order, _ = deal_stage(model)
-    order = model.stage_order()
-    if not out["traffic"]:
-        out["traffic"] = [ids[0]]
-    if not out["conversion"]:
-        if len(fn):
-            js = fn.loc[fn["order"] <= d_order, "journey_stage"]
-            out["conversion"] = sorted(dict.fromkeys(js), key=order.get)
-        else:
-            out["conversion"] = [ids[min(1, len(ids) - 1)]]
-    if not out["average_check"]:
-        if len(fn):
-            out["average_check"] = [str(fn.loc[fn["order"] == d_order, "journey_stage"].iloc[0])]
-        else:
-            out["average_check"] = [ids[len(ids) // 2]]
-    if not out["purchases_per_customer"]:
-        after = [s for s in ids if order[s] > order[out["average_check"][0]]]
-        out["purchases_per_customer"] = after or [ids[-1]]
-    return out
+FORMULA_FACTORS = ("leads", "lead_to_deal", "deals", "new_customers", "new_customers_from_leads",
+                   "new_customers_without_lead", "first_visit_check", "returning_customers",
+                   "visits_per_returning_customer", "repeat_check")
+WHAT_IF_FACTORS = ("leads", "lead_to_deal", "new_customers", "first_visit_check", "returning_customers",
+                   "visits_per_returning_customer", "repeat_check")
 
 
-# --------------------------------------------------------------------------- windows and factors
-
-
-def _window(brand_traffic: pd.DataFrame | None, brand_leads: pd.DataFrame | None, as_of) -> tuple[pd.Timestamp | None, pd.Timestamp | None, str]:
-    """``(start, end, basis)`` of the measurement window (module doc); end inclusive."""
-    if brand_traffic is not None and len(brand_traffic):
-        m = pd.to_datetime(brand_traffic["period"]).dt.to_period("M")
-        return m.min().start_time.normalize(), m.max().end_time.normalize(), "traffic_months"
-    if brand_leads is not None and len(brand_leads):
-        d = pd.to_datetime(brand_leads["created_at"])
-        return d.min().normalize(), d.max().normalize(), "lead_dates"
-    return None, pd.Timestamp(as_of) if as_of is not None else None, "sales_history"
-
-
-def _visits(transactions: pd.DataFrame, refunds, as_of, visit_definition: str, per_line: bool) -> pd.DataFrame:
-    from toolkit.core.sales import build_visits, sales_history
-
-    sales = sales_history(transactions, refunds, as_of=as_of, visit_definition=visit_definition, cache=True)
-    try:
-        return build_visits(sales, per_line=per_line)
-    finally:
-        sales.close()
-
-
-def _sales_factors(visits: pd.DataFrame, confidence: float) -> dict[str, Any]:
-    amount = visits["amount"].to_numpy(dtype=float)
-    m, lo, hi, n = mean_interval(amount, confidence)
-    customers = int(visits["customer_id"].nunique())
+def formula_stages(case) -> dict[str, list[str]]:
+    """Journey stage ids of each factor of the formula (module doc)."""
+    st = factor_stages(case)
+    post = st["purchases_per_customer"]
+    conv = st["conversion"]
     return {
-        "revenue": float(amount.sum()),
-        "visits": int(n),
-        "customers": customers,
-        "average_check": m,
-        "average_check_ci": [max(0.0, lo) if not math.isnan(lo) else lo, hi],
-        "purchases_per_customer": n / customers if customers else float("nan"),
+        "leads": st["traffic"], "lead_to_deal": conv, "deals": conv[-1:], "new_customers": conv[-1:],
+        "new_customers_from_leads": conv[-1:], "new_customers_without_lead": conv[-1:],
+        "first_visit_check": st["average_check"], "returning_customers": post[:-1] if len(post) > 1 else post,
+        "visits_per_returning_customer": post[-1:], "repeat_check": st["average_check"],
     }
 
 
-def profit_table(
-    case: Case,
-    transactions: pd.DataFrame | None,
-    leads: pd.DataFrame | None = None,
-    traffic: pd.DataFrame | None = None,
-    refunds: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """One row per brand (and ``all``) and business line (``all`` = the whole brand): the four
-    factors, the formula revenue, the measured revenue and their reconciliation (module doc).
+# --------------------------------------------------------------------------- rows with their brand
 
-    Columns: brand, business_line, window_start, window_end, window_basis, traffic,
-    traffic_source, leads, traffic_to_lead, traffic_to_lead_ci, deals, lead_to_deal,
-    lead_to_deal_ci, conversion, conversion_basis, implied_conversion, average_check,
-    average_check_ci, visits, customers, purchases_per_customer, formula_revenue,
-    measured_revenue, reconciliation, reconciliation_note.
-    """
-    p = case.parameters
-    conf = p.confidence
+
+def _sale_rows_with_brand(sales: SalesHistory):
+    """The sale rows (``toolkit.core.sales`` rules) with a ``brand`` column (``all`` when the
+    transactions carry none or live outside the embedded engine)."""
+    s = sales.sale_rows
+    if sales.con is None:
+        return s.mutate(brand=ibis.literal(ALL, "string"))
+    t = sales.engine.backend.table("transactions_input")
+    if "brand" not in t.columns:
+        return s.mutate(brand=ibis.literal(ALL, "string"))
+    date = t["date"].cast("date")
+    key = t["file_row_number"].cast("int64") if "file_row_number" in t.columns else ibis.literal(0, "int64")
+    line = t.business_line.cast("string") if "business_line" in t.columns else ibis.null("string")
+    return t.filter(t.amount >= 0, t.customer_id.notnull(), t["date"].notnull(),
+                    date <= ibis.date(sales.as_of)).select(
+        customer_id=t.customer_id.cast("string"), visit_date=date, amount=t.amount.cast("float64"),
+        business_line=line, brand=t.brand.cast("string"), row_key=key)
+
+
+def _refund_rows_with_brand(sales: SalesHistory):
+    """Every refund up to ``as_of`` with ``business_line`` and ``brand`` (null when unknown)."""
+    r = sales.refund_rows
+    if sales.con is None:
+        return r.mutate(brand=ibis.null("string"))
+    parts = []
+    for name in ("transactions_input", "refunds_input"):
+        try:
+            t = sales.engine.backend.table(name)
+        except Exception:  # no refunds table registered
+            continue
+        cond = t.amount < 0 if name == "transactions_input" else t.amount != 0
+        parts.append(t.filter(cond, t.customer_id.notnull()).select(
+            refund_date=t["date"].cast("date"), amount=-(t.amount.cast("float64").abs()),
+            business_line=t.business_line.cast("string") if "business_line" in t.columns else ibis.null("string"),
+            brand=t.brand.cast("string") if "brand" in t.columns else ibis.null("string")))
+    u = parts[0]
+    for p in parts[1:]:
+        u = u.union(p, distinct=False)
+    return u.filter(u.refund_date.isnull() | (u.refund_date <= ibis.date(sales.as_of)))
+
+
+def _scope_cols(rows, by_brand: bool, by_line: bool):
+    brand = rows.brand if by_brand else ibis.literal(ALL, "string")
+    line = rows.business_line if by_line else ibis.literal(ALL, "string")
+    return brand, line
+
+
+def _scope_visits(sales: SalesHistory, rows, by_brand: bool, by_line: bool, period: Period):
+    """Per scope of one kind: new customers, first-visit revenue, returning customers, repeat
+    visits and revenue in the period (one aggregate over the scope's numbered visits)."""
+    r = rows
+    if by_line:
+        r = r.filter(r.business_line.notnull())
+    if by_brand:
+        r = r.filter(r.brand.notnull())
+    brand, line = _scope_cols(r, by_brand, by_line)
+    keys = {"brand": brand, "line": line, "customer_id": r.customer_id, "visit_date": r.visit_date}
+    if sales.visit_definition == "row":
+        keys["row_key"] = r.row_key
+    v = r.group_by(**keys).aggregate(amount=r.amount.sum())
+    order = [v.visit_date] + ([v.row_key] if sales.visit_definition == "row" else [])
+    w = ibis.window(group_by=[v.brand, v.line, v.customer_id], order_by=order)
+    v = v.mutate(first=ibis.row_number().over(w) == 0)
+    v = v.filter(v.visit_date.between(ibis.date(period.start), ibis.date(period.end)))
+    return v.group_by(["brand", "line"]).aggregate(
+        new_customers=v.first.sum(), first_revenue=v.amount.sum(where=v.first),
+        repeat_visits=(~v.first).sum(), repeat_revenue=v.amount.sum(where=~v.first),
+        returning_customers=v.customer_id.nunique(where=~v.first), sales=v.amount.sum())
+
+
+def _scope_refunds(refunds, by_brand: bool, by_line: bool, period: Period):
+    r = refunds.filter(refunds.refund_date.between(ibis.date(period.start), ibis.date(period.end)))
+    if by_line:
+        r = r.filter(r.business_line.notnull())
+    if by_brand:
+        r = r.filter(r.brand.notnull())
+    brand, line = _scope_cols(r, by_brand, by_line)
+    return r.group_by(brand=brand, line=line).aggregate(refunds=r.amount.sum())
+
+
+def _first_visits_of(sales: SalesHistory, rows, customers: list[str], period: Period) -> pd.DataFrame:
+    """brand, customer_id, first_visit of the given customers whose first visit to the brand is in the period."""
+    if not customers:
+        return pd.DataFrame(columns=["brand", "customer_id", "first_visit"])
+    r = rows.filter(rows.customer_id.isin(customers), rows.brand.notnull())
+    f = r.group_by(["brand", "customer_id"]).aggregate(first_visit=r.visit_date.min())
+    f = f.filter(f.first_visit.between(ibis.date(period.start), ibis.date(period.end)))
+    return sales.execute(f)
+
+
+# --------------------------------------------------------------------------- the decomposition
+
+
+def decomposition(case, sales: SalesHistory, leads: pd.DataFrame | None = None,
+                  period: Period | None = None) -> pd.DataFrame:
+    """One row per scope (brand x line; ``all`` = every brand / every line): the factors of the
+    formula, formula_revenue, actual_revenue, other (refunds), reconciliation (module doc).
+    Columns: brand, business_line, period_start, period_end, period_months, the
+    ``FORMULA_FACTORS``, first_visit_revenue, repeat_revenue, repeat_visits, sales, refunds,
+    formula_revenue, actual_revenue, other, reconciliation."""
+    period = period or money_period(sales.history_start, sales.as_of)
+    rows = _sale_rows_with_brand(sales)
+    refunds = _refund_rows_with_brand(sales)
+    kinds = [(False, False), (False, True), (True, False), (True, True)]
+    vis = None
+    ref = None
+    for b, l in kinds:
+        if l and not sales.has_business_line:
+            continue
+        x, y = _scope_visits(sales, rows, b, l, period), _scope_refunds(refunds, b, l, period)
+        vis = x if vis is None else vis.union(x, distinct=False)
+        ref = y if ref is None else ref.union(y, distinct=False)
+    t = sales.execute(vis)
+    rf = sales.execute(ref)
+    t = t.merge(rf, on=["brand", "line"], how="left")
+    t = t[t["brand"].notna() & t["line"].notna()].copy()
+    num = ["new_customers", "first_revenue", "repeat_visits", "repeat_revenue", "returning_customers", "sales", "refunds"]
+    t[num] = t[num].astype(float).fillna(0.0)
+    t = t.rename(columns={"line": "business_line", "first_revenue": "first_visit_revenue"})
+
+    def div(a, b):
+        return a / b.where(b > 0)
+
+    t["first_visit_check"] = div(t["first_visit_revenue"], t["new_customers"])
+    t["visits_per_returning_customer"] = div(t["repeat_visits"], t["returning_customers"])
+    t["repeat_check"] = div(t["repeat_revenue"], t["repeat_visits"])
+    t["formula_revenue"] = (t["new_customers"] * t["first_visit_check"].fillna(0.0)
+                            + t["returning_customers"] * t["visits_per_returning_customer"].fillna(0.0)
+                            * t["repeat_check"].fillna(0.0))
+    t["actual_revenue"] = t["sales"] + t["refunds"]
+    t["other"] = t["actual_revenue"] - t["formula_revenue"]
+    t["reconciliation"] = div(t["formula_revenue"], t["actual_revenue"])
+    for c in ("leads", "lead_to_deal", "deals", "new_customers_from_leads", "new_customers_without_lead"):
+        t[c] = float("nan")
+    _funnel_factors(case, sales, rows, t, leads, period)
+    t["period_start"], t["period_end"], t["period_months"] = period.start, period.end, period.months
+    cols = ["brand", "business_line", "period_start", "period_end", "period_months", *FORMULA_FACTORS,
+            "first_visit_revenue", "repeat_revenue", "repeat_visits", "sales", "refunds", "formula_revenue",
+            "actual_revenue", "other", "reconciliation"]
+    order = {ALL: 0}
+    t = t.assign(_b=t["brand"].map(lambda x: order.get(x, 1)), _l=t["business_line"].map(lambda x: order.get(x, 1)))
+    t = t.sort_values(["_b", "brand", "_l", "business_line"], kind="stable")
+    return t[cols].reset_index(drop=True)
+
+
+def _funnel_factors(case, sales, rows, t: pd.DataFrame, leads: pd.DataFrame | None, period: Period) -> None:
+    """Fill the funnel factors of the brand rows (line ``all``) where the brand has leads, and
+    of the company row (every brand's leads); in place."""
     model = stage_model(case)
-    rows: list[dict] = []
-    if transactions is None or not len(transactions):
-        return pd.DataFrame(rows)
-    tx = transactions
-    if "brand" not in tx.columns or tx["brand"].isna().all():
-        tx = tx.assign(brand=case.brands[0].id)  # a one-brand export: every row is that brand
-    brands = sorted(str(b) for b in tx["brand"].dropna().unique())
-    groups = [(b, b) for b in brands] + ([(ALL, None)] if len(brands) > 1 else [])
-    for label, brand in groups:
-        btx = tx if brand is None else tx[tx["brand"] == brand]
-        bref = None
-        if refunds is not None and len(refunds):
-            bref = refunds if brand is None or "brand" not in refunds.columns else refunds[refunds["brand"] == brand]
-        btr = None
-        if traffic is not None and len(traffic):
-            btr = traffic if brand is None else traffic[traffic["brand"] == brand]
-            btr = btr if len(btr) else None
-            lead_brands = set(leads["brand"].dropna().astype(str)) if leads is not None else set()
-            if brand is None and lead_brands - set(traffic["brand"].dropna().astype(str)):
-                btr = None  # a brand with leads has no traffic: sessions would not cover its leads
-        bld = None
-        if leads is not None and len(leads):
-            bld = leads if brand is None else leads[leads["brand"] == brand]
-            bld = bld if len(bld) else None
-        start, end, basis = _window(btr, bld, case.as_of)
-        in_window_leads = None
-        if bld is not None:
-            d = pd.to_datetime(bld["created_at"])
-            in_window_leads = bld[(d >= start) & (d <= end)] if start is not None else bld
-        # traffic and conversion (brand level)
-        f = {"traffic": float("nan"), "traffic_source": None, "leads": 0, "traffic_to_lead": float("nan"),
-             "traffic_to_lead_ci": [float("nan"), float("nan")], "deals": 0, "lead_to_deal": float("nan"),
-             "lead_to_deal_ci": [float("nan"), float("nan")]}
-        if btr is not None:
-            ttl = traffic_to_lead(
-                (in_window_leads if in_window_leads is not None else pd.DataFrame(columns=["brand", "created_at"])).assign(brand=label),
-                btr.assign(brand=label), confidence=conf,
-            )
-            r = ttl.iloc[0]
-            f.update(traffic=float(r["sessions"]), traffic_source="sessions", traffic_to_lead=float(r["rate"]),
-                     traffic_to_lead_ci=[float(r["ci_lo"]), float(r["ci_hi"])])
-        elif in_window_leads is not None:
-            f.update(traffic=float(len(in_window_leads)), traffic_source="leads", traffic_to_lead=1.0,
-                     traffic_to_lead_ci=[1.0, 1.0])
-        if in_window_leads is not None and len(model.funnel):
-            c = lead_to_deal(in_window_leads, model, conf)
-            f.update(leads=c["n"], deals=c["k"], lead_to_deal=c["rate"], lead_to_deal_ci=c["ci"])
-        # sales factors, brand and each line
-        vis = _visits(btx, bref, case.as_of, p.visit_definition, per_line=False)
-        line_vis = _visits(btx, bref, case.as_of, p.visit_definition, per_line=True)
-        scopes = [(ALL, vis)] + [(str(s), g) for s, g in line_vis.groupby("scope", sort=True)]
-        fed = funnel_line(in_window_leads, vis, model) if in_window_leads is not None else None
-        for line, v in scopes:
-            d = pd.to_datetime(v["visit_date"])
-            v = v[(d >= start) & (d <= end)] if start is not None else v[d <= end]
-            s = _sales_factors(v, conf)
-            row = {"brand": label, "business_line": line, "window_start": start, "window_end": end,
-                   "window_basis": basis, **f, **s}
-            traffic_n = row["traffic"]
-            row["implied_conversion"] = s["customers"] / traffic_n if traffic_n and traffic_n > 0 else float("nan")
-            if line in (ALL, fed) and not math.isnan(row["lead_to_deal"]):
-                row["conversion"] = row["traffic_to_lead"] * row["lead_to_deal"]
-                row["conversion_basis"] = "funnel"
-            else:
-                row["conversion"] = row["implied_conversion"]
-                row["conversion_basis"] = "implied"
-                if line != ALL:
-                    row.update(leads=None, deals=None, lead_to_deal=float("nan"))
-            row["formula_revenue"] = (row["traffic"] * row["conversion"] * s["average_check"]
-                                      * s["purchases_per_customer"])
-            row["measured_revenue"] = s["revenue"]
-            row["reconciliation"] = (row["formula_revenue"] / s["revenue"]) if s["revenue"] else float("nan")
-            row["reconciliation_note"] = reconciliation_note(row)
-            rows.append(row)
-    out = pd.DataFrame(rows)
-    return out.drop(columns=["revenue"]).reset_index(drop=True)
+    if leads is None or not len(leads) or not len(model.funnel) or "brand" not in leads.columns:
+        return
+    d = pd.to_datetime(leads["created_at"])
+    inside = leads[(d >= pd.Timestamp(period.start)) & (d <= pd.Timestamp(period.end))]
+    if not len(inside):
+        return
+    linked = None
+    if "customer_id" in inside.columns and inside["customer_id"].notna().any():
+        o = lead_outcomes(inside, model)
+        deals = o[o["reached_deal"] & o["customer_id"].notna()].astype({"customer_id": "string"})
+        first = _first_visits_of(sales, rows, sorted(set(deals["customer_id"].dropna())), period)
+        m = deals[["brand", "customer_id", "created_at"]].astype({"brand": "string"}).merge(
+            first.astype({"brand": "string", "customer_id": "string"}), on=["brand", "customer_id"], how="inner")
+        m = m[pd.to_datetime(m["created_at"]) <= pd.to_datetime(m["first_visit"])]
+        linked = m.drop_duplicates(["brand", "customer_id"]).groupby("brand").size()
+    brands = sorted(inside["brand"].dropna().astype(str).unique())
+    for label, sel in [(b, inside[inside["brand"].astype(str) == b]) for b in brands] + [(ALL, inside)]:
+        i = t.index[(t["brand"] == label) & (t["business_line"] == ALL)]
+        if not len(i):
+            continue
+        c = lead_to_deal(sel, model)
+        t.loc[i, "leads"], t.loc[i, "lead_to_deal"], t.loc[i, "deals"] = float(c["n"]), c["rate"], float(c["k"])
+        if linked is not None:
+            from_leads = float(linked.sum() if label == ALL else linked.get(label, 0))
+            t.loc[i, "new_customers_from_leads"] = from_leads
+            t.loc[i, "new_customers_without_lead"] = t.loc[i, "new_customers"] - from_leads
 
 
-def funnel_line(leads: pd.DataFrame | None, visits: pd.DataFrame, model) -> str | None:
-    """The business line a brand's lead funnel feeds (module doc), or None when no deal links to
-    a customer or no line has more than half of the linked deals."""
-    if leads is None or not len(leads) or "customer_id" not in leads.columns or "business_line" not in visits.columns:
-        return None
-    o = lead_outcomes(leads, model)
-    m = linked_first_visits(o[o["reached_deal"]], visits).dropna(subset=["business_line"])
-    if not len(m):
-        return None
-    share = m["business_line"].astype(str).value_counts(normalize=True).sort_index()
-    top = share[share > 0.5]
-    return str(top.index[0]) if len(top) else None
+# --------------------------------------------------------------------------- what-if and metrics
 
 
-def reconciliation_note(row: Mapping) -> str:
-    """One sentence on how the product of the factors compares with the measured revenue."""
-    r = row.get("reconciliation")
-    if r is None or not np.isfinite(r):
-        return "not reconciled: a factor is not measured (no traffic/leads or no sales in the window)"
-    if row.get("conversion_basis") == "implied":
-        return "reconciles by construction: conversion is implied (customers / traffic)"
-    if abs(r - 1) <= 0.01:
-        return "reconciles: deals of the funnel = paying customers of the window"
-    deals, customers = row.get("deals"), row.get("customers")
-    if r < 1:
-        return (f"formula = {r:.0%} of measured revenue: {customers} customers bought in the window but the funnel "
-                f"shows {deals} deals; the rest came without a lead of the window (repeat customers won earlier, "
-                "walk-ins, unrecorded leads)")
-    return (f"formula = {r:.0%} of measured revenue: the funnel shows {deals} deals but only {customers} customers "
-            "bought in the window (deals paid later or several deals per customer)")
-
-
-# --------------------------------------------------------------------------- what-if
-
-
-def what_if(table: pd.DataFrame, improvement: float | Mapping[str, float] = 0.1,
-            stages: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
-    """Revenue change when factors improve (module doc).
-
-    ``improvement``: one fraction (every factor in turn, one at a time: one row per brand, line
-    and factor) or ``{factor: fraction}`` (those factors together: one row per brand and line,
-    factor ``'+'``-joined). Columns: brand, business_line, factor, stages, base_value,
-    new_value, improvement, revenue_base, revenue_new, revenue_change.
-    """
+def what_if_actual(table: pd.DataFrame, improvement: float = 0.1, period: Period | None = None,
+                   stages: Mapping[str, list[str]] | None = None) -> pd.DataFrame:
+    """Annual revenue change when one factor improves by ``improvement`` (module doc), on actual
+    revenue. Columns: brand, business_line, factor, stages, improvement, revenue_base (actual,
+    annual), revenue_change (annual)."""
+    factor = period.factor if period is not None else 1.0
     rows = []
     for r in table.to_dict(orient="records"):
-        base = r["formula_revenue"]
-        if isinstance(improvement, Mapping):
-            mult = float(np.prod([1 + float(x) for x in improvement.values()]))
-            rows.append({"brand": r["brand"], "business_line": r["business_line"], "factor": "+".join(improvement),
-                         "stages": sorted({s for f in improvement for s in (stages or {}).get(f, [])}),
-                         "base_value": None, "new_value": None, "improvement": mult - 1,
-                         "revenue_base": base, "revenue_new": base * mult, "revenue_change": base * (mult - 1)})
-            continue
-        for f in FACTORS:
-            x = float(improvement)
+        moved = {
+            "new_customers": r["first_visit_revenue"], "first_visit_check": r["first_visit_revenue"],
+            "returning_customers": r["repeat_revenue"], "visits_per_returning_customer": r["repeat_revenue"],
+            "repeat_check": r["repeat_revenue"],
+        }
+        deals = r.get("deals")
+        if deals is not None and not (isinstance(deals, float) and math.isnan(deals)) and r.get("first_visit_check"):
+            moved["leads"] = moved["lead_to_deal"] = deals * r["first_visit_check"]
+        for f in WHAT_IF_FACTORS:
+            if f not in moved or moved[f] is None or (isinstance(moved[f], float) and math.isnan(moved[f])):
+                continue
             rows.append({"brand": r["brand"], "business_line": r["business_line"], "factor": f,
-                         "stages": list((stages or {}).get(f, [])), "base_value": r[f], "new_value": r[f] * (1 + x),
-                         "improvement": x, "revenue_base": base, "revenue_new": base * (1 + x),
-                         "revenue_change": base * x})
-    return pd.DataFrame(rows)
+                         "stages": list((stages or {}).get(f, [])), "improvement": improvement,
+                         "revenue_base": r["actual_revenue"] * factor, "revenue_change": moved[f] * improvement * factor})
+    return pd.DataFrame(rows, columns=["brand", "business_line", "factor", "stages", "improvement", "revenue_base",
+                                       "revenue_change"])
 
 
-def profit_metrics(case: Case, table: pd.DataFrame, improvement: float = 0.1) -> dict[str, Any]:
-    """JSON-able ``{"factor_stages", "brands": {brand: {line: {factors..., formula_revenue,
-    measured_revenue, reconciliation, reconciliation_note, what_if: {factor: revenue_change}}}}}``;
-    ``{"skipped": reason}`` without transactions."""
+def profit_metrics(case, table: pd.DataFrame, period: Period | None = None, improvement: float = 0.1) -> dict[str, Any]:
+    """metrics.json's ``profit``: ``{<brand or business line or 'all'>: {factors: {<factor>:
+    {value, stage, stages}}, formula_revenue, actual_revenue, other, other_reason, reconciliation,
+    annual_actual_revenue, what_if: {factor: annual change}}}`` plus ``period`` and
+    ``what_if_improvement``; a brand's key is its line-``all`` row, a line's key its brand-``all``
+    row. ``{"skipped": reason}`` without a table."""
     if table is None or not len(table):
         return {"skipped": "no transactions in this case"}
-    st = factor_stages(case)
-    wi = what_if(table, improvement, st)
-    out: dict[str, Any] = {"factor_stages": st, "what_if_improvement": improvement, "brands": {}}
+    st = formula_stages(case)
+    wi = what_if_actual(table, improvement, period, st)
+    factor = period.factor if period is not None else 1.0
+    out: dict[str, Any] = {}
     for r in table.to_dict(orient="records"):
+        if r["brand"] != ALL and r["business_line"] != ALL:
+            continue
+        key = r["brand"] if r["business_line"] == ALL else r["business_line"]
         w = wi[(wi["brand"] == r["brand"]) & (wi["business_line"] == r["business_line"])]
-        r = dict(r, window_start=str(pd.Timestamp(r["window_start"]).date()) if pd.notna(r["window_start"]) else None,
-                 window_end=str(pd.Timestamp(r["window_end"]).date()) if pd.notna(r["window_end"]) else None)
-        r["what_if"] = dict(zip(w["factor"], w["revenue_change"]))
-        out["brands"].setdefault(str(r.pop("brand")), {})[str(r.pop("business_line"))] = r
+        factors = {}
+        for f in FORMULA_FACTORS:
+            v = r.get(f)
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                continue
+            factors[f] = {"value": v, "stage": (st.get(f) or [None])[0], "stages": st.get(f, [])}
+        out[str(key)] = {
+            "scope": {"brand": r["brand"], "business_line": r["business_line"]},
+            "factors": factors,
+            "formula_revenue": r["formula_revenue"],
+            "actual_revenue": r["actual_revenue"],
+            "other": r["other"],
+            "other_reason": "money.profit.other_refunds" if abs(r["other"]) > 0.005 else None,
+            "reconciliation": r["reconciliation"],
+            "annual_actual_revenue": r["actual_revenue"] * factor,
+            "what_if": dict(zip(w["factor"], w["revenue_change"])),
+        }
+    if period is not None:
+        out["period"] = period.as_dict()
+    out["what_if_improvement"] = improvement
     return jsonable(out)

@@ -1,120 +1,106 @@
-"""The double funnel's recommendation paragraph, built from the numbers of its summary."""
+"""The double funnel's recommendation: a decision (data) and its sentences (word-catalog keys).
+
+:func:`recommendation` decides from the numbers of the analysis' summary and returns
+``{action, sentences: [catalog keys]}``:
+
+- ``merge_considered``: the audiences do not differ materially (``merge_brands`` true);
+- ``not_material``: the brands stay separate, but the second funnel's incremental annual revenue
+  at the headline capture rate is under the case's materiality share of annual revenue
+  (``material`` false): it is **not recommended**, and the sentence says so;
+- ``develop_budget_funnel``: the brands stay separate and the opportunity is material (or its
+  materiality cannot be judged without a sales history: ``material`` null, said in the text).
+
+:func:`recommendation_text` turns it into a paragraph in a language, reading every number from
+the metrics (``toolkit.core.fmt`` formats them; ``money.df.*`` keys of the word catalog hold the
+sentences).
+"""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+from collections.abc import Mapping
 from typing import Any
 
+from toolkit.core.fmt import fmt_int, fmt_money, fmt_money_short, fmt_pct, is_number
+from toolkit.core.words import word
 
-def _money(x, currency: str) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "—"
-    return f"{x:,.0f}".replace(",", "\u00a0") + f"\u00a0{currency}"
-
-
-def _pct(x, digits: int = 0, language: str = "en") -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "—"
-    text = f"{100 * x:.{digits}f}%"
-    return text.replace(".", ",") if language == "ru" else text
+ACTIONS = ("develop_budget_funnel", "not_material", "merge_considered")
 
 
-def _names(ids: Sequence[str], names: dict[str, str]) -> str:
-    return ", ".join(names.get(i, i) for i in ids)
-
-
-def recommendation_text(s: dict[str, Any], language: str) -> str:
-    """The recommendation paragraph, built from the numbers of :func:`double_funnel_analysis`'s
-    summary ``s`` (keys as in metrics.json plus the extras)."""
-    cur = s["currency"]
-    P, B = s["premium_name"], s["budget_name"]
-    sc = s.get("headline_scenario") or {}
-    ci = s["nontarget_share_ci"]
-    now = s["conversion_now"]
-    v = s["verdict"]
-    fn = s["factor_names"]
-    pen = ((s.get("penetration") or {}).get("both") or {}).get("share")
-    ru = language == "ru"
-
-    def pct(x, digits: int = 0) -> str:
-        return _pct(x, digits, language)
-
-    parts = []
-    if ru:
-        P, B = f"«{P}»", f"«{B}»"
-
-        parts.append(
-            f"Из {s['evidence_leads']} лидов {P}, по которым есть данные о платёжеспособности, "
-            f"{pct(s['nontarget_share'])} [{pct(ci[0])}–{pct(ci[1])}] — нецелевые: их бюджет ниже "
-            f"порога {_money(s['price_floor'], cur)} или они ушли из-за цены."
-        )
-        parts.append(
-            f"Сейчас они доходят до сделки в {pct(now['nontarget']['rate'], 1)} случаев "
-            f"(N={now['nontarget']['n']}) против {pct(now['target']['rate'], 1)} у целевых (N={now['target']['n']})."
-        )
-        if s.get("budget_avg_check_basis") == "lead_linked_first_visit":
-            money = (f"оплачивается {pct(s['budget_paid_share'])} сделок, средний чек первого оплаченного визита "
-                     f"после заявки — {_money(s['budget_avg_check'], cur)}")
-        else:
-            money = f"средний чек первого визита — {_money(s['budget_avg_check'], cur)}"
-        parts.append(f"{B} превращает свои лиды в сделки в {pct(s['budget_conversion'], 1)} случаев, {money}.")
-        if sc:
-            parts.append(
-                f"Если инструменты неявного перехвата переведут в {B} {pct(sc['capture_rate'])} нецелевого потока, "
-                f"группа сохранит около {sc['leads']:.0f} лидов и {sc['deals']:.0f} сделок в год — "
-                f"{_money(sc['revenue'], cur)} выручки в год (от {_money(sc['revenue_low'], cur)} "
-                f"до {_money(sc['revenue_high'], cur)})."
-            )
-        if v["basis"] == "survey_audiences" and v["material"]:
-            txt = []
-            if v["higher_for_premium"]:
-                txt.append(f"аудитория {P} выше ценит: {_names(v['higher_for_premium'], fn)}")
-            if v["higher_for_budget"]:
-                txt.append(f"аудитория {B} — {_names(v['higher_for_budget'], fn)}")
-            parts.append("Аудитории различаются: " + "; ".join(txt) + ".")
-        if pen is not None:
-            parts.append(f"Оба бренда покупали лишь {pct(pen, 1)} клиентов.")
-        parts.append(
-            f"Объединять бренды не стоит: развивайте {B} как вторую воронку для ценочувствительной аудитории."
-            if not v["merge_brands"]
-            else "Существенных различий аудиторий не видно: объединение брендов можно рассматривать."
-        )
+def recommendation(s: Mapping[str, Any]) -> dict[str, Any]:
+    """The decision and the keys of its sentences, from the double funnel's summary ``s``."""
+    keys = ["money.df.nontarget"]
+    if is_number(s.get("nontarget_conversion_now")):
+        keys.append("money.df.conversion_now")
+    if is_number(s.get("budget_conversion")):
+        keys.append("money.df.budget_linked" if s.get("budget_avg_check_basis") == "lead_linked_first_visit"
+                    else "money.df.budget_all")
+    if s.get("headline_incremental_annual_revenue"):
+        keys.append("money.df.scenario")
+    leak = s.get("leak_to_competitors") or {}
+    if leak:
+        keys.append("money.df.leak_measured" if leak.get("measured") else "money.df.leak_assumed")
+    v = s.get("verdict") or {}
+    if v.get("basis") == "survey_audiences" and v.get("material"):
+        keys.append("money.df.audiences_differ")
+    if is_number(((s.get("penetration") or {}).get("both") or {}).get("share")):
+        keys.append("money.df.penetration")
+    if s.get("merge_brands"):
+        action = "merge_considered"
+    elif s.get("material") is False:
+        action = "not_material"
     else:
-        parts.append(
-            f"Of the {s['evidence_leads']} {P} leads with evidence on what they can pay, "
-            f"{pct(s['nontarget_share'])} [{pct(ci[0])}–{pct(ci[1])}] are non-target: their budget is below "
-            f"the {_money(s['price_floor'], cur)} floor or they left over price."
-        )
-        parts.append(
-            f"Today they reach a deal {pct(now['nontarget']['rate'], 1)} of the time (N={now['nontarget']['n']}) "
-            f"against {pct(now['target']['rate'], 1)} for target leads (N={now['target']['n']})."
-        )
-        if s.get("budget_avg_check_basis") == "lead_linked_first_visit":
-            money = (f"{pct(s['budget_paid_share'])} of its deals are paid, at an average check of "
-                     f"{_money(s['budget_avg_check'], cur)} for the first paid visit after the lead")
-        else:
-            money = f"its average first-visit check is {_money(s['budget_avg_check'], cur)}"
-        parts.append(f"{B} converts its own leads at {pct(s['budget_conversion'], 1)}; {money}.")
-        if sc:
-            parts.append(
-                f"If implicit-capture tools move {pct(sc['capture_rate'])} of the non-target flow to {B}, the group "
-                f"keeps about {sc['leads']:.0f} leads and {sc['deals']:.0f} deals a year, "
-                f"{_money(sc['revenue'], cur)} of revenue a year (range {_money(sc['revenue_low'], cur)} "
-                f"to {_money(sc['revenue_high'], cur)})."
-            )
-        if v["basis"] == "survey_audiences" and v["material"]:
-            txt = []
-            if v["higher_for_premium"]:
-                txt.append(f"{P} respondents rate {_names(v['higher_for_premium'], fn)} higher")
-            if v["higher_for_budget"]:
-                txt.append(f"{B} respondents rate {_names(v['higher_for_budget'], fn)} higher")
-            parts.append("The audiences differ: " + "; ".join(txt) + ".")
-        if pen is not None:
-            parts.append(f"Only {pct(pen, 1)} of customers bought from both brands.")
-        parts.append(
-            f"Keep the brands separate and develop {B} as the second funnel for the price-sensitive audience."
-            if not v["merge_brands"]
-            else "The audiences do not differ materially: merging the brands can be considered."
-        )
-    return " ".join(parts)
+        action = "develop_budget_funnel"
+    keys.append(f"money.df.action.{action}")
+    if action == "develop_budget_funnel" and s.get("material") is None:
+        keys.append("money.df.materiality_unknown")
+    return {"action": action, "recommended": action == "develop_budget_funnel", "sentences": keys}
+
+
+def _names(ids, names: Mapping[str, str]) -> str:
+    return ", ".join(str(names.get(i, i)) for i in ids)
+
+
+def recommendation_text(m: Mapping[str, Any], language: str) -> str:
+    """The recommendation paragraph of metrics.json's ``double_funnel`` ``m`` in ``language``."""
+    rec = m.get("recommendation")
+    if not isinstance(rec, Mapping):
+        return ""
+    cur = m.get("currency") or "RUB"
+    P, B = m.get("premium_name") or m.get("premium_brand"), m.get("budget_name") or m.get("budget_brand")
+    ci = m.get("nontarget_share_ci") or [None, None]
+    inc = m.get("headline_incremental_annual_revenue") or {}
+    sc = next((x for x in m.get("scenarios") or [] if x.get("capture_rate") == m.get("headline_capture_rate")), {})
+    leak = m.get("leak_to_competitors") or {}
+    v = m.get("verdict") or {}
+    fn = m.get("factor_names") or {}
+    pen = ((m.get("penetration") or {}).get("both") or {}).get("share")
+
+    def pct(x, digits=0):
+        return fmt_pct(x, language, digits)
+
+    def money(x):
+        return fmt_money(x, cur, language)
+
+    values = {
+        "premium": P, "budget": B, "evidence": fmt_int(m.get("evidence_leads"), language),
+        "share": pct(m.get("nontarget_share")), "lo": pct(ci[0]), "hi": pct(ci[1]), "floor": money(m.get("price_floor")),
+        "nt": pct(m.get("nontarget_conversion_now"), 1), "nt_n": fmt_int(m.get("nontarget_conversion_now_n"), language),
+        "t": pct(m.get("target_conversion_now"), 1), "t_n": fmt_int(m.get("target_conversion_now_n"), language),
+        "conv": pct(m.get("budget_conversion"), 1), "paid": pct(m.get("budget_paid_share")),
+        "check": money(m.get("budget_avg_check")),
+        "capture": pct(m.get("headline_capture_rate")),
+        "deals": fmt_int(sc.get("incremental_deals"), language),
+        "revenue": fmt_money_short(inc.get("estimate"), cur, language),
+        "low": fmt_money_short(inc.get("low"), cur, language), "high": fmt_money_short(inc.get("high"), cur, language),
+        "revenue_share": pct(m.get("incremental_share_of_annual_revenue"), 2),
+        "threshold": pct(m.get("materiality_share"), 1),
+        "leak": pct(leak.get("value")), "leak_lo": pct(leak.get("low")), "leak_hi": pct(leak.get("high")),
+        "both": pct(pen, 1),
+        "higher": "; ".join(
+            word(f"money.df.higher_for_{side}", language, brand=who, factors=_names(v.get(f"higher_for_{side}") or [], fn))
+            for side, who in (("premium", P), ("budget", B)) if v.get(f"higher_for_{side}")),
+    }
+    if leak.get("basis") and leak.get("basis") != "assumption":
+        values["leak_basis"] = word(f"money.df.leak_basis.{leak['basis']}", language)
+    sentences = (word(k, language, **values) for k in rec.get("sentences") or [])
+    return " ".join(t[:-1] if t.endswith("..") else t for t in sentences)  # "руб." closing a sentence

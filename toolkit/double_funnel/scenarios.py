@@ -4,8 +4,10 @@ Scenarios
 ---------
 For each capture rate c in ``Parameters.capture_rates``:
 
-- leads per year of the premium brand: ``premium_leads * 365.25 / period_days`` where
-  ``period_days`` = days from the first to the last premium lead, inclusive;
+- leads per year of the premium brand, on the money basis (``toolkit.core.money``): the premium
+  leads created in the money period, annualised over the part of it the leads table covers
+  (from the first lead of the period to the table's last lead); when no premium lead falls in
+  the period, the whole lead history annualised (``leads_per_year_basis``);
 - captured leads = premium leads per year x non-target share x c;
 - deals = captured leads x the budget brand's own lead -> deal conversion;
 - paying = deals x the budget brand's **paid share**, revenue = paying x its **average check**.
@@ -25,7 +27,11 @@ For each capture rate c in ``Parameters.capture_rates``:
   paid share, check), ``revenue_high`` the upper ends. Taking every input at its bound
   together is conservative: the band is wider than a joint interval would be;
 - incremental_deals = captured leads x (budget conversion - non-target conversion now): the
-  captured leads give up their present chance of a premium deal.
+  captured leads give up their present chance of a premium deal;
+- incremental_annual_revenue = incremental deals x paid share x check: the revenue a year the
+  group gains over today, the decision figure; its range (``incremental_low``/``_high``) puts
+  the share, paid share and check at their interval ends and the conversion gain at (budget
+  conversion low - non-target conversion high) and (budget high - non-target low).
 
 The sensitivity table crosses the capture rates with the budget conversion at its Wilson
 lower end, point and upper end (revenue per year at the point share, paid share and check).
@@ -56,9 +62,11 @@ def scenarios(
     paid_share_ci: Sequence[float] = (1.0, 1.0),
     revenue_per_customer: float | None = None,
     nontarget_conversion_now: float | None = None,
+    nontarget_conversion_now_ci: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """One row per capture rate: capture_rate, leads (captured per year), deals, paying
-    (deals that paid), revenue, revenue_low, revenue_high, revenue_ltv, incremental_deals.
+    (deals that paid), revenue, revenue_low, revenue_high, revenue_ltv, incremental_deals,
+    incremental_annual_revenue, incremental_low, incremental_high.
 
     leads = leads_per_year x share x rate; deals = leads x budget_conversion; paying = deals x
     paid_share; revenue = paying x check; the band multiplies the interval ends of share,
@@ -72,6 +80,15 @@ def scenarios(
     def bound(i: int):
         return base * _num(share_ci[i]) * _num(budget_conversion_ci[i]) * _num(paid_share_ci[i]) * _num(check_ci[i])
 
+    now = _num(nontarget_conversion_now)
+    now_ci = list(nontarget_conversion_now_ci) if nontarget_conversion_now_ci is not None else [now, now]
+    gain = _num(budget_conversion) - now
+    incremental = leads * gain
+
+    def incremental_bound(i: int):
+        g = _num(budget_conversion_ci[i]) - _num(now_ci[1 - i])
+        return base * _num(share_ci[i]) * g * _num(paid_share_ci[i]) * _num(check_ci[i])
+
     return pd.DataFrame(
         {
             "capture_rate": c,
@@ -82,7 +99,10 @@ def scenarios(
             "revenue_low": bound(0),
             "revenue_high": bound(1),
             "revenue_ltv": paying * _num(revenue_per_customer),
-            "incremental_deals": leads * (_num(budget_conversion) - _num(nontarget_conversion_now)),
+            "incremental_deals": incremental,
+            "incremental_annual_revenue": incremental * _num(paid_share) * _num(check),
+            "incremental_low": incremental_bound(0),
+            "incremental_high": incremental_bound(1),
         }
     )
 

@@ -1,4 +1,4 @@
-"""Step 06: the two-brand double funnel, the profit formula and the CRM specification."""
+"""Step 06: the two-brand double funnel, the profit formula (money basis), the roadmap and the CRM specification."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ from toolkit.double_funnel.crm_spec import crm_spec, write_crm_spec
 from toolkit.double_funnel.nontarget import double_funnel_analysis
 from toolkit.stage_mapping.funnel import funnel_table
 from toolkit.pipeline.notebook import StepContext
-from toolkit.double_funnel.profit import FACTORS, profit_metrics, profit_table, what_if
+from toolkit.double_funnel.profit import decomposition, formula_stages, profit_metrics, profit_table, what_if_actual
+from toolkit.double_funnel.roadmap import roadmap
+from toolkit.core.money import case_money, period_from_dict
+from toolkit.core.sales import sales_history_for_case
+from toolkit.core.words import word
 
 
 def run(ctx: StepContext) -> dict:
@@ -29,7 +33,11 @@ def run(ctx: StepContext) -> dict:
     loy = None if loy is None or "skipped" in loy else loy
     stages = ctx.run.load_table("loyalty_stages") if ctx.run.has_table("loyalty_stages") else None
 
-    result = double_funnel_analysis(case, leads, tx, data.refunds, t.get("survey"), personas, t.get("respondents"))
+    money = case_money(case, data)
+    ctx.run.save_metrics_part("money", money)
+    annual = None if "skipped" in money else money["annual_revenue"]
+    result = double_funnel_analysis(case, leads, tx, data.refunds, t.get("survey"), personas, t.get("respondents"),
+                                    annual_revenue=annual)
     ctx.run.save_metrics_part("double_funnel", result.metrics)
     for name, frame in (("double_funnel_scenarios", result.scenarios), ("double_funnel_sensitivity", result.sensitivity),
                         ("double_funnel_comparison", result.comparison)):
@@ -50,17 +58,28 @@ def run(ctx: StepContext) -> dict:
 
     profit = None
     if tx is not None and len(tx):
-        profit = profit_table(case, tx, leads, t.get("traffic"), data.refunds)
-        pm = profit_metrics(case, profit)
-        ctx.run.save_table("profit_formula", profit)
-        # each factor +10 % alone (equal by construction of a product), then all together (compound)
-        wi = pd.concat([what_if(profit, 0.1), what_if(profit, {f: 0.1 for f in FACTORS})], ignore_index=True)
+        # the profit formula on the money basis, reconciled with the revenue booked in the period
+        period = period_from_dict(money["period"])
+        sales = sales_history_for_case(case, data)
+        try:
+            dec = decomposition(case, sales, leads, period)
+        finally:
+            sales.close()
+        ctx.run.save_table("profit_formula", dec)
+        ctx.run.save_metrics_part("profit", profit_metrics(case, dec, period, improvement=0.1))
+        wi = what_if_actual(dec, 0.1, period, formula_stages(case))
+        wi["label"] = [word(f"money.factor.{f}", lang) for f in wi["factor"]]
         ctx.run.save_table("profit_what_if", wi)
-        ctx.run.save_metrics_part("profit", pm)
         fig = charts.profit_whatif_chart(wi, language=lang, currency=case.currency, improvement=0.1)
         ctx.figure("profit_what_if", fig)
         out["figures"]["profit_what_if"] = fig
-        out.update(profit=profit, what_if=wi)
+        out.update(profit=dec, what_if=wi)
+        # the funnel form of the formula (traffic x conversion x check x purchases) feeds the CRM specification
+        profit = profit_table(case, tx, leads, t.get("traffic"), data.refunds, whole_case_only=True)
+        ctx.run.save_table("funnel_formula", profit)
+
+    parts = ctx.run.load_metrics_parts()
+    ctx.run.save_metrics_part("roadmap", roadmap(parts.get("barriers"), result.metrics))
 
     fun = funnel_table(leads, case, by=()) if leads is not None and len(leads) and case.funnel_stages else None
     cross = ctx.run.load_table("cross_penetration") if ctx.run.has_table("cross_penetration") else None
