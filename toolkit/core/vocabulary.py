@@ -72,9 +72,26 @@ def merge_recommendations(base: Mapping, override: Mapping) -> dict:
     return out
 
 
-def load_recommendations(case_dir: str | Path | None = None) -> dict:
-    """The default library, with ``<case_dir>/recommendations.yml`` merged over it when present."""
+INDUSTRIES = ("medical", "retail", "neutral")
+
+
+def industry_library(industry: str) -> dict:
+    """The package's library for an industry: the default (neutral) library with
+    ``recommendations.<industry>.yml`` merged over it (same merge rule as a case's file)."""
     lib = default_library()
+    if industry not in INDUSTRIES:
+        raise ValueError(f"unknown industry {industry!r}: expected one of {', '.join(INDUSTRIES)}")
+    res = resources.files("toolkit").joinpath("resources", f"recommendations.{industry}.yml")
+    if res.is_file():
+        lib = merge_recommendations(lib, _normalise_library(yaml.safe_load(res.read_text(encoding="utf-8")) or {},
+                                                            source="industry"))
+    return lib
+
+
+def load_recommendations(case_dir: str | Path | None = None, industry: str = "neutral") -> dict:
+    """The industry's library (``industry_library``), with ``<case_dir>/recommendations.yml``
+    merged over it when present."""
+    lib = industry_library(industry)
     if case_dir is not None:
         path = Path(case_dir) / LIBRARY_FILE
         if path.is_file():

@@ -25,6 +25,7 @@ import pandas as pd
 
 from toolkit.core.fmt import fmt_int, fmt_num, fmt_pct, fmt_range
 from toolkit.core.words import has_word, word
+from toolkit.double_funnel.recommendation import recommendation_text
 
 MAX_COLUMNS = 8  # wider tables are shown in parts
 PERCENT = {  # fractions shown as percentages
@@ -318,7 +319,7 @@ def loyalty_sentence(loyalty: dict, case, language: str) -> str:
 
 def recommendation(metrics: dict, language: str) -> str:
     """The double funnel's recommendation as a Markdown quote."""
-    text = metrics.get(f"recommendation_{language}") or metrics.get("recommendation") or ""
+    text = recommendation_text(metrics, language)
     return "> " + str(text).replace("\n", "\n> ") if text else word("nb.no_rows", language)
 
 

@@ -39,7 +39,9 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Pt, RGBColor
 
+from toolkit.core.words import word
 from toolkit.core.zipfiles import deterministic_zip
+from toolkit.report.template_sections import CHAPTERS, HEADINGS, heading
 
 FONT = "Arial"
 ACCENT = "1F4E79"
@@ -55,48 +57,8 @@ def template_file(language: str) -> Path:
     return TEMPLATE_DIR / f"cjm_report_{language}.docx"
 
 
-# --------------------------------------------------------------------------- words of the template
-
-# Section headings (level, key, ru, en): the tests check that each appears in the report.
-HEADINGS: list[tuple[int, str, str, str]] = [
-    (1, "summary", "Ключевые выводы", "Key findings"),
-    (1, "data", "Данные и метод", "Data and method"),
-    (2, "sources", "Источники, периоды и качество данных", "Sources, periods and data quality"),
-    (2, "method", "Метод", "Method"),
-    (1, "segments", "Сегменты: RFM и персоны", "Segments: RFM and personas"),
-    (2, "rfm", "RFM-сегменты клиентской базы", "RFM segments of the customer base"),
-    (2, "personas", "Персоны", "Personas"),
-    (1, "journeys", "Карты пути клиента", "Customer journey maps"),
-    (1, "funnel", "Воронка и узкие места", "Funnel and bottlenecks"),
-    (1, "barriers", "Барьеры", "Barriers"),
-    (2, "barrier_evidence", "Доказательства и что сделать", "Evidence and what to do"),
-    (1, "loyalty", "Лояльность", "Loyalty"),
-    (2, "repeat", "Кривая возврата и порог лояльности", "Repeat curve and loyalty threshold"),
-    (2, "intervals", "Интервалы между визитами", "Intervals between visits"),
-    (2, "cross", "Кросс-проникновение направлений", "Cross-penetration between lines"),
-    (2, "staff", "Зависимость от специалистов", "Dependency on staff"),
-    (1, "double_funnel", "Двойная воронка", "Double funnel"),
-    (2, "scenarios", "Сценарии", "Scenarios"),
-    (2, "recommendation", "Рекомендация", "Recommendation"),
-    (1, "profit_crm", "Формула прибыли и спецификация CRM", "Profit formula and CRM specification"),
-    (2, "profit", "Формула прибыли", "Profit formula"),
-    (2, "crm", "Спецификация для CRM", "CRM specification"),
-    (1, "roadmap", "Дорожная карта", "Roadmap"),
-    (1, "appendix", "Приложение", "Appendix"),
-    (2, "parameters", "Параметры анализа", "Analysis parameters"),
-    (2, "inputs", "Входные файлы и контрольные суммы", "Input files and checksums"),
-]
-
-
-def heading(key: str, language: str) -> str:
-    for _lvl, k, ru, en in HEADINGS:
-        if k == key:
-            return ru if language == "ru" else en
-    raise KeyError(key)
-
-
-def _w(language: str, ru: str, en: str) -> str:
-    return ru if language == "ru" else en
+# the chapters and their headings live in toolkit.report.template_sections (words: the catalog)
+__all__ = ["HEADINGS", "build_document", "build_template_bytes", "build_templates", "heading", "template_file"]
 
 
 # --------------------------------------------------------------------------- styles
@@ -140,7 +102,7 @@ def _doc_defaults(doc, language: str) -> None:
     if lang is None:
         lang = OxmlElement("w:lang")
         rpr.append(lang)
-    lang.set(qn("w:val"), "ru-RU" if language == "ru" else "en-GB")
+    lang.set(qn("w:val"), word("report.tpl.locale", language))
     lang.set(qn("w:eastAsia"), "en-US")
     lang.set(qn("w:bidi"), "ar-SA")
     # every style: explicit fonts, so no theme font can override them
@@ -277,6 +239,14 @@ def _styles(doc, language: str) -> None:
     _para_style(doc, "Table Text", size=8, before=0, after=0, line=1.0)
     _para_style(doc, "Table Heading", base="Table Text", size=8, bold=True, keep_next=True)
     _para_style(doc, "Title Info", size=11, colour="262626", after=4)
+    _para_style(doc, "TOC Heading", size=15, bold=True, colour=ACCENT, after=12)
+    _para_style(doc, "TOC 1", size=10.5, bold=True, after=3)
+    _para_style(doc, "TOC 2", size=10, after=2, indent_cm=0.6)
+    for name in ("TOC 1", "TOC 2"):
+        doc.styles[name].paragraph_format.tab_stops.add_tab_stop(Cm(TEXT_WIDTH_CM), alignment=2, leader=1)
+    _para_style(doc, "Decision", size=11.5, bold=True, colour="262626", before=10, after=2, keep_next=True)
+    _para_style(doc, "Decision Info", size=9.5, colour=GREY, after=6, indent_cm=0.6)
+    _para_style(doc, "Card Label", base="Table Text", size=8, bold=True, colour=ACCENT)
     for name in ("Header", "Footer"):
         _para_style(doc, name, size=8, colour=GREY)
     doc.styles.element.append(parse_xml(TABLE_STYLE_XML))
@@ -309,6 +279,25 @@ def _field(paragraph, instr: str, placeholder: str = "1") -> None:
     run_with(end)
 
 
+def _field_begin(paragraph, instr: str) -> None:
+    for kind, text in (("begin", None), (None, instr), ("separate", None)):
+        r = paragraph.add_run()
+        if kind:
+            el = OxmlElement("w:fldChar")
+            el.set(qn("w:fldCharType"), kind)
+        else:
+            el = OxmlElement("w:instrText")
+            el.set(qn("xml:space"), "preserve")
+            el.text = f" {text} "
+        r._r.append(el)
+
+
+def _field_end(paragraph) -> None:
+    el = OxmlElement("w:fldChar")
+    el.set(qn("w:fldCharType"), "end")
+    paragraph.add_run()._r.append(el)
+
+
 def _page(doc, language: str) -> None:
     s = doc.sections[0]
     s.orientation = WD_ORIENT.PORTRAIT
@@ -323,9 +312,10 @@ def _page(doc, language: str) -> None:
     fp = s.footer.paragraphs[0]
     fp.style = doc.styles["Footer"]
     fp.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    fp.add_run(_w(language, "Стр. ", "Page "))
+    before, between = word("report.tpl.page_of", language).split("|")
+    fp.add_run(before)
     _field(fp, "PAGE")
-    fp.add_run(_w(language, " из ", " of "))
+    fp.add_run(between)
     _field(fp, "NUMPAGES")
     # the first page (title) keeps empty header and footer
     s.first_page_header.paragraphs[0].text = ""
@@ -339,6 +329,7 @@ class Body:
     def __init__(self, doc, language: str):
         self.doc = doc
         self.lang = language
+        self._after_break = False
 
     def p(self, text: str = "", style: str = "Normal"):
         para = self.doc.add_paragraph(style=style)
@@ -351,7 +342,11 @@ class Body:
         return self.p(text)
 
     def h(self, level: int, key: str):
-        return self.doc.add_paragraph(heading(key, self.lang), style=f"Heading {level}")
+        para = self.doc.add_paragraph(heading(key, self.lang), style=f"Heading {level}")
+        if level == 1 and self._after_break:
+            para.paragraph_format.page_break_before = False  # a section break already starts the page
+        self._after_break = False
+        return para
 
     def h_text(self, level: int, text: str):
         return self.doc.add_paragraph(text, style=f"Heading {level}")
@@ -435,332 +430,78 @@ class Body:
         para = self.doc.add_paragraph()
         para.add_run().add_break(WD_BREAK.PAGE)
 
+    def toc(self, var: str):
+        """A real TOC field (headings 1-2, updated when Word opens the file); its shown result is
+        ``var``'s entries (title, page), which the renderer fills from the rendered PDF."""
+        first = self.p("", "TOC 1")
+        _field_begin(first, 'TOC \\o "1-2" \\h \\z \\u')
+        self.tag("{%p for e in " + var + " %}")
+        self.tag("{%p if e.level == 1 %}")
+        self.p("{{ e.title }}\t{{ e.page }}", "TOC 1")
+        self.tag("{%p else %}")
+        self.p("{{ e.title }}\t{{ e.page }}", "TOC 2")
+        self.tag("{%p endif %}")
+        self.tag("{%p endfor %}")
+        last = self.p("", "TOC 1")
+        _field_end(last)
 
-# --------------------------------------------------------------------------- the report
+    def card(self, labels: list[str], fields: list[str]):
+        """A persona card: a two-column table, label | value, one row per field."""
+        t = self.doc.add_table(rows=len(labels), cols=2)
+        t.style = self.doc.styles["CJM Table"]
+        t.alignment = WD_TABLE_ALIGNMENT.CENTER
+        t.autofit = False
+        widths = [3.6, TEXT_WIDTH_CM - 3.6]
+        for gc, wd in zip(t._tbl.tblGrid.findall(qn("w:gridCol")), widths):
+            gc.set(qn("w:w"), str(int(Cm(wd).twips)))
+        for row, label, field in zip(t.rows, labels, fields):
+            trpr = row._tr.get_or_add_trPr()
+            trpr.append(OxmlElement("w:cantSplit"))
+            for cell, wd in zip(row.cells, widths):
+                cell.width = Cm(wd)
+            row.cells[0].paragraphs[0].style = self.doc.styles["Card Label"]
+            row.cells[0].paragraphs[0].add_run(label)
+            row.cells[1].paragraphs[0].style = self.doc.styles["Table Text"]
+            row.cells[1].paragraphs[0].add_run("{{ " + field + " }}")
+        look = t._tbl.tblPr.find(qn("w:tblLook"))
+        if look is None:
+            look = OxmlElement("w:tblLook")
+            t._tbl.tblPr.append(look)
+        look.set(qn("w:firstRow"), "0")
+        look.set(qn("w:val"), "0000")
+        self.p("", "Caption")
+        return t
 
+    def landscape_start(self):
+        """End the portrait section here; what follows is on landscape pages."""
+        self._section_break(portrait=True)
+        self._after_break = True
 
-def _title_page(b: Body) -> None:
-    L = b.lang
-    b.p("{{ meta.title }}", "Title")
-    b.p("{{ meta.client }}", "Subtitle")
-    b.p(_w(L, "Дата анализа: {{ meta.date }}", "Analysis date: {{ meta.date }}"), "Title Info")
-    b.p(_w(L, "Подготовлено: {{ meta.prepared_by }}", "Prepared by: {{ meta.prepared_by }}"), "Title Info")
+    def landscape_end(self):
+        """End the landscape section here; what follows is portrait again."""
+        self._section_break(portrait=False)
+        self._after_break = True
 
-
-def _summary(b: Body) -> None:
-    L = b.lang
-    b.h(1, "summary")
-    b.tag("{%p if summary.available %}")
-    b.p(_w(L, "Главное, что показали данные клиента (каждое число — из приложенного metrics.json):",
-           "What the client's data show (every number is traced in the attached metrics.json):"))
-    b.bullets("summary.findings", "f", "List Number")
-    b.tag("{%p else %}")
-    b.na("summary.na")
-    b.tag("{%p endif %}")
-
-
-def _data(b: Body) -> None:
-    L = b.lang
-    b.h(1, "data")
-    b.h(2, "sources")
-    b.tag("{%p if data.available %}")
-    b.p("{{ data.text }}")
-    b.table(
-        _w(L, "Источник|Файл|Период|Прочитано строк|В анализе|Отложено", "Source|File|Period|Rows read|Used|Set aside").split("|"),
-        ["r.table", "r.file", "r.period", "r.rows_read", "r.rows_used", "r.quarantined"],
-        "r in data.sources", [3.4, 3.8, 3.6, 1.8, 1.7, 1.7],
-    )
-    b.tag("{%p if data.quality %}")
-    b.p(_w(L, "Причины, по которым строки отложены или значения очищены:",
-           "Why rows were set aside or values blanked:"))
-    b.table(
-        _w(L, "Источник|Причина|Код причины|Строк|Что сделано", "Source|Reason|Reason code|Rows|What was done").split("|"),
-        ["r.table", "r.reason", "r.code", "r.rows", "r.kind"],
-        "r in data.quality", [3.2, 4.2, 3.6, 1.2, 3.8],
-    )
-    b.tag("{%p else %}")
-    b.p(_w(L, "Проблемных строк не найдено.", "No problem rows were found."))
-    b.tag("{%p endif %}")
-    b.tag("{%p else %}")
-    b.na("data.na")
-    b.tag("{%p endif %}")
-    b.h(2, "method")
-    b.p(_w(L,
-           "Визит — {{ method.visit }}. Все доли приведены с доверительным интервалом Уилсона ({{ method.ci }}), "
-           "средние — с t-интервалом; где интервал широкий, выводы делаются осторожно.",
-           "A visit is {{ method.visit }}. Every share is given with its Wilson interval ({{ method.ci }}), every "
-           "mean with a t-interval; where an interval is wide, conclusions are cautious."))
-    b.p(_w(L,
-           "Сегменты, персоны и ячейки меньше {{ method.min_segment }} клиентов или респондентов отдельно не "
-           "показываются. Ячейка карты пути подкреплена сильными данными, если за ней не меньше "
-           "{{ method.evidence_min }} респондентов и интервал узкий; иначе данные частичные.",
-           "Segments, personas and cells with fewer than {{ method.min_segment }} customers or respondents are not "
-           "shown separately. A journey-map cell has strong evidence when at least {{ method.evidence_min }} "
-           "respondents stand behind it and its interval is narrow; otherwise the evidence is partial."))
-    b.p(_w(L,
-           "Персональные данные (имена, телефоны, e-mail) в отчёт не попадают; цитаты очищены.",
-           "Personal data (names, phones, e-mails) never appear in the report; quotes are scrubbed."))
-
-
-def _segments(b: Body) -> None:
-    L = b.lang
-    b.h(1, "segments")
-    b.h(2, "rfm")
-    b.tag("{%p if rfm.available %}")
-    b.p("{{ rfm.text }}")
-    b.figure("rfm.figure")
-    b.table(
-        _w(L, "Сегмент|Клиентов|Доля клиентов|Доля выручки", "Segment|Customers|Share of customers|Share of revenue").split("|"),
-        ["r.name", "r.customers", "r.customer_share", "r.revenue_share"],
-        "r in rfm.rows", [6.4, 3.2, 3.2, 3.2],
-    )
-    b.tag("{%p else %}")
-    b.na("rfm.na")
-    b.tag("{%p endif %}")
-    b.h(2, "personas")
-    b.tag("{%p if personas.available %}")
-    b.p("{{ personas.text }}")
-    b.figure("personas.figure")
-    b.table(
-        _w(L, "Персона|Название|Доля опрошенных|Респондентов|Главные факторы выбора|Выбор по цене",
-           "Persona|Name|Share of respondents|Respondents|Main choice factors|Price-driven").split("|"),
-        ["r.id", "r.name", "r.share", "r.respondents", "r.factors", "r.price"],
-        "r in personas.rows", [1.5, 3.6, 3.6, 2.0, 3.7, 1.6],
-    )
-    b.tag("{%p else %}")
-    b.na("personas.na")
-    b.tag("{%p endif %}")
-
-
-def _journeys(b: Body) -> None:
-    L = b.lang
-    b.h(1, "journeys")
-    b.p(_w(L,
-           "Для каждой персоны — своя карта: этапы в столбцах, строки карты — цели, ожидания, точки контакта, "
-           "мотиваторы, факторы выбора, эмоции, барьеры, возможности и KPI этапа. В скобках — число респондентов. "
-           "Цвет ячейки — сила данных: зелёный — сильные, жёлтый — частичные, серый — данных нет. Полный текст "
-           "ячеек — в таблице под рисунком.",
-           "Each persona has its own map: stages in columns; map rows are goals, expectations, touchpoints, "
-           "motivators, choice factors, emotions, barriers, opportunities and stage KPIs. Numbers in brackets count "
-           "respondents. Cell colour shows the evidence: green strong, yellow partial, grey none. The full text of "
-           "the cells is in the table under the figure."))
-    b.tag("{%p if journeys.available %}")
-    b.tag("{%p for j in journeys.maps %}")
-    b.tag("{%p if not loop.first %}")
-    b.page_break()  # one map per page (the first follows the chapter's introduction)
-    b.tag("{%p endif %}")
-    b.h_text(2, "{{ j.title }}")
-    b.figure("j.matrix_figure")
-    b.figure("j.emotion_figure")
-    b.tag("{%p if j.rows %}")
-    b.table(
-        _w(L, "Этап|Строка карты|Что показали интервью и данные|Данные", "Stage|Map row|What interviews and data show|Evidence").split("|"),
-        ["r.stage", "r.row", "r.text", "r.evidence"],
-        "r in j.rows", [2.8, 2.8, 8.6, 1.8], colour={2: "r.colour", 3: "r.colour"},
-    )
-    b.tag("{%p endif %}")
-    b.tag("{%p endfor %}")
-    b.tag("{%p else %}")
-    b.na("journeys.na")
-    b.tag("{%p endif %}")
-
-
-def _funnel(b: Body) -> None:
-    L = b.lang
-    b.h(1, "funnel")
-    b.tag("{%p if funnel.available %}")
-    b.figure("funnel.figure")
-    b.table(
-        _w(L, "Бренд|Переход|Вошли|Перешли|Конверсия (интервал)", "Brand|Transition|Entered|Moved on|Conversion (interval)").split("|"),
-        ["r.brand", "r.transition", "r.entered", "r.moved", "r.conversion"],
-        "r in funnel.rows", [3.0, 4.6, 1.8, 1.8, 4.8],
-    )
-    b.bullets("funnel.bottlenecks", "s")
-    b.tag("{%p else %}")
-    b.na("funnel.na")
-    b.tag("{%p endif %}")
-
-
-def _barriers(b: Body) -> None:
-    L = b.lang
-    b.h(1, "barriers")
-    b.tag("{%p if barriers.available %}")
-    b.p("{{ barriers.text }}")
-    b.figure("barriers.figure")
-    b.table(
-        _w(L, "№|Барьер|Этап|Доля респондентов (интервал)|Назвали / опрошено|Тяжесть (−2…+2)|Выручка под угрозой|Данные",
-           "#|Barrier|Stage|Share of respondents (interval)|Named / interviewed|Severity (−2…+2)|Revenue at stake|Evidence").split("|"),
-        ["r.rank", "r.label", "r.stage", "r.share", "r.respondents", "r.severity", "r.revenue", "r.evidence"],
-        "r in barriers.rows", [0.6, 2.7, 2.2, 3.1, 1.8, 1.5, 2.3, 1.8],
-    )
-    b.h(2, "barrier_evidence")
-    b.tag("{%p for d in barriers.details %}")
-    b.h_text(3, "{{ d.title }}")
-    b.tag("{%p for q in d.quotes %}")
-    b.p("{{ q }}", "Quote")
-    b.tag("{%p endfor %}")
-    b.tag("{%p if d.actions %}")
-    b.p(_w(L, "Что сделать:", "What to do:"))
-    b.bullets("d.actions", "a")
-    b.tag("{%p else %}")
-    b.p(_w(L, "Готовых рекомендаций в библиотеке нет: решение нужно выработать с командой клиента.",
-           "The library has no ready action: work out the fix with the client's team."), "Note")
-    b.tag("{%p endif %}")
-    b.tag("{%p endfor %}")
-    b.tag("{%p else %}")
-    b.na("barriers.na")
-    b.tag("{%p endif %}")
-
-
-def _loyalty(b: Body) -> None:
-    L = b.lang
-    b.h(1, "loyalty")
-    b.h(2, "repeat")
-    b.tag("{%p if loyalty.available %}")
-    b.bullets("loyalty.findings", "s")
-    b.figure("loyalty.repeat_figure")
-    b.table(
-        _w(L, "Направление|Клиентов|Визитов на клиента|Выручка на клиента (LTV)|Возврат после 1-го визита|Порог лояльности|Возврат после порога",
-           "Line|Customers|Visits per customer|Revenue per customer (LTV)|Return after visit 1|Loyalty visit|Return after it").split("|"),
-        ["r.line", "r.customers", "r.visits", "r.ltv", "r.p1", "r.k", "r.pk"],
-        "r in loyalty.rows", [2.6, 1.5, 1.5, 2.3, 2.9, 2.3, 2.9],
-    )
-    b.h(2, "intervals")
-    b.figure("loyalty.gap_figure")
-    b.tag("{%p if loyalty.stages %}")
-    b.table(
-        _w(L, "Направление|Визиты|Клиентов|Возврат (интервал)|Медианный интервал|Интервал 25–75%, дней|Средний чек",
-           "Line|Visits|Customers|Return (interval)|Median gap|25–75% gap, days|Average check").split("|"),
-        ["r.line", "r.visits", "r.customers", "r.p_return", "r.gap", "r.iqr", "r.check"],
-        "r in loyalty.stages", [2.8, 1.4, 1.6, 3.3, 2.2, 2.2, 2.5],
-    )
-    b.tag("{%p endif %}")
-    b.tag("{%p else %}")
-    b.na("loyalty.na")
-    b.tag("{%p endif %}")
-    b.h(2, "cross")
-    b.tag("{%p if loyalty.cross.available %}")
-    b.p("{{ loyalty.cross.text }}")
-    b.figure("loyalty.cross.figure")
-    b.tag("{%p else %}")
-    b.na("loyalty.cross.na")
-    b.tag("{%p endif %}")
-    b.h(2, "staff")
-    b.tag("{%p if loyalty.staff.available %}")
-    b.p("{{ loyalty.staff.text }}")
-    b.figure("loyalty.staff.figure")
-    b.table(
-        _w(L, "Направление|Повторных клиентов|Закреплены за одним специалистом|Топ-специалист|Его доля повторных клиентов|Его доля выручки",
-           "Line|Repeat customers|Attached to one staff member|Top staff member|Their share of repeat customers|Their share of revenue").split("|"),
-        ["r.line", "r.repeat", "r.attached", "r.top_staff", "r.top_share", "r.revenue_share"],
-        "r in loyalty.staff.rows", [3.2, 2.2, 3.0, 2.4, 2.9, 2.3],
-    )
-    b.tag("{%p else %}")
-    b.na("loyalty.staff.na")
-    b.tag("{%p endif %}")
-
-
-def _double_funnel(b: Body) -> None:
-    L = b.lang
-    b.h(1, "double_funnel")
-    b.tag("{%p if double_funnel.available %}")
-    b.p(_w(L,
-           "Часть трафика премиального бренда — не его целевая аудитория: люди, которым цена не по карману. Двойная "
-           "воронка переводит этот поток во второй, более доступный бренд группы, чтобы тёплые контакты не уходили "
-           "к конкурентам.",
-           "Part of the premium brand's traffic is not its target audience: people for whom the price is too high. "
-           "The double funnel moves this flow to the group's second, cheaper brand, so that warm contacts do not "
-           "leak to competitors."))
-    b.figure("double_funnel.figure")
-    b.bullets("double_funnel.facts", "s")
-    b.h(2, "scenarios")
-    b.figure("double_funnel.scenario_figure")
-    b.table(
-        _w(L, "Доля перехвата|Лидов в год|Сделок в год|Выручка в год|Диапазон (границы интервалов)",
-           "Capture rate|Leads a year|Deals a year|Revenue a year|Range (interval bounds)").split("|"),
-        ["r.capture", "r.leads", "r.deals", "r.revenue", "r.range"],
-        "r in double_funnel.rows", [2.4, 2.4, 2.4, 3.4, 5.4],
-    )
-    b.h(2, "recommendation")
-    b.p("{{ double_funnel.recommendation }}")
-    b.tag("{%p else %}")
-    b.na("double_funnel.na")
-    b.tag("{%p endif %}")
-
-
-def _profit_crm(b: Body) -> None:
-    L = b.lang
-    b.h(1, "profit_crm")
-    b.h(2, "profit")
-    b.p(_w(L,
-           "Выручка = трафик × конверсия × средний чек × число покупок на клиента; прибыль — выручка за вычетом "
-           "затрат. Каждый множитель двигают свои этапы пути клиента, поэтому точки контакта этапа становятся "
-           "рычагами формулы.",
-           "Revenue = traffic × conversion × average check × purchases per customer; profit is revenue less costs. "
-           "Each factor is moved by its own journey stages, so a stage's touchpoints become levers of the formula."))
-    b.tag("{%p if profit.available %}")
-    b.table(
-        _w(L, "Бренд|Трафик|Конверсия|Средний чек|Покупок на клиента|Выручка по формуле|Выручка фактическая|Сходимость",
-           "Brand|Traffic|Conversion|Average check|Purchases per customer|Formula revenue|Measured revenue|Reconciliation").split("|"),
-        ["r.brand", "r.traffic", "r.conversion", "r.check", "r.purchases", "r.formula", "r.measured", "r.reconciliation"],
-        "r in profit.rows", [1.9, 2.0, 1.9, 1.9, 1.7, 2.3, 2.3, 2.0],
-    )
-    b.p("{{ profit.text }}")
-    b.figure("profit.figure")
-    b.tag("{%p else %}")
-    b.na("profit.na")
-    b.tag("{%p endif %}")
-    b.h(2, "crm")
-    b.tag("{%p if crm.available %}")
-    b.p(_w(L,
-           "Что записывать в CRM на каждом этапе и какие триггерные коммуникации запускать; «Сейчас» — значение по "
-           "данным проекта, от него считается план/факт.",
-           "What to record in the CRM at each stage and which trigger communications to fire; “Now” is the value in "
-           "the project's data, the baseline for plan/actual."))
-    b.table(
-        _w(L, "Этап|Тип|Что записывать / триггер|Сейчас|Точки контакта|День после визита",
-           "Stage|Kind|What to record / trigger|Now|Touchpoints|Day after the visit").split("|"),
-        ["r.stage", "r.kind", "r.what", "r.value", "r.touchpoints", "r.day"],
-        "r in crm.rows", [2.0, 2.3, 4.7, 2.7, 3.0, 1.3],
-    )
-    b.tag("{%p else %}")
-    b.na("crm.na")
-    b.tag("{%p endif %}")
-
-
-def _roadmap(b: Body) -> None:
-    L = b.lang
-    b.h(1, "roadmap")
-    b.p(_w(L,
-           "Дорожная карта собрана из ранжированных барьеров, двойной воронки и триггеров лояльности. {{ roadmap.rule }}",
-           "The roadmap combines the ranked barriers, the double funnel and the loyalty triggers. {{ roadmap.rule }}"))
-    b.tag("{%p if roadmap.available %}")
-    b.table(
-        _w(L, "№|Что сделать|Почему (данные)|Денежная оценка|Данные|Источник",
-           "#|What to do|Why (data)|Money estimate|Evidence|Source").split("|"),
-        ["r.priority", "r.action", "r.why", "r.money", "r.evidence", "r.source"],
-        "r in roadmap.rows", [0.6, 5.0, 4.4, 2.3, 1.8, 1.9],
-    )
-    b.tag("{%p else %}")
-    b.na("roadmap.na")
-    b.tag("{%p endif %}")
-
-
-def _appendix(b: Body) -> None:
-    L = b.lang
-    b.h(1, "appendix")
-    b.h(2, "parameters")
-    b.tag("{%p if appendix.parameters %}")
-    b.table(_w(L, "Параметр|Значение", "Parameter|Value").split("|"), ["r.name", "r.value"],
-            "r in appendix.parameters", [6.0, 10.0])
-    b.tag("{%p else %}")
-    b.p(_w(L, "Параметры кейса не переданы в отчёт.", "The case's parameters were not passed to the report."), "Note")
-    b.tag("{%p endif %}")
-    b.h(2, "inputs")
-    b.table(_w(L, "Таблица|Файл|SHA-256|Строк", "Table|File|SHA-256|Rows").split("|"),
-            ["r.table", "r.file", "r.sha256", "r.rows"], "r in appendix.inputs", [2.2, 3.6, 8.6, 1.6])
-    b.p(_w(L, "Версия инструментария: {{ appendix.version }}; кейс: {{ appendix.case_name }}; дата анализа: {{ meta.as_of }}.",
-           "Toolkit version: {{ appendix.version }}; case: {{ appendix.case_name }}; analysis date: {{ meta.as_of }}."))
+    def _section_break(self, portrait: bool):
+        """A new-page section break: the section that ends here is portrait (the cover's, with its
+        header/footer references and the different first page) or landscape (inheriting them)."""
+        para = self.doc.add_paragraph()
+        body_sect = self.doc.element.body.sectPr
+        new = parse_xml(body_sect.xml)
+        if not portrait:
+            for el in list(new):
+                if el.tag in (qn("w:headerReference"), qn("w:footerReference"), qn("w:titlePg")):
+                    new.remove(el)
+            pg = new.find(qn("w:pgSz"))
+            pg.set(qn("w:w"), str(int(Cm(29.7).twips)))
+            pg.set(qn("w:h"), str(int(Cm(21.0).twips)))
+            pg.set(qn("w:orient"), "landscape")
+            mar = new.find(qn("w:pgMar"))
+            for side in ("w:left", "w:right"):
+                mar.set(qn(side), str(int(Cm(2.0).twips)))
+            for el in body_sect.findall(qn("w:titlePg")):  # later sections: header on every page
+                body_sect.remove(el)
+        para._p.get_or_add_pPr().append(new)
 
 
 def build_document(language: str):
@@ -777,30 +518,31 @@ def build_document(language: str):
     cp = doc.core_properties
     cp.title = "{{ meta.title }}"
     cp.subject = "{{ meta.client }}"
-    cp.author = "CJM toolkit"
-    cp.last_modified_by = "CJM toolkit"
-    cp.comments = _w(language, "Шаблон отчёта CJM (docxtpl)", "CJM report template (docxtpl)")
+    cp.author = "{{ meta.consultancy }}"
+    cp.last_modified_by = "{{ meta.consultancy }}"
+    cp.comments = word("report.tpl.template_comment", language)
     cp.keywords = "CJM"
     cp.category = "report template"
     cp.revision = 1
     cp.created = FIXED_TIME
     cp.modified = FIXED_TIME
     cp.last_printed = FIXED_TIME
-    cp.language = "ru-RU" if language == "ru" else "en-GB"
+    cp.language = word("report.tpl.locale", language)
     b = Body(doc, language)
-    _title_page(b)
-    _summary(b)
-    _data(b)
-    _segments(b)
-    _journeys(b)
-    _funnel(b)
-    _barriers(b)
-    _loyalty(b)
-    _double_funnel(b)
-    _profit_crm(b)
-    _roadmap(b)
-    _appendix(b)
+    for chapter in CHAPTERS:
+        chapter(b)
+    _update_fields_on_open(doc)
     return doc
+
+
+def _update_fields_on_open(doc) -> None:
+    """Word refreshes the table of contents (and page numbers) when the document opens."""
+    settings = doc.settings.element
+    upd = settings.find(qn("w:updateFields"))
+    if upd is None:
+        upd = OxmlElement("w:updateFields")
+        settings.append(upd)
+    upd.set(qn("w:val"), "true")
 
 
 def deterministic_docx(data: bytes) -> bytes:

@@ -11,9 +11,14 @@ import re
 import numpy as np
 import pandas as pd
 
-from toolkit.core.fmt import DASH
+from babel.dates import format_date
+
+from toolkit.core.fmt import DASH, fmt_money_short, is_number
+from toolkit.core.config import NORMATIVE_STAGES
 from toolkit.core.run_folder import RunFolder
+from toolkit.core.words import has_word, word
 from toolkit.report.inputs import ALL_LINES
+from toolkit.stage_mapping.journey import case_code_labels
 
 
 @dataclass(frozen=True)
@@ -22,88 +27,64 @@ class FigureRef:
 
     path: Path
     name: str
+    width_mm: float | None = None  # None: the portrait text width; landscape pages pass their own
+    max_height_mm: float | None = None
 
     def __str__(self) -> str:  # shown only if a template prints it outside the renderer
         return self.name
 
-def _w(language: str, ru: str, en: str) -> str:
-    return ru if language == "ru" else en
+def w(language: str, key: str, **values) -> str:
+    """The report's words: ``report.<key>`` of the word catalog (``toolkit.core.words``)."""
+    return word(f"report.{key}", language, **values)
 
-TABLE_LABELS = {
-    "transactions": ("Продажи (визиты, чеки)", "Sales (visits, receipts)"),
-    "customers": ("Клиенты", "Customers"),
-    "leads": ("Лиды (воронка)", "Leads (funnel)"),
-    "traffic": ("Трафик сайта", "Website traffic"),
-    "respondents": ("Респонденты", "Respondents"),
-    "codes": ("Кодированные интервью", "Coded interviews"),
-    "survey": ("Опрос", "Survey"),
+
+# English reason sentences some analyses still return -> their ``skip.*`` catalog key
+SKIP_KEYS = {
+    "no leads table in this case": "no_leads",
+    "no funnel_stages declared in case.yml": "no_funnel_stages",
+    "no leads table or no funnel stages in this case": "no_leads_or_stages",
+    "the case has one brand": "one_brand",
+    "no brand has role premium and another role budget": "no_brand_pair",
+    "the premium brand has no leads": "premium_no_leads",
+    "no survey table in this case": "no_survey",
+    "no survey with choice-factor importances in this case": "no_survey_factors",
+    "the survey has no choice-factor importance columns (imp_<factor>)": "no_survey_factors",
+    "the step that computes it has not run": "not_run",
+    "no transactions in this case": "no_sales",
+    "no sales history (transactions) in this case": "no_sales",
+    "no codes table in this case": "no_codes",
+    "no coded interviews in this case": "no_codes",
 }
 
-REASON_LABELS = {
-    "duplicate": ("полный дубликат строки", "exact duplicate row"),
-    "duplicate_id": ("повтор идентификатора", "repeated id"),
-    "refund": ("возврат (отрицательная сумма)", "refund (negative amount)"),
-    "bad_date": ("нечитаемая дата", "unreadable date"),
-    "future_date": ("дата позже даты анализа", "date after the analysis date"),
-    "unknown_stage": ("этап не из списка кейса", "stage not declared in the case"),
-    "unknown_brand": ("бренд не из списка кейса", "brand not declared in the case"),
-    "sentiment_out_of_range": ("оценка вне шкалы −2…+2", "sentiment outside −2…+2"),
-    "malformed_row": ("повреждённая строка файла", "malformed file row"),
-}
-
-REASON_PATTERNS = (
-    ("missing_", ("не заполнено поле {}", "missing {}")),
-    ("bad_", ("нечитаемое значение поля {}", "unreadable {}")),
-    ("unknown_", ("значение поля {} не из списка кейса", "undeclared {}")),
-)
-
-SKIP_REASONS_RU = {
-    "no leads table in this case": "в кейсе нет таблицы лидов",
-    "no funnel_stages declared in case.yml": "в case.yml не объявлены этапы воронки",
-    "the case has one brand": "в кейсе один бренд",
-    "no brand has role premium and another role budget": "нет пары брендов с ролями premium и budget",
-    "the premium brand has no leads": "у премиального бренда нет лидов",
-    "no survey table in this case": "в кейсе нет опроса",
-    "the survey has no choice-factor importance columns (imp_<factor>)":
-        "в опросе нет столбцов важности факторов выбора (imp_<фактор>)",
-    "the step that computes it has not run": "шаг анализа, который это считает, не выполнялся",
-    "no transactions in this case": "в кейсе нет продаж (транзакций)",
-    "no codes table in this case": "в кейсе нет кодированных интервью",
-}
-
-EVIDENCE_WORDS = {
-    "strong": ("сильные", "strong"),
-    "partial": ("частичные", "partial"),
-    "none": ("нет", "none"),
-}
-
-MONTHS_RU = ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
-             "ноября", "декабря")
-
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-             "November", "December")
 
 def reason_label(reason: str, language: str) -> str:
     """Human words for a quarantine reason (``missing_customer_id`` -> "не заполнено поле customer_id")."""
-    i = 0 if language == "ru" else 1
-    if reason in REASON_LABELS:
-        return REASON_LABELS[reason][i]
-    for prefix, words in REASON_PATTERNS:
+    reason = str(reason)
+    if has_word(f"report.reason.{reason}", language):
+        return w(language, f"reason.{reason}")
+    for prefix in ("missing_", "bad_", "unknown_"):
         if reason.startswith(prefix):
-            return words[i].format(reason[len(prefix):])
-    return reason
+            return w(language, f"reason.{prefix}any", field=reason[len(prefix):])
+    return w(language, "reason.other")
+
 
 def skip_reason(reason, language: str) -> str:
-    text = str(reason or "").strip() or _w(language, "причина не указана", "no reason given")
-    return SKIP_REASONS_RU.get(text, text) if language == "ru" else text
+    """A skip reason in the report language: a ``skip.*`` key, a known English sentence mapped to
+    its key; an unknown reason is never printed in the wrong language (a generic line instead)."""
+    text = str(reason or "").strip().rstrip(".")
+    key = text[5:] if text.startswith("skip.") else SKIP_KEYS.get(text, text)
+    if key and has_word(f"skip.{key}", language):
+        return word(f"skip.{key}", language)
+    return word("skip.unknown", language)
+
 
 def not_available(reason, language: str) -> str:
     """"Нет данных: <reason>." / "Not available: <reason>."."""
-    r = skip_reason(reason, language).rstrip(".")
-    return f"{_w(language, 'Нет данных', 'Not available')}: {r}."
+    return w(language, "not_available", reason=skip_reason(reason, language).rstrip("."))
+
 
 def fmt_date(value, language: str, long: bool = False) -> str:
-    """``30.06.2025`` / ``30 Jun 2025``; ``long``: ``30 июня 2025 г.`` / ``30 June 2025``."""
+    """``30.06.2025`` / ``30 Jun 2025``; ``long``: ``30 июня 2025 г.`` / ``30 June 2025`` (babel)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return DASH
     try:
@@ -111,12 +92,11 @@ def fmt_date(value, language: str, long: bool = False) -> str:
     except (ValueError, TypeError):
         return str(value)
     if long:
-        return (f"{d.day} {MONTHS_RU[d.month - 1]} {d.year} г." if language == "ru"
-                else f"{d.day} {MONTHS_EN[d.month - 1]} {d.year}")
-    return d.strftime("%d.%m.%Y") if language == "ru" else f"{d.day} {MONTHS_EN[d.month - 1][:3]} {d.year}"
+        return format_date(d, format="long", locale=language)
+    return format_date(d, format=w(language, "date_short_pattern"), locale=language)
 
 def quoted(text: str, language: str) -> str:
-    return f"«{text}»" if language == "ru" else f"“{text}”"
+    return w(language, "quoted", text=text)
 
 def end_sentence(text: str) -> str:
     """End a sentence with one full stop (money in ru ends with "руб." already)."""
@@ -146,25 +126,27 @@ def read_json(run: RunFolder, name: str):
     path = run.artifacts / f"{name}.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
-def figure_ref(run: RunFolder, name: str) -> FigureRef | None:
+def figure_ref(run: RunFolder, name: str, width_mm: float | None = None,
+               max_height_mm: float | None = None) -> FigureRef | None:
     path = run.figures / f"{name}.png"
-    return FigureRef(path=path, name=name) if path.exists() else None
+    return FigureRef(path=path, name=name, width_mm=width_mm, max_height_mm=max_height_mm) if path.exists() else None
 
 def metrics_part(metrics: Mapping, key: str, language: str):
     """(value, na): the metrics part, or None with the "not available" sentence."""
     if key not in metrics:
-        return None, not_available(_w(language, "шаг анализа, который это считает, не выполнялся",
-                                      "the step that computes it has not run"), language)
+        return None, not_available("skip.not_run", language)
     v = metrics[key]
     if is_skipped(v):
         return None, not_available(v.get("skipped"), language)
     if v is None or (hasattr(v, "__len__") and len(v) == 0):
-        return None, not_available(_w(language, "результат пуст", "the result is empty"), language)
+        return None, not_available("skip.empty", language)
     return v, ""
 
 def missing_artifact(name: str, language: str) -> str:
-    return not_available(_w(language, f"нет артефакта {name} (шаг анализа не выполнялся)",
-                            f"artifact {name} is missing (the analysis step has not run)"), language)
+    return not_available("skip.not_run", language)
+
+SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+
 
 class Names:
     """Display names of stages, lines, brands, personas in the report language."""
@@ -177,14 +159,16 @@ class Names:
         self.brands: dict[str, str] = {}
         self.factors: dict[str, str] = {}
         self.funnel: dict[str, str] = {}
+        self.factor_levels: dict[str, str] = {}
+        self.touchpoints: dict[str, str] = {}
+        self.code_names: dict[str, str] = {}
+        self.made_labels: set[str] = set()  # codes shown with a label made from the id (a warning)
         if matrix is not None and len(matrix) and {"stage", "stage_name"} <= set(matrix.columns):
             st = matrix.drop_duplicates("stage")
             self.stages.update(dict(zip(st["stage"].astype(str), st["stage_name"].astype(str))))
             if "stage_order" in st.columns:
                 self.stage_order.update(dict(zip(st["stage"].astype(str), st["stage_order"].astype(int))))
         if case is not None:
-            from toolkit.core.config import NORMATIVE_STAGES
-
             normative = {i: n for i, n in NORMATIVE_STAGES[case.language]}
             translated = {i: n for i, n in NORMATIVE_STAGES[language]}
             for i, s in enumerate(case.journey_stages):
@@ -196,6 +180,9 @@ class Names:
             self.lines = {b.id: b.label for b in case.business_lines}
             self.brands = {b.id: b.label for b in case.brands}
             self.factors = {f.id: f.label for f in case.choice_factors}
+            self.factor_levels = {f.id: f.level for f in case.choice_factors if f.level}
+            self.touchpoints = {t.id: t.label for t in case.touchpoints}
+            self.code_names = case_code_labels(case)
             self.funnel = {f.id: f.label for f in case.funnel_stages}
         personas = (metrics.get("segments") or {}).get("personas") if isinstance(metrics.get("segments"), Mapping) else None
         self.personas = {str(p.get("persona", p.get("id"))): str(p.get("name") or p.get("persona"))
@@ -206,8 +193,70 @@ class Names:
 
     def line(self, s) -> str:
         if s == ALL_LINES:
-            return _w(self.language, "Все направления", "All lines")
+            return w(self.language, "all_lines")
         return self.lines.get(str(s), str(s))
 
     def brand(self, b) -> str:
         return self.brands.get(str(b), str(b))
+
+    def factor(self, f) -> str:
+        return self.factors.get(str(f)) or self.code(f)
+
+    def factor_level(self, f) -> str:
+        return self.factor_levels.get(str(f)) or "company"
+
+    def code(self, code, label=None) -> str:
+        """A human label for a code id: the codebook's label, the case's vocabulary (touchpoints,
+        factors), the label the analysis gave, else a label made from the id (recorded in
+        ``made_labels`` for the data-quality warning)."""
+        c = str(code)
+        for book in (self.code_names, self.touchpoints, self.factors):
+            if book.get(c):
+                return book[c]
+        if label and str(label) != c and not SNAKE.fullmatch(str(label)):
+            return str(label)
+        if not SNAKE.fullmatch(c):
+            return c
+        self.made_labels.add(c)
+        return c.replace("_", " ").strip().capitalize()
+
+
+# --------------------------------------------------------------------------- money basis
+
+
+def impact_range(impact, currency: str, language: str) -> str | None:
+    """``≈ 4,4–6,5 млн руб. в год`` from an ``{estimate, low, high}`` mapping (METRICS.md money
+    basis); None when the impact is not measured."""
+    if not isinstance(impact, Mapping):
+        return None
+    lo, hi, est = impact.get("low"), impact.get("high"), impact.get("estimate")
+    if is_number(lo) and is_number(hi) and hi > lo:
+        return w(language, "money.range_year", low=fmt_money_short(lo, currency, language),
+                 high=fmt_money_short(hi, currency, language))
+    if is_number(est):
+        return w(language, "money.about_year", value=fmt_money_short(est, currency, language))
+    return None
+
+
+def impact_estimate(impact) -> float | None:
+    if isinstance(impact, Mapping) and is_number(impact.get("estimate")):
+        return float(impact["estimate"])
+    return None
+
+
+def scenario_impact(scenario) -> dict | None:
+    """The annual incremental revenue of a double-funnel scenario: ``incremental_annual_revenue``
+    (money basis) when the run has it, else the scenario's revenue with its interval bounds."""
+    if not isinstance(scenario, Mapping):
+        return None
+    inc = scenario.get("incremental_annual_revenue")
+    if isinstance(inc, Mapping) and is_number(inc.get("estimate")):
+        return dict(inc)
+    if is_number(scenario.get("revenue")):
+        return {"estimate": scenario["revenue"], "low": scenario.get("revenue_low"), "high": scenario.get("revenue_high")}
+    return None
+
+
+def evidence_word(level, language: str) -> str:
+    level = str(level or "none")
+    return w(language, f"evidence.{level}") if has_word(f"report.evidence.{level}", language) else w(language, "evidence.none")

@@ -27,18 +27,20 @@ from pathlib import Path
 
 from toolkit.core.run_folder import RunFolder
 from toolkit.core.settings import case_for_step, has_resolved_case, read_resolved_case
-from toolkit.report.common import FigureRef, Names, _w, fmt_date, load_metrics, not_available, read_table, reason_label
+from toolkit.core.vocabulary import load_recommendations
+from toolkit.report.common import FigureRef, Names, fmt_date, load_metrics, not_available, read_table, reason_label, w
 from toolkit.report.inputs import ARTIFACTS_USED, FIGURES_USED, JSON_ARTIFACTS_USED, METRICS_USED
 from toolkit.report.sections.brands import double_funnel_section
 from toolkit.report.sections.clients import personas_section, rfm_section
 from toolkit.report.sections.cover import appendix_section, meta_section, method_section
 from toolkit.report.sections.data import data_section
+from toolkit.report.sections.decisions import decisions_section
 from toolkit.report.sections.journeys import journeys_section
 from toolkit.report.sections.losses import barriers_section, funnel_section
 from toolkit.report.sections.loyalty import loyalty_section
 from toolkit.report.sections.profit import crm_section, profit_section
-from toolkit.report.sections.roadmap import ROADMAP_RULE, roadmap_items
-from toolkit.report.sections.summary import summary_findings
+from toolkit.report.sections.roadmap import roadmap_items, roadmap_section
+from toolkit.report.template_sections import HEADINGS, heading
 from toolkit.stage_mapping.charts import journey_figure_name
 
 
@@ -64,30 +66,39 @@ def build_context(run_dir, case=None, language: str | None = None, prepared_by: 
     meta = meta_section(case, metrics, language, prepared_by)
     currency = meta["currency"]
     conf = case.parameters.confidence if case is not None else 0.95
+    min_segment = case.parameters.min_segment_size if case is not None else 30
+    library = load_recommendations(case.case_dir if case is not None else None, meta["industry"])
     ctx = {
         "meta": meta,
-        "method": method_section(case, language),
+        "method": method_section(case, metrics, language),
         "data": data_section(metrics, run, language),
         "rfm": rfm_section(metrics, run, language),
-        "personas": personas_section(metrics, run, names, language),
-        "journeys": journeys_section(run, matrix, metrics, names, language),
+        "personas": personas_section(metrics, run, names, language, currency),
+        "journeys": journeys_section(run, matrix, metrics, names, language, min_segment),
         "funnel": funnel_section(metrics, run, names, language, conf),
-        "barriers": barriers_section(metrics, run, names, language, currency, conf),
-        "loyalty": loyalty_section(metrics, run, names, language, currency, conf),
+        "barriers": barriers_section(metrics, run, names, language, currency, conf, library),
+        "loyalty": loyalty_section(metrics, run, names, language, currency, conf, min_segment),
         "double_funnel": double_funnel_section(metrics, run, names, language, currency, conf),
         "profit": profit_section(metrics, run, names, language, currency),
-        "crm": crm_section(run, names, language, currency, conf),
+        "crm": crm_section(run, names, language, currency, conf, meta["industry"]),
     }
-    rows = roadmap_items(metrics, names, language, currency, conf)
-    ctx["roadmap"] = {"available": bool(rows), "rows": rows, "rule": ROADMAP_RULE[0 if language == "ru" else 1],
-                      "na": "" if rows else not_available(_w(language, "нет барьеров, двойной воронки и порогов лояльности",
-                                                              "no barriers, double funnel or loyalty thresholds"), language)}
-    findings = summary_findings(ctx, metrics, names, language, currency, conf)
-    ctx["summary"] = {"available": bool(findings), "findings": findings,
-                      "na": "" if findings else not_available(_w(language, "ни один шаг анализа не дал результата",
-                                                                 "no analysis step produced a result"), language)}
+    ctx["roadmap"] = roadmap_section(metrics, ctx, names, language, currency)
+    ctx["decisions"] = decisions_section(metrics, ctx, names, language, currency)
     ctx["appendix"] = appendix_section(case, metrics, meta, language)
+    ctx["toc"] = toc_entries(language)
+    ctx["made_labels"] = sorted(names.made_labels)  # codes shown with a label made from the id (warned by the step)
     return ctx
+
+def toc_entries(language: str, pages: Mapping[str, int] | None = None) -> list[dict]:
+    """The table of contents as shown before Word refreshes the field: every heading of the
+    template, with its page when ``pages`` (heading text -> page, from the rendered PDF) has it."""
+    out = []
+    for level, key in HEADINGS:
+        title = heading(key, language)
+        page = (pages or {}).get(title)
+        out.append({"level": level, "title": title, "page": str(page) if page else ""})
+    return out
+
 
 def context_figures(ctx) -> list[FigureRef]:
     """Every FigureRef in a context, in document order."""
@@ -111,7 +122,6 @@ __all__ = [
     "FIGURES_USED",
     "JSON_ARTIFACTS_USED",
     "METRICS_USED",
-    "ROADMAP_RULE",
     "FigureRef",
     "build_context",
     "context_figures",
@@ -121,5 +131,4 @@ __all__ = [
     "not_available",
     "reason_label",
     "roadmap_items",
-    "summary_findings",
 ]

@@ -113,9 +113,10 @@ def _images(value, tpl):
 
     if isinstance(value, FigureRef):
         w, h = png_size(value.path)
-        width = IMAGE_WIDTH_MM
-        if width * h / w > IMAGE_MAX_HEIGHT_MM:
-            width = IMAGE_MAX_HEIGHT_MM * w / h
+        width = value.width_mm or IMAGE_WIDTH_MM
+        max_h = value.max_height_mm or IMAGE_MAX_HEIGHT_MM
+        if width * h / w > max_h:
+            width = max_h * w / h
         return InlineImage(tpl, str(value.path), width=Mm(width))
     if isinstance(value, Mapping):
         return {k: _images(v, tpl) for k, v in value.items()}

@@ -146,31 +146,33 @@ def sample_metrics(case: Case) -> dict:
     for c in (0.1, 0.2, 0.3, 0.4, 0.5):
         leads = 4600 * 0.31 * c
         deals = leads * 0.22
+        low, high = 4600 * c * 0.285 * 0.20 * 36900, 4600 * c * 0.336 * 0.24 * 40100
         scen.append({"capture_rate": c, "leads": leads, "deals": deals, "revenue": deals * 38500,
-                     "revenue_low": 4600 * c * 0.285 * 0.20 * 36900, "revenue_high": 4600 * c * 0.336 * 0.24 * 40100})
+                     "revenue_low": low, "revenue_high": high, "incremental_deals": deals * 0.7,
+                     "incremental_annual_revenue": {"estimate": deals * 0.7 * 38500, "low": low * 0.7, "high": high * 0.7}})
     rec_ru = ("Из 3 120 лидов Эстетики, по которым есть данные о платёжеспособности, 31% [29–34%] — нецелевые. "
               "Объединять бренды не стоит: развивайте Бьюти Лаб как вторую воронку для ценочувствительной аудитории.")
     rec_en = ("Of the 3,120 Aesthetica leads with evidence on what they can pay, 31% [29–34%] are non-target. "
               "Keep the brands separate and develop Beauty Lab as the second funnel for the price-sensitive audience.")
     barriers = [
         {"code": "high_price", "label": "Высокая цена" if ru else "High price", "stage": "evaluation", "respondents": 21,
-         "share": 21 / 48, "ci": _ci(21, 48), "severity": -1.35, "revenue_at_stake": 8_450_000.0, "rank": 1, "base": 48,
+         "share": 21 / 48, "ci": _ci(21, 48), "severity": -1.35, "annual_impact": {"estimate": 8_450_000.0, "low": 8_450_000.0 * 0.6, "high": 8_450_000.0 * 1.5}, "rank_basis": "money", "rank": 1, "base": 48,
          "evidence": "strong", "quotes": [TRICKY_QUOTE, "Дорого, ушла в другую клинику" if ru else "Too expensive, I went elsewhere"],
          "actions": ["Показать, из чего складывается цена" if ru else "Explain what the price is made of",
                      "Предложить рассрочку" if ru else "Offer instalments"]},
         {"code": "long_wait", "label": "Долгое ожидание" if ru else "Long wait", "stage": "experience", "respondents": 14,
-         "share": 14 / 48, "ci": _ci(14, 48), "severity": -1.1, "revenue_at_stake": 3_200_000.0, "rank": 2, "base": 48,
+         "share": 14 / 48, "ci": _ci(14, 48), "severity": -1.1, "annual_impact": {"estimate": 3_200_000.0, "low": 3_200_000.0 * 0.6, "high": 3_200_000.0 * 1.5}, "rank_basis": "money", "rank": 2, "base": 48,
          "evidence": "partial", "quotes": ["Ждала врача сорок минут" if ru else "I waited forty minutes for the doctor"],
          "actions": ["Измерять время ожидания" if ru else "Measure the waiting time"]},
         {"code": "no_callback", "label": "Не перезвонили" if ru else "No call back", "stage": "evaluation",
-         "respondents": 11, "share": 11 / 48, "ci": _ci(11, 48), "severity": -1.6, "revenue_at_stake": 2_100_000.0,
+         "respondents": 11, "share": 11 / 48, "ci": _ci(11, 48), "severity": -1.6, "annual_impact": {"estimate": 2_100_000.0, "low": 2_100_000.0 * 0.6, "high": 2_100_000.0 * 1.5}, "rank_basis": "money",
          "rank": 3, "base": 48, "evidence": "partial", "quotes": [], "actions": []},
         {"code": "unclear_prices", "label": "Непонятные цены" if ru else "Unclear prices", "stage": "framing",
-         "respondents": 9, "share": 9 / 48, "ci": _ci(9, 48), "severity": -0.8, "revenue_at_stake": None, "rank": 4,
+         "respondents": 9, "share": 9 / 48, "ci": _ci(9, 48), "severity": -0.8, "annual_impact": None, "rank_basis": "evidence", "rank": 4,
          "base": 48, "evidence": "partial", "quotes": ["На сайте нет цен" if ru else "No prices on the website"],
          "actions": ["Опубликовать цены «от»" if ru else "Publish 'from' prices"]},
         {"code": "parking", "label": "Нет парковки" if ru else "No parking", "stage": "experience", "respondents": 6,
-         "share": 6 / 48, "ci": _ci(6, 48), "severity": -0.5, "revenue_at_stake": None, "rank": 5, "base": 48,
+         "share": 6 / 48, "ci": _ci(6, 48), "severity": -0.5, "annual_impact": None, "rank_basis": "evidence", "rank": 5, "base": 48,
          "evidence": "partial", "quotes": [], "actions": []},
     ]
     return {
@@ -192,7 +194,9 @@ def sample_metrics(case: Case) -> dict:
             "codes": {"rows_read": 1450, "rows_used": 1450, "quarantined": {}},
             "survey": {"rows_read": 412, "rows_used": 405, "quarantined": {"missing_respondent_id": 7}},
         },
-        "segments": {"rfm": rfm, "personas": personas, "k": 3},
+        "money": {"period": {"start": "2024-07-01", "end": "2025-06-30", "months": 12}, "annual_revenue": 81_600_000.0,
+                  "currency": case.currency, "basis": "annual, incremental against today"},
+        "segments": {"rfm": rfm, "personas": personas, "k": 3, "k_method": "gap"},
         "loyalty": loyalty,
         "cross_penetration": {
             "cosmetology": {"dentistry": 0.18, "plastic_surgery": 0.04, "trichology": 0.003},
@@ -235,7 +239,7 @@ def sample_metrics(case: Case) -> dict:
         "double_funnel": {
             "premium_brand": "aesthetica", "budget_brand": "beauty_lab", "premium_leads": 4200,
             "nontarget_share": 0.31, "nontarget_share_ci": [0.285, 0.336], "nontarget_conversion_now": 0.06,
-            "budget_conversion": 0.22, "budget_avg_check": 38500.0, "scenarios": scen, "merge_brands": False,
+            "budget_conversion": 0.22, "budget_avg_check": 38500.0, "scenarios": scen, "merge_brands": False, "material": True,
             "recommendation": rec_ru if ru else rec_en, "recommendation_ru": rec_ru, "recommendation_en": rec_en,
             "target_conversion_now": 0.19, "premium_leads_per_year": 4600.0, "evidence_leads": 3120,
             "budget_conversion_ci": [0.20, 0.24], "budget_avg_check_ci": [36900.0, 40100.0],

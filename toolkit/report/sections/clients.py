@@ -1,13 +1,28 @@
-"""Who the clients are: RFM segments and survey personas."""
+"""Who the clients are: RFM segments (with what to do about each material one) and one card
+per survey persona.
+
+A persona card: name, share of respondents and of clients, budget, NPS, jobs to be done (the
+persona's journey-map goals where interviews were assigned to personas, else "not
+researched"), the main choice factors (rated above the other respondents: signed score > 0,
+strongest first), split hard/soft and by level (strategic group, company, specialist), and a
+quote when the persona's map has one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+import re
 
-from toolkit.core.fmt import fmt_int, fmt_pct, fmt_pct_ci, is_number, ru_plural
+import pandas as pd
+
+from toolkit.core.fmt import fmt_int, fmt_money, fmt_num, fmt_pct, is_number
 from toolkit.core.run_folder import RunFolder
-from toolkit.segmentation.rfm import SEGMENTS, segment_name
-from toolkit.report.common import Names, _w, figure_ref, is_skipped, metrics_part, not_available
+from toolkit.core.words import has_word
+from toolkit.report.common import Names, figure_ref, is_skipped, metrics_part, not_available, one_line, read_table, w
+from toolkit.segmentation.rfm import segment_name
+
+MAX_CARD_FACTORS = 4
+LEVELS = ("strategic_group", "company", "doctor")
 
 
 def rfm_section(metrics: Mapping, run: RunFolder, language: str) -> dict:
@@ -16,11 +31,10 @@ def rfm_section(metrics: Mapping, run: RunFolder, language: str) -> dict:
     if is_skipped(rfm):
         na, rfm = not_available(rfm.get("skipped"), language), None
     elif seg is not None and not rfm:
-        na = not_available(_w(language, "RFM-сегментация не выполнялась", "the RFM segmentation has not run"), language)
+        na = not_available("skip.not_run", language)
     out = {"available": bool(rfm), "na": na, "figure": figure_ref(run, "rfm_segments"), "rows": [], "text": ""}
     if not rfm:
         return out
-    i = 0 if language == "ru" else 1
     total = sum(v.get("customers") or 0 for v in rfm.values() if isinstance(v, Mapping))
     small = {"customers": 0, "customer_share": 0.0, "revenue_share": 0.0, "n": 0}
     for s, v in rfm.items():
@@ -33,49 +47,86 @@ def rfm_section(metrics: Mapping, run: RunFolder, language: str) -> dict:
             small["n"] += 1
             continue
         cs = v.get("customer_share") if is_number(v.get("customer_share")) else (v["customers"] / total if total else None)
-        out["rows"].append({"name": segment_name(s, language) if s in SEGMENTS else str(s), "customers": fmt_int(v["customers"], language),
-                            "customer_share": fmt_pct(cs, language), "revenue_share": fmt_pct(v.get("revenue_share"), language)})
+        todo = w(language, f"rfm_action.{s}") if has_word(f"report.rfm_action.{s}", language) else w(language, "rfm_action.other")
+        out["rows"].append({"name": segment_name(s, language), "customers": fmt_int(v["customers"], language),
+                            "customer_share": fmt_pct(cs, language, 0), "revenue_share": fmt_pct(v.get("revenue_share"), language, 0),
+                            "action": todo})
     if small["n"]:
-        out["rows"].append({"name": _w(language, "Прочие (малые сегменты)", "Other (small segments)"),
-                            "customers": fmt_int(small["customers"], language),
-                            "customer_share": fmt_pct(small["customer_share"], language),
-                            "revenue_share": fmt_pct(small["revenue_share"], language)})
-    out["text"] = _w(
-        language,
-        f"Клиентская база ({fmt_int(total, 'ru')} клиентов) разделена на RFM-сегменты по давности последнего визита, "
-        "частоте визитов и сумме покупок на дату анализа.",
-        f"The customer base ({fmt_int(total, 'en')} customers) is split into RFM segments by recency of the last "
-        "visit, frequency of visits and money spent at the analysis date.",
-    )
+        out["rows"].append({"name": w(language, "rfm.small"), "customers": fmt_int(small["customers"], language),
+                            "customer_share": fmt_pct(small["customer_share"], language, 0),
+                            "revenue_share": fmt_pct(small["revenue_share"], language, 0),
+                            "action": w(language, "rfm_action.other")})
+    out["text"] = w(language, "rfm.text", n=total, n_txt=fmt_int(total, language))
     return out
 
-def personas_section(metrics: Mapping, run: RunFolder, names: Names, language: str) -> dict:
+
+def _factor_line(rows: pd.DataFrame, kind: str, names: Names, language: str) -> str:
+    sel = rows[rows["kind"].astype(str) == kind] if "kind" in rows.columns else rows.iloc[0:0]
+    if not len(sel):
+        return w(language, "persona.none_above")
+    return ", ".join(f"{names.factor(f)} ({w(language, 'persona.level.' + names.factor_level(f))})"
+                     for f in sel["factor_id"].astype(str))
+
+
+def _card(p: Mapping, profile: pd.DataFrame | None, matrix: pd.DataFrame | None, names: Names, language: str,
+          currency: str) -> dict:
+    pid = str(p.get("persona", p.get("id", "")))
+    above = pd.DataFrame()
+    if profile is not None and len(profile) and {"persona", "factor_id", "score"} <= set(profile.columns):
+        above = profile[(profile["persona"].astype(str) == pid) & (profile["score"] > 0)]
+        above = above.sort_values(["score", "factor_id"], ascending=[False, True]).head(MAX_CARD_FACTORS)
+    main = ", ".join(names.factor(f) for f in above["factor_id"].astype(str)) if len(above) else \
+        w(language, "persona.none_above")
+    jobs, quote = "", ""
+    if matrix is not None and len(matrix):
+        m = matrix[(matrix["segment_type"] == "persona") & (matrix["segment"].astype(str).isin({pid, str(p.get("name"))}))]
+        goals = [one_line(t) for t in m.loc[m["row"] == "goals", "text"] if one_line(t)] if len(m) else []
+        jobs = "; ".join(_strip_counts(g) for g in goals[:2])
+    budget = fmt_money(p.get("budget_median"), currency, language) if is_number(p.get("budget_median")) \
+        else w(language, "not_researched")
+    nps = (w(language, "persona.nps_value", nps=fmt_num((p.get("nps_score") or 0) * 100, language, 0),
+             mean=fmt_num(p.get("nps_mean"), language, 1))
+           if is_number(p.get("nps_score")) and is_number(p.get("nps_mean")) else w(language, "not_researched"))
+    demo = p.get("demographics") if isinstance(p.get("demographics"), Mapping) else {}
+    demographics = ", ".join(str(v) for v in demo.values() if v) or w(language, "not_researched")
+    return {
+        "id": pid,
+        "name": str(p.get("name") or pid),
+        "share": w(language, "persona.share", share=fmt_pct(p.get("share"), language, 0),
+                   clients=fmt_pct(p.get("client_share"), language, 0) if is_number(p.get("client_share"))
+                   else w(language, "not_researched")),
+        "demographics": demographics,
+        "budget": budget,
+        "nps": nps,
+        "jobs": jobs or w(language, "not_researched"),
+        "main": main,
+        "hard": _factor_line(above, "hard", names, language),
+        "soft": _factor_line(above, "soft", names, language),
+        "quote": quote or w(language, "persona.no_quote"),
+        "price": w(language, "yes") if p.get("price_driven") else w(language, "no"),
+    }
+
+
+def _strip_counts(text: str) -> str:
+    """"Look younger (14); Fix a defect (5)" -> "Look younger; Fix a defect" (no statistics on a card)."""
+    return re.sub(r"\s*\(\d+\)", "", text)
+
+
+def personas_section(metrics: Mapping, run: RunFolder, names: Names, language: str, currency: str = "RUB") -> dict:
     seg, na = metrics_part(metrics, "segments", language)
     personas = seg.get("personas") if isinstance(seg, Mapping) else None
     if is_skipped(personas):
         na, personas = not_available(personas.get("skipped"), language), None
     elif seg is not None and not personas:
-        na = not_available(_w(language, "персоны не строились (нет опроса)", "no personas were built (no survey)"), language)
-    out = {"available": bool(personas), "na": na, "figure": figure_ref(run, "persona_profile"), "rows": [], "text": ""}
+        na = not_available("skip.no_survey", language)
+    out = {"available": bool(personas), "na": na, "cards": [], "text": ""}
     if not personas:
         return out
-    for p in personas:
-        factors = p.get("top_factor_names") or [names.factors.get(f, f) for f in p.get("top_factors") or []]
-        out["rows"].append({
-            "id": str(p.get("persona", p.get("id", ""))),
-            "name": str(p.get("name") or ""),
-            "share": fmt_pct_ci(p.get("share"), p.get("share_ci"), language, 0),
-            "respondents": fmt_int(p.get("respondents"), language),
-            "factors": ", ".join(map(str, factors)),
-            "price": _w(language, "да", "yes") if p.get("price_driven") else "",
-        })
+    profile = read_table(run, "persona_profile")
+    matrix = read_table(run, "journey_matrix")
+    out["cards"] = [_card(p, profile, matrix, names, language, currency) for p in personas if isinstance(p, Mapping)]
     k = seg.get("k") or len(personas)
-    out["text"] = _w(
-        language,
-        f"По важности факторов выбора в опросе выделено {fmt_int(k, 'ru')} "
-        f"{ru_plural(k, 'персона', 'персоны', 'персон')}; число персон выбрано по коэффициенту силуэта, группы "
-        "меньше минимального размера не показываются отдельно.",
-        f"The importance of choice factors in the survey gives {fmt_int(k, 'en')} persona{'s' if k != 1 else ''}; "
-        "their number is chosen by the silhouette score and groups below the minimum size are not shown separately.",
-    )
+    k_method = str(seg.get("k_method") or "gap")
+    method = w(language, "method.k_silhouette") if "silhouette" in k_method else w(language, "method.k_gap")
+    out["text"] = w(language, "persona.text", k=k, k_txt=fmt_int(k, language), method=method)
     return out
