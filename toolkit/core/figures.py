@@ -8,9 +8,11 @@ metadata that would make two runs' PNGs differ.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import matplotlib as mpl
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 FONT = "DejaVu Sans"  # has Cyrillic; ships with matplotlib, so it is always there
@@ -51,11 +53,42 @@ def new_figure(height_in: float = 3.2, width_in: float = A4_TEXT_WIDTH_IN, ncols
     return fig, axes
 
 
+TICK_PROBLEMS_KEY = "cjm-tick-problems"  # PNG text chunk read by the report's release gate
+
+
+def tick_label_problems(fig: Figure) -> list[str]:
+    """Tick labels that fall outside the figure or overlap another tick label of the same axis
+    (measured on the drawn figure): ``["<axes title>: x tick '2025' overlaps '2026'", ...]``."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    out = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        name = ax.get_title() or ax.get_label() or "axes"
+        for axis_name, labels in (("x", ax.get_xticklabels()), ("y", ax.get_yticklabels())):
+            shown = [(t.get_text(), t.get_window_extent(renderer)) for t in labels if t.get_visible() and t.get_text()]
+            for text, bb in shown:
+                if bb.x0 < -1 or bb.y0 < -1 or bb.x1 > width + 1 or bb.y1 > height + 1:
+                    out.append(f"{name}: {axis_name} tick '{text}' outside the figure")
+            for (ta, a), (tb, b) in zip(shown, shown[1:]):
+                w = min(a.x1, b.x1) - max(a.x0, b.x0)
+                h = min(a.y1, b.y1) - max(a.y0, b.y0)
+                if w > 1 and h > 1:
+                    out.append(f"{name}: {axis_name} tick '{ta}' overlaps '{tb}'")
+    return out
+
+
 def save_figure(fig: Figure, path: str | Path) -> Path:
-    """Save as PNG without a timestamp or software tag, so the bytes are reproducible."""
+    """Save as PNG without a timestamp or software tag, so the bytes are reproducible; the
+    tick-label problems of the figure (:func:`tick_label_problems`) ride along as a PNG text chunk."""
     from toolkit.core.run_folder import atomic_path
 
     path = Path(path)
+    problems = json.dumps(tick_label_problems(fig), ensure_ascii=False)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None}, facecolor="white")
+        fig.savefig(tmp, format="png", dpi=DPI, metadata={"Software": None, TICK_PROBLEMS_KEY: problems},
+                    facecolor="white")
     return path
