@@ -11,6 +11,7 @@ import zipfile
 
 import pytest
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from tests.conftest import write_case
 from toolkit.core.config import load_case
@@ -97,14 +98,14 @@ def _mutated_xlsx(rng: random.Random) -> bytes:
         for r in rows[1:]:
             for j in range(len(r)):
                 if rng.random() < 0.3:
-                    r[j] = rng.choice([rng.choice(JUNK).replace("\x00", "").replace("\x1a", ""), rng.uniform(-1e6, 1e6),
+                    r[j] = rng.choice([ILLEGAL_CHARACTERS_RE.sub("", rng.choice(JUNK)), rng.uniform(-1e6, 1e6),
                                        rng.randint(-5, 80000), None, True])
         if rng.random() < 0.3:
             rows.insert(0, ["Отчёт"])
         if rng.random() < 0.3:
             rows.append(["Итого", None, None, 1.5, None])
         if rng.random() < 0.2:
-            rows[0] = [rng.choice(JUNK) for _ in rows[0]]
+            rows[0] = [ILLEGAL_CHARACTERS_RE.sub("", rng.choice(JUNK)) for _ in rows[0]]
         return _xlsx_bytes(rows)
     data = _xlsx_bytes(rows)
     if kind == 1:  # bytes mutated: broken zips, CRCs, truncation
