@@ -86,6 +86,9 @@ class Context:
 
     others: bool = False  # about someone else
     speech_from: int | None = None  # words reported after a colon start here: not "others"
+    others_words: set[int] = field(default_factory=set)  # clauses about someone else in this sentence
+    hypothetical: bool = False
+    quoted: set[int] = field(default_factory=set)  # token positions inside quotation marks
     place: bool = False  # about another clinic or shop
     place_words: set[int] = field(default_factory=set)  # token positions naming it in this sentence
     ironic: bool = False
@@ -119,12 +122,17 @@ def keyword_evidence(tokens: list[Token], clean: str, codebook: Codebook, ctx: C
             continue
         if ctx.echo and (short_echo or all(tokens[k].lemmas & ctx.question_lemmas for k in m.positions)):
             continue
-        if ctx.others and not c.about_others and (ctx.speech_from is None or m.positions[0] < ctx.speech_from):
+        if not c.about_others and (
+            (ctx.others and (ctx.speech_from is None or m.positions[0] < ctx.speech_from))
+            or ctx.others_words.intersection(m.positions)
+        ):
             continue
         if ctx.place and not ctx.place_words.intersection(m.positions):
             continue
         ev = found.setdefault(code, Evidence(0.0))
         conf = CONFIDENCE[_kind(m)]
+        if ctx.quoted.issuperset(m.positions):
+            conf *= rules.QUOTE_FACTOR
         if ev.keywords and m.keyword.text not in ev.keywords:
             conf = max(conf, ev.confidence) + BONUS
         ev.confidence = max(ev.confidence, conf)
@@ -136,8 +144,11 @@ def keyword_evidence(tokens: list[Token], clean: str, codebook: Codebook, ctx: C
         ev.words = list(dict.fromkeys(clean[tokens[i].start : tokens[i].end] for i in sorted(ev.positions)))
         if ctx.ironic and codebook.codes[code].polarity > 0:
             ev.confidence *= rules.IRONY_FACTOR
-        if codebook.codes[code].code_type == "idea" and not rules.wishes(tokens):
-            ev.confidence *= rules.NO_WISH_FACTOR
+        if codebook.codes[code].code_type == "idea":
+            if not rules.wishes(tokens):
+                ev.confidence *= rules.NO_WISH_FACTOR
+        elif ctx.hypothetical:
+            ev.confidence *= rules.HYPOTHETICAL_FACTOR
     return found
 
 
@@ -186,12 +197,19 @@ def _row(rid, turn, n, c, confidence, words, quote, question, sentiment):
 def _code_turn(rid, turn, text, question, codebook: Codebook, last_turn: bool) -> list[dict]:
     q_clean = scrub_text(question or "", phone_mask=" ", email_mask=" ")
     q_tokens = tokenize(q_clean)
-    sentences = split_sentences(rules.strip_remarks(text))
+    text = rules.strip_remarks(text)
+    sentences = split_sentences(text)
     toks = [tokenize(scrub_text(s, phone_mask=" ", email_mask=" ")) for s in sentences]
+    quotes = rules.quoted_spans(text)
+    offsets, at = [], 0
+    for sentence in sentences:
+        at = text.find(sentence, at)
+        offsets.append(max(at, 0))
+        at = max(at, 0) + len(sentence)
     if last_turn and rules.is_closing(q_tokens, [t for ts in toks for t in ts]):
         return []
     q_lemmas = frozenset().union(*(t.lemmas for t in q_tokens)) if q_tokens else frozenset()
-    others = bool(rules.social_positions(q_tokens))
+    others = prev_social = bool(rules.social_positions(q_tokens))
     place = bool(rules.place_positions(q_tokens))
     rows = []
     for n, (sentence, tokens) in enumerate(zip(sentences, toks), start=1):
@@ -201,13 +219,20 @@ def _code_turn(rid, turn, text, question, codebook: Codebook, last_turn: bool) -
             place = True
         elif rules.brings_back(tokens):
             place = False
+        social_here = bool(rules.social_positions(tokens))
         if rules.has_first_person(tokens):
             others = False
-        elif rules.social_positions(tokens):
+        elif social_here or (prev_social and rules.has_third_person(tokens)):
             others = True
+        prev_social = social_here or (others and prev_social)
         nxt = toks[n] if n < len(toks) else None
-        ctx = Context(others, rules.speech_start(clean, tokens), place, place_words, rules.is_ironic(tokens, nxt),
-                      rules.is_echo(sentence, tokens), q_lemmas)
+        base = offsets[n - 1]
+        quoted = {k for k, t in enumerate(tokens) if any(a <= base + t.start < b for a, b in quotes)}
+        ctx = Context(
+            others=others, speech_from=rules.speech_start(clean, tokens), others_words=rules.others_clauses(tokens),
+            hypothetical=rules.is_hypothetical(tokens), quoted=quoted, place=place, place_words=place_words,
+            ironic=rules.is_ironic(tokens, nxt), echo=rules.is_echo(sentence, tokens), question_lemmas=q_lemmas,
+        )
         hits = sentiment_hits(tokens, codebook.lexicon_index())
         found = keyword_evidence(tokens, clean, codebook, ctx, hits)
         if n == 1 and rules.is_short_affirmation(tokens) and q_tokens:

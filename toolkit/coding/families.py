@@ -11,7 +11,7 @@ A Russian **verb family key** is a pair (prefix, root) computed from a verb's in
 3. the root is what remains after the infinitive ending (-ть, -ти, -чь) and one
    thematic vowel (or «-ну-», or the secondary imperfective «-ива-»/«-ыва-»); a root
    ending in an alternating consonant also stands for its partners (ч ~ к/г/т,
-   ш ~ с/х, ж ~ з/г/д, щ ~ ст/ск), and a few irregular aspect pairs share roots
+   ш ~ с/х, ж ~ з/г, щ ~ ст/ск), and a few irregular aspect pairs share roots
    (вести ~ водить, нести ~ носить, везти ~ возить).
 
 A keyword verb matches a text verb when a root variant is shared and either the keyword
@@ -39,7 +39,7 @@ PREFIXES = (
     "во", "о", "у", "с", "в",
 )
 VOWELS = set("аеёиоуыэюя")
-ALTERNATIONS = {"ч": ("к", "г", "т"), "ш": ("с", "х"), "ж": ("з", "г", "д"), "щ": ("ст", "ск")}
+ALTERNATIONS = {"ч": ("к", "г", "т"), "ш": ("с", "х"), "ж": ("з", "г"), "щ": ("ст", "ск")}
 # irregular aspect pairs: roots that stand for each other
 IRREGULAR = {"вод": ("вед", "вес"), "вед": ("вод",), "вес": ("вод",), "нос": ("нес",), "нес": ("нос",),
              "воз": ("вез",), "вез": ("воз",)}

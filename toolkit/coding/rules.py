@@ -15,11 +15,15 @@ the package defaults (Russian and English side by side: the scripts never collid
 - **Other people**: a sentence that names someone from the respondent's circle (сестра,
   подруга, коллега, "my sister", everyone...) and has no first-person word (я, мне, мы,
   a first-person verb; I, me, we) is about them («у сестры… рассрочку оформили»); so is a
-  following sentence without a first-person word, and an answer to a question about such
+  following sentence without a first-person word (with a third-person pronoun, also
+  after a sentence that named the person: «Сосед спрашивал… У него своя клиника…»), and
+  an answer to a question about such
   a person. A second-person singular word («ты», reported speech addressed to the
   respondent) counts as the respondent, and so do the words they report after a colon
   («Коллеги говорят: отдохнула, что ли?» is about the respondent's result). Codes marked
-  ``about_others`` are kept.
+  ``about_others`` are kept. Within a sentence that names such a person, a clause about
+  them («она тоже довольна», "she buys everything at the discount places") is theirs
+  even when another clause is the respondent's.
 - **Other places**: from a mention of another clinic or shop («в другой клинике»,
   «в районной поликлинике», "another shop", elsewhere) — or an answer to a question
   about one — to the end of the turn, or to a word that brings the story back
@@ -30,6 +34,12 @@ the package defaults (Russian and English side by side: the scripts never collid
   "not") in the sentence or alone as the next sentence («Очень внимательная, ага.»,
   "So that was nice. Not."): positive codes of the sentence lose confidence
   (``IRONY_FACTOR``).
+- **Hypothetical**: in a sentence with «бы» or "would"/"I'd have" («я бы, наверно,
+  бросила давно», "I'd have bought it too big") nothing happened: confidence times
+  ``HYPOTHETICAL_FACTOR`` (ideas excepted: they are wishes).
+- **Quoted words**: a match wholly inside quotation marks («Акция! Скидка!», a sign, an
+  advert, someone's phrase) is a quotation, not the respondent's statement: confidence
+  times ``QUOTE_FACTOR``.
 - **Ideas need a wish**: an idea code («онлайн-запись», "click and collect") is a
   suggestion only in a sentence that wishes or supposes («если бы», «было бы удобно»,
   «хотелось бы», "I wish", "it would", "if I could", "let me"); without such a word its
@@ -49,6 +59,8 @@ from toolkit.coding.text import DEFAULT_PHRASE_GAP, KeywordIndex, Token, compile
 CLOSING_MAX_TOKENS = 25
 IRONY_FACTOR = 0.5
 NO_WISH_FACTOR = 0.5
+HYPOTHETICAL_FACTOR = 0.55
+QUOTE_FACTOR = 0.6
 ECHO_MAX_TOKENS = 3
 
 REMARK = re.compile(r"\[[^\]]*\]|\((?:[A-ZА-ЯЁ][\w.]{0,15})\s*:[^)]*\)")
@@ -75,13 +87,15 @@ FIRST_PERSON = frozenset({
     "i", "me", "we", "us", "i'm", "i've", "i'd", "i'll", "myself", "we're", "we've", "we'd", "im", "ive",
 })
 SECOND_SINGULAR = frozenset({"ты", "тебя", "тебе", "тобой"})
+THIRD_PERSON = frozenset({"он", "она", "они", "he", "she", "they", "he's", "she's", "they're"})
+QUOTES = re.compile(r"«[^»]*»|“[^”]*”|\"[^\"]*\"")
 OTHER_PLACES = (
     "другая клиника", "другой клиника", "другие клиники", "другая стоматология", "другое место",
     "другой центр", "прошлая клиника", "прежняя клиника", "старая клиника", "поликлиника", "районная",
     "женская консультация", "государственная", "у конкурентов",
     "another shop", "another store", "another place", "another brand", "other shops", "other stores",
     "other brands", "other places", "elsewhere", "somewhere else", "different shop", "different store",
-    "competitor",
+    "competitor", "outlet",
 )
 BACK_HERE = (
     "здесь", "тут", "сейчас", "теперь", "с тех пор", "в итоге", "в этой клинике",
@@ -151,6 +165,40 @@ def social_positions(tokens: list[Token]) -> list[int]:
 def place_positions(tokens: list[Token]) -> set[int]:
     """Tokens of a mention of another clinic or shop."""
     return {k for _, m in _PLACES.find(tokens) if not m.negated for k in m.positions}
+
+
+def others_clauses(tokens: list[Token]) -> set[int]:
+    """In a sentence naming someone of the circle: the positions of the clauses about them
+    (a social noun or a third-person pronoun, no first-person word)."""
+    if not social_positions(tokens):
+        return set()
+    social = set(social_positions(tokens))
+    by_clause: dict[int, list[int]] = {}
+    for k, t in enumerate(tokens):
+        by_clause.setdefault(t.clause, []).append(k)
+    out: set[int] = set()
+    for ks in by_clause.values():
+        sub = [tokens[k] for k in ks]
+        if (social.intersection(ks) or any(t.text in THIRD_PERSON for t in sub)) and not has_first_person(sub):
+            out.update(ks)
+    return out
+
+
+def has_third_person(tokens: list[Token]) -> bool:
+    return any(t.text in THIRD_PERSON or t.text in ("него", "нее", "неё", "ней", "ним", "них") for t in tokens)
+
+
+def is_hypothetical(tokens: list[Token]) -> bool:
+    """«бы»/«б», "would", or "'d have": a supposed, not a lived, event."""
+    words = [t.text for t in tokens]
+    if any(w in ("бы", "б", "would") for w in words):
+        return True
+    return any(w.endswith("'d") and k + 1 < len(words) and words[k + 1] == "have" for k, w in enumerate(words))
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of quotations in a turn («...», “...”, "...")."""
+    return [m.span() for m in QUOTES.finditer(text)]
 
 
 def brings_back(tokens: list[Token]) -> bool:

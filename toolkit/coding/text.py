@@ -15,25 +15,36 @@ Terms used throughout the coding package:
   whose surface or lemma starts with «дорог»).
 - **phrase match**: the phrase's words appear in order within one sentence, with at
   most ``phrase_gap`` other tokens between two consecutive words (default 2: «долго
-  ждать» also matches «долго пришлось ждать»; the reverse order does not match —
-  list «ждать долго» too if it should) and in the same clause.
+  ждать» also matches «долго пришлось ждать») and in the same clause (kind "exact").
+  Failing that, the words in another order within one clause, spanning at most
+  ``(words - 1) * (phrase_gap + 1)`` tokens (kind "loose": «из себя выводит» for
+  «вывести из себя», «рассрочки у них нет» for «нет рассрочки»). Only Russian phrases
+  (free word order; English order carries the meaning), and not one opening with «без».
+- **verb family**: a keyword verb also matches its aspect pair, reflexive and prefixed
+  forms (``toolkit.coding.families``; kind "family": «пугать» ~ «испугалась»,
+  «бесить» ~ «выбешивало»).
 - **negated**: a negation particle (ru «не», «ни», «нет», «без»; en not, no, never,
   without, nor, any "-n't" form) stands within ``negation_window`` tokens (default 3)
-  before the match *in the same clause* (clauses are cut at , ; : ( ) dashes and at
-  «но», «а», «однако», «зато», but, however, although, though). «совсем не страшно»
-  and "not too expensive" are negated; «Нет, дорого» is not. A negated keyword does
-  not code its code; a phrase that itself starts with a particle («не дозвониться»)
-  is matched as written.
+  before the match, or within two tokens after it, *in the same clause* (clauses are cut at , ; : ( )
+  dashes and at «но», «а», «однако», «зато», but, however, although, though):
+  «совсем не страшно», "not too expensive", «ждать не приходилось», «рассрочку брать не
+  хотела» are negated; «Нет, дорого» is not («не только» / "not only" never negates).
+  So is everything in the scope of a denial opener («не скажу, что…», «не то чтобы»,
+  "I wouldn't say", "not that": the rest of its clause, or the next clause when the
+  opener ends its own). A negated keyword does not code its code; a phrase that itself
+  holds a particle («не дозвониться», «рассрочки нет») is matched as written and only
+  a denial scope negates it.
 - **sentiment suggestion** of a sentence: the sum of the lexicon scores of its
   words, a negated word's score flipped in sign and weakened to at most 1 in size
-  («не страшно» is mildly positive, "not great" mildly negative), clipped to
+  («не страшно» is mildly positive, "not great" mildly negative), times 1.5 after an
+  intensifier (not negated) («очень внимательные», «прям бесит», "really annoying"), clipped to
   [-2, 2] and rounded half away from zero; ``None`` when no lexicon word occurs.
+  A draft row takes the sum over the clauses holding its match (see autocode).
   For sentiment a word is also negated by a following existential negation
   («претензий нет», «проблем не было»); a lexicon phrase scored 0 («честно говоря»)
   shields its words from scoring.
 - **Absence barriers** («нет рассрочки», «не перезвонили»): since a negated keyword
-  does not code, write the negation into the codebook phrase; a phrase that starts
-  with a particle is matched as written.
+  does not code, write the negation into the codebook phrase.
 """
 
 from __future__ import annotations
@@ -44,18 +55,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from toolkit.coding.families import family_keys, same_family
+from toolkit.coding.lexicon import INTENSIFIER_FACTOR, INTENSIFIERS
 from toolkit.coding.morph import english_stemmer, morph
 
 TOKEN_RE = re.compile(r"\w+(?:[-'’]\w+)*")
 CYRILLIC = re.compile(r"[а-яё]")
+ENGLISH_CLITIC = re.compile(r"'(?:s|d|ll|re|ve|m)$")  # "stitching's" -> stitching; "n't" stays a negator
 # Clause boundaries between two tokens: punctuation, or a dash surrounded by spaces.
 CLAUSE_PUNCT = re.compile(r"[.!?…,;:()\[\]«»\"“”]|\s[-–—]\s|[–—]")
 # Contrastive conjunctions: they cut a clause and also a *segment* (the unit of the polarity check).
 CONTRAST_WORDS = frozenset({"но", "а", "однако", "зато", "хотя", "but", "however", "although", "though", "whereas"})
 CLAUSE_WORDS = CONTRAST_WORDS
 NEGATORS = frozenset({"не", "ни", "нет", "без", "not", "no", "never", "without", "nor", "cannot", "dont"})
+# A phrase opening with a preposition-like negator keeps its order («без рассрочки» is not
+# «рассрочка без процентов»); other phrases also match out of order within a clause.
+ORDERED_NEGATORS = frozenset({"без"})
 DEFAULT_PHRASE_GAP = 2
 DEFAULT_NEGATION_WINDOW = 3
+POST_NEGATION_WINDOW = 2  # «ждать не приходилось», «рассрочку брать не хотела»; further on, it is another predicate
 
 # A sentence ends at . ! ? … (possibly repeated) followed by space and a capital,
 # a digit, a dash or an opening quote, or at a line break.
@@ -71,8 +88,8 @@ def lemmas(word: str) -> frozenset[str]:
     """Lemma set of one (normalised) token: surface + every pymorphy3 normal form, or the English stem."""
     if CYRILLIC.search(word):
         forms = {p.normal_form.replace("ё", "е") for p in morph().parse(word)}
-    elif word.isascii() and word.isalpha():
-        forms = {english_stemmer().stemWord(word)}
+    elif word.isascii() and (bare := ENGLISH_CLITIC.sub("", word)).isalpha():
+        forms = {english_stemmer().stemWord(bare), bare}
     else:
         forms = set()
     forms.add(word)
@@ -101,7 +118,7 @@ def is_negator(token: str) -> bool:
 DENIAL_OPENERS = (
     ("не", "скажу"), ("не", "сказать"), ("не", "могу", "сказать"), ("не", "то", "чтобы"),
     ("не", "то", "что"), ("не", "сказал"), ("не", "сказала"), ("not", "that"), ("wouldn't", "say"),
-    ("won't", "say"), ("can't", "say"), ("not", "to", "say"), ("wouldn't", "call"), ("not", "exactly"),
+    ("won't", "say"), ("can't", "say"), ("not", "to", "say"), ("wouldn't", "call"), ("not", "exactly"), ("not", "like"),
 )
 
 
@@ -189,6 +206,14 @@ class Keyword:
     slots: tuple[Slot, ...]
 
     @property
+    def free_order(self) -> bool:
+        """May the phrase match out of order? Russian phrases (free word order) of two or more
+        words, unless they open with «без» (English word order carries the meaning)."""
+        first = self.slots[0].lemmas
+        return (len(self.slots) > 1 and not first & ORDERED_NEGATORS
+                and any(CYRILLIC.search(lem) for s in self.slots for lem in s.lemmas))
+
+    @property
     def has_negator(self) -> bool:
         return any(is_negator(lem) for s in self.slots for lem in s.lemmas)
 
@@ -269,7 +294,7 @@ def find_keyword(tokens: list[Token], keyword: Keyword, phrase_gap: int = DEFAUL
         if found is not None:
             pos, kind = found
             out.append(Match(keyword, pos, is_negated(tokens, pos, negation_window, keyword.has_negator), kind))
-    if not out and len(keyword.slots) > 1:
+    if not out and keyword.free_order:
         for pos in _match_loose(tokens, keyword, phrase_gap):
             out.append(Match(keyword, pos, is_negated(tokens, pos, negation_window, keyword.has_negator), "loose"))
     return out
@@ -349,7 +374,7 @@ def is_negated(tokens: list[Token], positions, window: int = DEFAULT_NEGATION_WI
             return True
     if after:
         clause = tokens[last].clause
-        for j in range(last + 1, min(len(tokens), last + 1 + window)):
+        for j in range(last + 1, min(len(tokens), last + 1 + min(window, POST_NEGATION_WINDOW))):
             if tokens[j].clause != clause:
                 break
             if is_negator(tokens[j].text) and not _not_only(tokens, j):
@@ -386,8 +411,17 @@ def sentiment_hits(tokens: list[Token], lexicon: KeywordIndex) -> list[tuple[tup
         if score == 0:  # a neutral phrase («честно говоря») only shields its words
             continue
         negated = m.negated or denies_existence(tokens, m.positions[-1])
-        out.append((m.positions, -math.copysign(min(abs(score), 1.0), score) if negated else score))
+        value = -math.copysign(min(abs(score), 1.0), score) if negated else score
+        if not negated and _intensified(tokens, m.positions[0]):
+            value *= INTENSIFIER_FACTOR
+        out.append((m.positions, value))
     return sorted(out)
+
+
+def _intensified(tokens: list[Token], i: int) -> bool:
+    """An intensifier («очень», «прям», "really") within two tokens before token ``i``, same clause."""
+    return any(tokens[j].clause == tokens[i].clause and tokens[j].text in INTENSIFIERS
+               for j in range(max(0, i - 2), i))
 
 
 def denies_existence(tokens: list[Token], i: int, window: int = DEFAULT_NEGATION_WINDOW) -> bool:
