@@ -140,13 +140,15 @@ def _loyalty():
 
 def test_return_value_counts_the_next_12_months_only():
     curve, checks, gaps = _loyalty()
-    cv = curve.set_index("visit_number")
     ck = checks.set_index("visit_number")["average_check"]
     gp = gaps.set_index("visit_number")["gap_median"]
-    # after visit 1: visit 2 (100 days, 80) + visit 3 (300 days, 60 x p2 0.6 = 36); visit 4 is at 400 days: out
-    assert return_value_12m(cv, ck, gp, 1) == pytest.approx(80 + 0.6 * 60)
-    # after visit 2: visit 3 (200 days, 60) + visit 4 (300 days, 50 x 0.8 = 40)
-    assert return_value_12m(cv, ck, gp, 2) == pytest.approx(60 + 0.8 * 50)
+    # after visit 1: the return is visit 2 (median gap 100 days), worth its check 80; nothing after it is counted
+    assert return_value_12m(ck, gp, 1) == pytest.approx(80)
+    assert return_value_12m(ck, gp, 2) == pytest.approx(60)
+    # a return more than a year away is outside the next 12 months
+    assert return_value_12m(ck, gp.replace(200.0, 400.0), 2) == 0.0
+    # no visit after the last one measured
+    assert return_value_12m(ck, gp, 4) == 0.0
 
 
 def test_repeat_losses_by_stage():
@@ -155,9 +157,14 @@ def test_repeat_losses_by_stage():
     visits = pd.Series({1: 200.0, 2: 100.0, 3: 50.0})
     stages = {1: "experience", 2: "trigger", 3: "trigger"}
     r = repeat_losses(curve, checks, gaps, visits, period, stages).set_index("stage")
-    # experience: 200 visits x (1 - 0.5) = 100 do not return, each worth 116 -> 11 600
+    # experience: 200 visits x (1 - 0.5) = 100 do not return, each worth the check of visit 2 (80) -> 8 000
     assert r.loc["experience", "lost_per_year"] == pytest.approx(100)
-    assert r.loc["experience", "annual_loss"] == pytest.approx(100 * 116)
-    assert r.loc["experience", "low"] == pytest.approx(200 * 0.4 * 116)  # 1 - ci_high
-    # trigger: visit 2: 100 x 0.4 x 100 = 4 000; visit 3: 50 x 0.2 x value(3) (visit 4 at 100 days: 50) = 500
-    assert r.loc["trigger", "annual_loss"] == pytest.approx(4000 + 500)
+    assert r.loc["experience", "annual_loss"] == pytest.approx(100 * 80)
+    assert r.loc["experience", "low"] == pytest.approx(200 * 0.4 * 80)  # 1 - ci_high
+    assert r.loc["experience", "high"] == pytest.approx(200 * 0.6 * 80)  # 1 - ci_low
+    # trigger: visit 2: 100 x 0.4 x 60 = 2 400; visit 3: 50 x 0.2 x 50 = 500
+    assert r.loc["trigger", "annual_loss"] == pytest.approx(2400 + 500)
+    # a short history: the same counts over half a year are twice as many a year
+    half = money_period(dt.date(2025, 7, 2), dt.date(2025, 12, 31))
+    r2 = repeat_losses(curve, checks, gaps, visits, half, stages).set_index("stage")
+    assert r2.loc["experience", "annual_loss"] == pytest.approx(100 * 80 * 365.25 / 183)

@@ -15,10 +15,11 @@ stage loss (annual, in the case currency)
     - **post-purchase stages** (``source = 'repeat_curve'``), READ from the loyalty step (repeat
       curve, average check and gaps by visit number, loyalty visit; not recomputed): the visits
       numbered n made in the money period (annualised) x (1 - p_return[n]) customers do not come
-      back; each is valued at what a returning customer brings in the **next 12 months only**:
-      the checks of visits n+1, n+2, ... weighted by the chance of getting there
-      (prod of p_return), for as long as the median gaps add up to at most 365 days. The range
-      takes p_return at its interval ends. Visit 1 losses are filed under ``experience``, visits
+      back; each is valued at the visit they did not make, in the **next 12 months only**: the
+      average check of visit n+1 when its median gap is at most 365 days (0 otherwise). As for
+      the funnel, only that one purchase is counted, not the visits a returned customer would
+      go on to make (conservative: it keeps the revenue at risk a part of the revenue booked).
+      The range takes p_return at its interval ends. Visit 1 losses are filed under ``experience``, visits
       2 .. k-1 under ``trigger`` and k .. N under ``loyalty_loop`` (k = loyalty visit; without one,
       all under ``trigger``); in a custom journey without these ids, every post-purchase loss goes
       to the last journey stage when it comes after the journey stage of the deal, else nowhere.
@@ -149,25 +150,15 @@ def funnel_losses(leads: pd.DataFrame | None, model, period: Period, checks: pd.
     })
 
 
-def return_value_12m(curve: pd.DataFrame, checks: pd.Series, gaps: pd.Series, n: int) -> float:
-    """What a customer who returns after visit ``n`` brings in the next 12 months (module doc):
-    sum over j > n of check[j] x prod(p_return[n+1 .. j-1]) while the median gaps from visit n to
-    visit j add up to at most 365 days. ``curve`` indexed by visit number (``p_return``);
-    ``checks``/``gaps``: average check and median gap before each visit number."""
-    value, reach, days = 0.0, 1.0, 0.0
-    j = n + 1
-    while j in checks.index and pd.notna(checks.get(j)):
-        gap = gaps.get(j)
-        days += float(gap) if pd.notna(gap) else np.inf
-        if days > YEAR_DAYS:
-            break
-        value += reach * float(checks[j])
-        p = curve["p_return"].get(j)
-        if p is None or pd.isna(p):
-            break
-        reach *= float(p)
-        j += 1
-    return value
+def return_value_12m(checks: pd.Series, gaps: pd.Series, n: int) -> float:
+    """What a customer who does not return after visit ``n`` would have brought in the next 12
+    months, counting only that return (module doc): the average check of visit n+1 when its
+    median gap is at most 365 days, else 0. ``checks``/``gaps``: average check and median gap
+    before each visit number."""
+    check, gap = checks.get(n + 1), gaps.get(n + 1)
+    if check is None or pd.isna(check) or gap is None or pd.isna(gap) or float(gap) > YEAR_DAYS:
+        return 0.0
+    return float(check)
 
 
 def post_purchase_stages(case, model, loyalty_visit: int | None, max_visit: int) -> dict[int, str]:
@@ -206,7 +197,7 @@ def repeat_losses(curve: pd.DataFrame, average_check: pd.DataFrame, gap_interval
         if n not in stages or pd.isna(r["p_return"]) or n not in visits.index:
             continue
         made = float(visits[n])
-        v = return_value_12m(cv, ck, gp, n)
+        v = return_value_12m(ck, gp, n)
         rows.append({"stage": stages[n], "lost": made * (1 - r["p_return"]), "value": made * (1 - r["p_return"]) * v,
                      "low": made * (1 - r["ci_high"]) * v, "high": made * (1 - r["ci_low"]) * v})
     if not rows:
@@ -279,3 +270,28 @@ def sensitivity(table: pd.DataFrame, fractions: Sequence[float], recoverable_fra
         rows.append({"recoverable_fraction": f, "annual_impact": base["annual_impact"] * k,
                      "low": base["annual_impact_low"] * k, "high": base["annual_impact_high"] * k})
     return pd.DataFrame(rows)
+
+
+def case_stage_losses(case, sales: SalesHistory, leads: pd.DataFrame | None, period: Period,
+                      loyalty: Mapping[str, pd.DataFrame] | None, loyalty_visit: int | None) -> tuple[pd.DataFrame, list[str]]:
+    """The annual loss of each journey stage of a case (module doc) and notes (catalog keys).
+    ``loyalty``: the loyalty step's ``repeat_curve``, ``average_check`` and ``gap_intervals``
+    tables (None: post-purchase losses not measured); ``loyalty_visit``: its loyalty visit of
+    all lines."""
+    p = case.parameters
+    model = stage_model(case)
+    notes: list[str] = []
+    brands = sales.engine.backend.table("transactions_input") if sales.con is not None else None
+    checks = first_visit_checks(sales, brands, p.confidence)
+    funnel = funnel_losses(leads, model, period, checks, p.confidence)
+    repeat = None
+    if loyalty is not None:
+        stages = post_purchase_stages(case, model, loyalty_visit, p.max_visit_number)
+        if not stages:
+            notes.append("money.note.no_post_purchase_stage")
+        visits = visits_in_period(sales, period, p.max_visit_number)
+        repeat = repeat_losses(loyalty["repeat_curve"], loyalty["average_check"], loyalty["gap_intervals"], visits,
+                               period, stages)
+    else:
+        notes.append("money.note.no_loyalty_tables")
+    return stage_losses(funnel, repeat), notes

@@ -6,16 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from toolkit.barriers import charts
-from toolkit.barriers.impact import (
-    first_visit_checks,
-    funnel_losses,
-    post_purchase_stages,
-    repeat_losses,
-    revenue_at_risk,
-    sensitivity,
-    stage_losses,
-    visits_in_period,
-)
+from toolkit.barriers.impact import case_stage_losses, revenue_at_risk, sensitivity, stage_losses
 from toolkit.barriers.ranking import barrier_metrics, barrier_table, load_recommendations, missing_recommendations
 from toolkit.core.metrics import skipped
 from toolkit.core.money import assumption, case_money, money_range, period_from_dict
@@ -32,31 +23,18 @@ def measured_losses(ctx: StepContext, data, money: dict) -> tuple[pd.DataFrame, 
     """The annual loss of each journey stage (``toolkit.barriers.impact``): the lead funnel's
     losses, and the post-purchase losses READ from the loyalty step's tables (step 04), with
     notes (keys) on what could not be measured."""
-    case, p = ctx.case, ctx.case.parameters
-    notes: list[str] = []
     if "skipped" in money:
         return stage_losses(), ["money.note.no_sales_history"]
-    period = period_from_dict(money["period"])
-    model = stage_model(case)
-    sales = sales_history_for_case(case, data)
+    loyalty, k = None, None
+    if all(ctx.run.has_table(n) for n in LOYALTY_TABLES):
+        loyalty = {n: ctx.run.load_table(n) for n in LOYALTY_TABLES}
+        loy = ctx.run.load_metrics_parts().get("loyalty") or {}
+        k = ((loy.get("overall") or {}) if isinstance(loy, dict) else {}).get("loyalty_visit")
+    sales = sales_history_for_case(ctx.case, data)
     try:
-        brands = sales.engine.backend.table("transactions_input") if sales.con is not None else None
-        checks = first_visit_checks(sales, brands, p.confidence)
-        funnel = funnel_losses(data.tables.get("leads"), model, period, checks, p.confidence)
-        repeat = None
-        if all(ctx.run.has_table(n) for n in LOYALTY_TABLES):
-            loy = ctx.run.load_metrics_parts().get("loyalty") or {}
-            k = ((loy.get("overall") or {}) if isinstance(loy, dict) else {}).get("loyalty_visit")
-            stages = post_purchase_stages(case, model, k, p.max_visit_number)
-            visits = visits_in_period(sales, period, p.max_visit_number)
-            repeat = repeat_losses(*(ctx.run.load_table(n) for n in LOYALTY_TABLES), visits, period, stages)
-            if not stages:
-                notes.append("money.note.no_post_purchase_stage")
-        else:
-            notes.append("money.note.no_loyalty_tables")
+        return case_stage_losses(ctx.case, sales, data.tables.get("leads"), period_from_dict(money["period"]), loyalty, k)
     finally:
         sales.close()
-    return stage_losses(funnel, repeat), notes
 
 
 def run(ctx: StepContext) -> dict:
@@ -72,7 +50,7 @@ def run(ctx: StepContext) -> dict:
         return out
     model = stage_model(case)
     losses, notes = measured_losses(ctx, data, money)
-    library = load_recommendations(case.case_dir)
+    library = load_recommendations(case.case_dir, case.industry)
     labels = case_code_labels(case)
     table = barrier_table(codes, model, respondents=t.get("respondents"), stage_losses=losses,
                           recoverable_fraction=p.recoverable_fraction, library=library, labels=labels)
