@@ -33,6 +33,7 @@ from toolkit.core.errors import CaseError
 from toolkit.core.settings import RESOLVED_FILE, has_resolved_case, settings_differ, write_resolved_case
 from toolkit.core.words import word
 from toolkit.pipeline.registry import STEPS, Step, step_named
+from toolkit.report.release import read_gate
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -263,6 +264,9 @@ def cmd_run(args) -> int:
     print(f"Run folder: {result.out_dir}")
     if result.report:
         print(f"Report: {result.report}")
+        for f in read_gate(result.out_dir):  # the report's release gate (toolkit.report.release)
+            where = f"page {f['page']}" if f.get("page") else "document"
+            print(f"warning: report check {f['check']} ({where}): {f['text']}", file=sys.stderr)
     if result.pdf:
         print(f"PDF: {result.pdf}")
     return 0

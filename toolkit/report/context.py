@@ -44,12 +44,15 @@ from toolkit.report.template_sections import HEADINGS, heading
 from toolkit.stage_mapping.charts import journey_figure_name
 
 
-def build_context(run_dir, case=None, language: str | None = None, prepared_by: str | None = None) -> dict:
+def build_context(run_dir, case=None, language: str | None = None, prepared_by: str | None = None,
+                  pages: Mapping[str, int] | None = None) -> dict:
     """Every variable of the report template, from the run folder ``run_dir``.
 
     ``case``: a ``toolkit.core.config.Case`` (or a case folder) for display names and parameters;
     without it, ids stand in for names and the default parameters are shown. ``language``:
-    "ru" or "en" (default: the case's, else metrics.json's). Nothing is written.
+    "ru" or "en" (default: the case's, else metrics.json's). ``pages``: heading text -> page
+    number of a previous render (``toolkit.report.release``), for the contents and the
+    decisions' "see p. N". Nothing is written.
     """
     if case is not None and not hasattr(case, "parameters"):
         case = case_for_step(case, run_dir)
@@ -83,9 +86,9 @@ def build_context(run_dir, case=None, language: str | None = None, prepared_by: 
         "crm": crm_section(run, names, language, currency, conf, meta["industry"]),
     }
     ctx["roadmap"] = roadmap_section(metrics, ctx, names, language, currency)
-    ctx["decisions"] = decisions_section(metrics, ctx, names, language, currency)
+    ctx["decisions"] = decisions_section(metrics, ctx, names, language, currency, pages)
     ctx["appendix"] = appendix_section(case, metrics, meta, language)
-    ctx["toc"] = toc_entries(language)
+    ctx["toc"] = toc_entries(language, pages)
     ctx["made_labels"] = sorted(names.made_labels)  # codes shown with a label made from the id (warned by the step)
     return ctx
 

@@ -178,6 +178,7 @@ def render_report(
     template: str | Path | None = None,
     out: str | Path | None = None,
     prepared_by: str | None = None,
+    pages: Mapping[str, int] | None = None,
 ) -> Path:
     """Render the report of the run folder ``run_dir`` onto ``out`` (default
     ``<run_dir>/report.docx``) and return its path. See the module docstring."""
@@ -185,7 +186,7 @@ def render_report(
     from jinja2 import Environment, StrictUndefined, TemplateError, UndefinedError
 
     run_dir = Path(run_dir)
-    ctx = build_context(run_dir, case, language, prepared_by=prepared_by)
+    ctx = build_context(run_dir, case, language, prepared_by=prepared_by, pages=pages)
     language = ctx["meta"]["language"]
     path = template_path(language, template)
     tpl = DocxTemplate(str(path))

@@ -1,13 +1,16 @@
-"""Step 07: assemble metrics.json and fill the Word report."""
+"""Step 07: assemble metrics.json, fill the Word report, and check it with the release gate
+(``toolkit.report.release``: the findings go to ``report_gate.json``; ``cjm run`` prints them
+as warnings naming the page and the text)."""
 
 from __future__ import annotations
 
 from toolkit.core.metrics import assemble_metrics
 from toolkit.pipeline.notebook import StepContext
-from toolkit.report.render import render_report
+from toolkit.report.release import release_report
+from toolkit.report.render import REPORT_NAME
 
 
 def run(ctx: StepContext) -> dict:
     metrics = assemble_metrics(ctx.run, ctx.case)
-    report = render_report(ctx.run.root, ctx.case, ctx.language, prepared_by=ctx.case.prepared_by)
-    return {"metrics": metrics, "report": report}
+    findings = release_report(ctx.run.root, ctx.case, ctx.language, prepared_by=ctx.case.prepared_by)
+    return {"metrics": metrics, "report": ctx.run.root / REPORT_NAME, "gate": findings}

@@ -49,7 +49,7 @@ def run(ctx: StepContext) -> dict:
         ctx.run.save_metrics_part("funnel", skipped("no leads table or no funnel stages in this case"))
 
     if codes is not None and len(codes):
-        library = load_recommendations(case.case_dir)
+        library = load_recommendations(case.case_dir, case.industry)
         matrix = journey_matrix(codes, model, respondents=respondents, kpis=kpis, library=library,
                                 labels=case_code_labels(case), min_segment_size=p.evidence_min_respondents)
         curve = emotion_curve(codes, model, respondents=respondents, survey=survey)

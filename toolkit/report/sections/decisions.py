@@ -45,7 +45,7 @@ def _decision(language: str, text: str, impact: str | None, sure: str, section: 
         "text": text,
         "impact": impact or w(language, "money.not_measured"),
         "sure": sure,
-        "see": w(language, "decisions.see", section=w(language, f"heading.{section}")),
+        "see": "",
         "section": section,
         "money": money,
     }
@@ -131,8 +131,14 @@ def _lower_first(text: str, language: str) -> str:
     return text if second.isupper() else text[0].lower() + text[1:]
 
 
-def decisions_section(metrics: Mapping, ctx: Mapping, names: Names, language: str, currency: str) -> dict:
+def decisions_section(metrics: Mapping, ctx: Mapping, names: Names, language: str, currency: str,
+                      pages: Mapping[str, int] | None = None) -> dict:
     items = decisions(metrics, ctx, names, language, currency)
+    for x in items:
+        title = w(language, f"heading.{x['section']}")
+        page = (pages or {}).get(title)
+        x["see"] = (w(language, "decisions.see_page", section=title, page=page) if page
+                    else w(language, "decisions.see", section=title))
     money = metrics.get("money") if isinstance(metrics.get("money"), Mapping) else {}
     period = money.get("period") if isinstance(money.get("period"), Mapping) else {}
     if has_word("money.basis_sentence", language) and period.get("start") and is_number(money.get("annual_revenue")):

@@ -1,0 +1,176 @@
+"""The release gate: a rendered report is checked as a partner would read it, page by page.
+
+``check_report(docx, pdf, language, allowed_names, industry)`` returns a list of
+:class:`Finding` (check, page, text); an empty list means the report may go out. The PDF is
+made by LibreOffice (``toolkit.report.render.convert_to_pdf``); page texts come from
+poppler's ``pdftotext``, images per page from ``pdfimages -list``.
+
+Checks (each names the page and the text it found):
+
+- ``blank_page``: a page with nothing but the running header and footer (no text, no image);
+- ``lonely_row``: a table split across pages with one body row alone at the top or the
+  bottom of a page;
+- ``code_id``: a raw snake_case code id in the text (``window_display``), file names aside;
+- ``catalog_key``: an untranslated word-catalog key (``report.heading.x``);
+- ``wrong_language``: English words in a Russian report, Cyrillic in an English one (client
+  names and other case-supplied names aside);
+- ``industry_word``: a word of another industry (a clinic word in a retail report);
+- ``self_comparison``: a sentence comparing a thing with itself (the same name, or the same
+  number, on both sides of "против" / "against");
+- ``constant_column``: a table column with the same value in every row (3 rows or more);
+- ``figure_ticks``: a figure whose tick labels fall outside it or overlap (measured when the
+  figure was saved, ``toolkit.core.figures.tick_label_problems``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import docx
+from PIL import Image
+
+from toolkit.core.figures import TICK_PROBLEMS_KEY
+
+CODE_ID = re.compile(r"(?<![\w./\\-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/\\-]|\.\w)")
+CATALOG_KEY = re.compile(r"\b(?:report|skip|money|chart|lever|nb|step|rfm|value|col)\.[a-z_]+(?:\.[a-zA-Z_0-9]+)+\b")
+LATIN_WORD = re.compile(r"\b[A-Za-z][a-z]{1,}\b")
+CYRILLIC = re.compile(r"[А-Яа-яЁё]")
+# English words that mark a sentence in English (acronyms and names are not words here)
+ENGLISH = {"the", "of", "and", "in", "to", "is", "are", "no", "not", "this", "case", "with", "for", "from", "has",
+           "have", "was", "were", "be", "by", "on", "at", "or", "an", "it", "its", "that", "which", "available",
+           "missing", "table", "leads", "survey", "step", "run", "customers", "clients", "share", "revenue"}
+INDUSTRY_WORDS = {
+    "retail": re.compile(r"\b(patients?|procedures?|doctors?|clinics?|bookings?|booked|treatments?)\b", re.I),
+    "medical": re.compile(r"\b(shoppers?|fitting rooms?|store visits?)\b", re.I),
+    "neutral": None,
+}
+COMPARE = re.compile(r"(?P<a>«[^»]+»|“[^”]+”|\d[\d ,.]*%)[^.;«“]*?\b(?:против|against|vs\.?|compared with)\b"
+                     r"[^.;]*?(?P<b>«[^»]+»|“[^”]+”|\d[\d ,.]*%)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    page: int | None
+    text: str
+
+    def __str__(self) -> str:
+        where = f"page {self.page}" if self.page else "document"
+        return f"{self.check} ({where}): {self.text}"
+
+
+def page_texts(pdf: Path) -> list[str]:
+    """The text of each page (``pdftotext -layout``; pages split at form feeds)."""
+    out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    pages = out.split("\f")
+    return pages[:-1] if pages and not pages[-1].strip() else pages
+
+
+def pages_with_images(pdf: Path) -> set[int]:
+    out = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = set()
+    for line in out.splitlines()[2:]:
+        parts = line.split()
+        if parts and parts[0].isdigit():
+            pages.add(int(parts[0]))
+    return pages
+
+
+def _body_lines(text: str, running: Iterable[str]) -> list[str]:
+    run = [r for r in running if r]
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not any(r in ln for r in run)]
+
+
+def _find_page(pages: list[str], needle: str, start: int) -> int | None:
+    n = re.sub(r"\s+", " ", needle).strip()[:40]
+    if len(n) < 3:
+        return None
+    for i in range(start, len(pages)):
+        if n in re.sub(r"\s+", " ", pages[i]):
+            return i
+    return None
+
+
+def _docx_tables(doc) -> list[list[list[str]]]:
+    return [[[c.text.strip() for c in row.cells] for row in t.rows] for t in doc.tables]
+
+
+def check_report(docx_path, pdf_path, language: str, allowed_names: Iterable[str] = (), industry: str = "neutral",
+                 figures: Iterable[Path] = ()) -> list[Finding]:
+    docx_path, pdf_path = Path(docx_path), Path(pdf_path)
+    pages = page_texts(pdf_path)
+    images = pages_with_images(pdf_path)
+    doc = docx.Document(str(docx_path))
+    section = doc.sections[-1]
+    running = [p.text.strip() for p in section.header.paragraphs] + ["Стр.", "Page "]
+    findings: list[Finding] = []
+    allowed = sorted({a for a in allowed_names if a}, key=len, reverse=True)
+
+    for i, text in enumerate(pages, start=1):
+        body = _body_lines(text, running)
+        if not body and i not in images:
+            findings.append(Finding("blank_page", i, "the page has nothing but the header and footer"))
+        flat = " ".join(body)
+        for a in allowed:
+            flat = flat.replace(a, " ")
+        for m in CODE_ID.finditer(flat):
+            findings.append(Finding("code_id", i, m.group(0)))
+        for m in CATALOG_KEY.finditer(flat):
+            findings.append(Finding("catalog_key", i, m.group(0)))
+        if language == "ru":
+            eng = [w for w in LATIN_WORD.findall(flat) if w.lower() in ENGLISH]
+            if eng:
+                findings.append(Finding("wrong_language", i, " ".join(eng[:8])))
+        elif CYRILLIC.search(flat):
+            found = re.findall(r"[А-Яа-яЁё][А-Яа-яЁё\- ]*", flat)
+            findings.append(Finding("wrong_language", i, "; ".join(found[:5])))
+        rx = INDUSTRY_WORDS.get(industry)
+        if rx is not None:
+            for m in rx.finditer(flat):
+                findings.append(Finding("industry_word", i, m.group(0)))
+        for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", " ".join(_body_lines(text, running)))):
+            for m in COMPARE.finditer(sentence):
+                if m.group("a").strip() == m.group("b").strip():
+                    findings.append(Finding("self_comparison", i, sentence[:160]))
+
+    for rows in _docx_tables(doc):
+        body = rows[1:]
+        if len(body) >= 3 and len(rows[0]) >= 2 and not any(len(set(r)) == 1 for r in rows[:1]):
+            for j, head in enumerate(rows[0]):
+                values = {r[j] for r in body if j < len(r)}
+                if len(values) == 1 and next(iter(values)):
+                    findings.append(Finding("constant_column", None, f"{head}: {next(iter(values))}"))
+        if len(body) >= 2:
+            where, start = [], 0
+            for r in body:
+                key = next((c for c in r if len(c) >= 3), "")
+                p = _find_page(pages, key, start) if key else None
+                if p is not None:
+                    start = p
+                where.append(p)
+            known = [p for p in where if p is not None]
+            if len(known) == len(where) and len(set(known)) > 1:
+                for p in sorted(set(known)):
+                    if known.count(p) == 1:
+                        findings.append(Finding("lonely_row", p + 1, " | ".join(body[known.index(p)])[:120]))
+
+    for fig in figures:
+        try:
+            problems = json.loads(Image.open(fig).text.get(TICK_PROBLEMS_KEY, "[]"))
+        except (OSError, ValueError):
+            continue
+        for p in problems:
+            findings.append(Finding("figure_ticks", None, f"{Path(fig).stem}: {p}"))
+    return findings
+
+
+def gate_available() -> bool:
+    """LibreOffice and poppler are on this machine (the gate needs both)."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    return office is not None and shutil.which("pdftotext") is not None and shutil.which("pdfimages") is not None
