@@ -323,8 +323,12 @@ def test_draft_workbook_is_deterministic_and_has_review_columns(tmp_path, codebo
     assert header[-4:] == ["accept", "change_code", "change_sentiment", "comment"]
     assert ws.freeze_panes == "B2"
     assert ws.max_row == 1 + len(d)
+    # rows are sorted by confidence, surest first
+    conf = [ws.cell(row=r, column=header.index("confidence") + 1).value for r in range(2, ws.max_row + 1)]
+    assert conf == sorted(conf, reverse=True) and conf == sorted(d["confidence"], reverse=True)
     # the quote carries the matched word as a highlighted run
-    quote = ws.cell(row=2, column=header.index("quote") + 1).value
+    row = 2 + [c for c in d.sort_values("confidence", ascending=False, kind="stable")["code"]].index("price_high")
+    quote = ws.cell(row=row, column=header.index("quote") + 1).value
     assert "Цены" in [getattr(block, "text", None) for block in quote]
     acc = header.index("accept") + 1
     lists = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"}
@@ -339,13 +343,15 @@ def test_review_round_trip_accepted_rejected_changed_and_added(tmp_path, codeboo
     wb = openpyxl.load_workbook(path)
     ws = wb["draft"]
     col = {c.value: c.column for c in ws[1]}
-    # rows (Excel): 2 R1 price_high, 3 R1 long_wait, 4 R1 doctor_trust, 5 R2 price_high, 6 R2 fear_pain
-    ws.cell(3, col["accept"], "нет")  # rejected
-    ws.cell(4, col["accept"], "yes")
-    ws.cell(4, col["change_sentiment"], 2)  # changed sentiment
-    ws.cell(5, col["change_code"], "long_wait")  # changed code: type/stage from the codebook
-    ws.cell(6, col["comment"], "верно")  # blank accept = accepted
-    ws.cell(6, col["stage"], "experience")  # the consultant moves the fragment to another stage
+    # the sheet is sorted by confidence: find the Excel row of each drafted (respondent, code)
+    at = {(ws.cell(r, col["respondent_id"]).value, ws.cell(r, col["code"]).value): r for r in range(2, 7)}
+    assert len(at) == 5
+    ws.cell(at["R1", "long_wait"], col["accept"], "нет")  # rejected
+    ws.cell(at["R1", "doctor_trust"], col["accept"], "yes")
+    ws.cell(at["R1", "doctor_trust"], col["change_sentiment"], 2)  # changed sentiment
+    ws.cell(at["R2", "price_high"], col["change_code"], "long_wait")  # changed code: type/stage from the codebook
+    ws.cell(at["R2", "fear_pain"], col["comment"], "верно")  # blank accept = accepted
+    ws.cell(at["R2", "fear_pain"], col["stage"], "experience")  # the consultant moves the fragment
     ws.cell(7, col["respondent_id"], "R3")  # a row the consultant added
     ws.cell(7, col["code"], "phone_contact")
     ws.cell(7, col["quote"], "Позвонила и записалась.")
@@ -373,6 +379,8 @@ def test_review_round_trip_accepted_rejected_changed_and_added(tmp_path, codeboo
     )
     for c in expected.columns:
         expected[c] = expected[c].astype("float64" if c == "sentiment" else "string")
+    got = got.sort_values(["respondent_id", "quote"], kind="stable").reset_index(drop=True)
+    expected = expected.sort_values(["respondent_id", "quote"], kind="stable").reset_index(drop=True)
     pd.testing.assert_frame_equal(got, expected)
 
 

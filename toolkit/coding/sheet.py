@@ -3,7 +3,7 @@
 ``write_draft_sheet`` writes three sheets:
 
 - ``draft``: one row per drafted fragment and code (see ``toolkit.coding.autocode``),
-  matched words bold red inside the quote, then the empty review columns
+  surest first (``confidence``), matched words bold red inside the quote, then the empty review columns
   ``accept`` (yes/no dropdown), ``change_code`` (dropdown of the codebook's codes),
   ``change_sentiment`` (-2..2) and ``comment``. Header frozen, filters on.
 - ``codebook``: the codes with their type, stage and keywords, for reference.
@@ -69,6 +69,7 @@ WIDTHS = {
     "touchpoint": 14,
     "factor_kind": 9,
     "level": 12,
+    "confidence": 10,
     "matched_words": 20,
     "quote": 60,
     "question": 40,
@@ -126,8 +127,14 @@ def _rich_quote(quote: str, matched: str, bold, plain):
 
 
 def write_draft_sheet(draft: pd.DataFrame, codebook: Codebook, out_path: str | Path, language: str = "ru") -> Path:
-    """Write the review workbook for a draft (``draft_codes`` output). Same draft -> same bytes."""
+    """Write the review workbook for a draft (``draft_codes`` output). Same draft -> same bytes.
+
+    Rows are sorted by ``confidence``, surest first (ties keep the draft's order), so a
+    reviewer can accept the top quickly and read the doubtful rows at the bottom closely.
+    """
     out_path = Path(out_path)
+    if "confidence" in draft.columns:
+        draft = draft.sort_values("confidence", ascending=False, kind="stable").reset_index(drop=True)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = out_path.with_name(out_path.name + ".tmp")
     columns = list(draft.columns) + REVIEW_COLUMNS
