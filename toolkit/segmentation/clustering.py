@@ -9,12 +9,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
-from sklearn.metrics import silhouette_score
+from sklearn.metrics import adjusted_rand_score, silhouette_score
 from threadpoolctl import threadpool_limits
 
 KMEANS_N_INIT = 20
 GAP_REFERENCES = 20  # uniform reference data sets of the gap statistic
 GAP_REF_N_INIT = 3  # k-means restarts on each reference set (its log W only needs to be near-optimal)
+STABILITY_RESAMPLES = 8  # subsamples of the stability criterion
+STABILITY_FRACTION = 0.8  # share of respondents in each subsample
+STABILITY_N_INIT = 3
+STABLE = 0.95  # mean adjusted Rand index from which a k counts as stable
+ROUNDING_MAX_FACTOR = 1.25  # rounding-split merge: at most this many answer steps apart on any factor
+ROUNDING_MAX_DISTANCE = 1.5  # ... and this many steps apart overall (Euclidean)
+UNIMODAL_EM_STEPS = 100
 SILHOUETTE_SAMPLE = 5000  # silhouette (a diagnostic) is exact up to this many respondents, sampled above
 
 
@@ -90,29 +97,141 @@ def gap_statistic(
     return pd.DataFrame(rows, columns=["k", "log_w", "gap", "gap_se"]), labels
 
 
-def cluster_importances(
-    z: pd.DataFrame, k_range: tuple[int, int], min_size: int, seed: int
-) -> tuple[np.ndarray, pd.DataFrame]:
-    """k-means for each k in ``k_range``, k picked by the gap statistic, then small clusters dissolved.
+def stability(x: np.ndarray, k: int, labels: np.ndarray, seed: int, resamples: int = STABILITY_RESAMPLES) -> float:
+    """Bootstrap-style stability of a k-means solution: the mean adjusted Rand index between
+    ``labels`` and the clusterings of ``resamples`` seeded subsamples (``STABILITY_FRACTION`` of
+    the respondents, k-means with ``STABILITY_N_INIT`` restarts) extended to everybody by the
+    nearest subsample centre. 1 = the same groups whatever the sample; a k that splits a group
+    arbitrarily gives different splits on different samples and a low value."""
+    rng = np.random.default_rng([seed, k])
+    n = len(x)
+    size = max(k + 1, int(round(STABILITY_FRACTION * n)))
+    scores = []
+    for b in range(resamples):
+        idx = rng.choice(n, size=size, replace=False)
+        km = KMeans(n_clusters=k, n_init=STABILITY_N_INIT, random_state=seed + b).fit(x[idx])
+        scores.append(adjusted_rand_score(labels, km.predict(x)))
+    return float(np.mean(scores))
 
-    The rule (Tibshirani et al. 2001, the "1-SE" rule): the smallest k in the range with
-    ``gap(k) >= gap(k+1) - gap_se(k+1)``; when none qualifies, the k with the largest gap.
-    Clusters under ``min_size`` respondents in the chosen solution are then dissolved
-    (``merge_small_clusters``), so fewer personas than k can be shown; with only one left,
-    everybody is persona ``P1``.
+
+def _centres(x: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.unique(lab)
+    return ids, _centroids(x, lab, ids)
+
+
+def merge_rounding_splits(raw: np.ndarray, labels, step: float = 1.0) -> tuple[np.ndarray, int]:
+    """Merge clusters that differ only within the answer scale's rounding step.
+
+    Two clusters whose mean answers (in scale points, ``raw``) differ by at most
+    ``ROUNDING_MAX_FACTOR`` steps on every factor and by at most ``ROUNDING_MAX_DISTANCE`` steps
+    overall (Euclidean) are one group of respondents cut where a factor's centre sits on a
+    rounding boundary (half of them answered 3, half 4): they are merged, closest pair first.
+    Returns ``(labels, merges)``."""
+    lab = np.asarray(labels).copy()
+    merges = 0
+    while True:
+        ids, c = _centres(raw, lab)
+        best = None
+        for a in range(len(ids)):
+            for b in range(a):
+                d = np.abs(c[a] - c[b]) / step
+                dist = float(np.sqrt((d * d).sum()))
+                if d.max() <= ROUNDING_MAX_FACTOR and dist <= ROUNDING_MAX_DISTANCE and (best is None or dist < best[0]):
+                    best = (dist, ids[a], ids[b])
+        if best is None:
+            return lab, merges
+        lab[lab == best[1]] = best[2]
+        merges += 1
+
+
+def _one_mode_bic_gain(t: np.ndarray, side: np.ndarray) -> float:
+    """BIC(one Gaussian) - BIC(two Gaussians) of the 1-D values ``t`` (> 0: two modes fit better);
+    the two-component fit is EM started from the two clusters (``side``)."""
+    n = len(t)
+    var1 = max(float(t.var()), 1e-12)
+    ll1 = -0.5 * n * (math.log(2 * math.pi * var1) + 1)
+    w = np.array([np.mean(~side), np.mean(side)])
+    mu = np.array([t[~side].mean(), t[side].mean()])
+    var = np.array([max(float(t[~side].var()), 1e-6 * var1), max(float(t[side].var()), 1e-6 * var1)])
+    ll2 = -np.inf
+    for _ in range(UNIMODAL_EM_STEPS):
+        dens = w * np.exp(-0.5 * (t[:, None] - mu) ** 2 / var) / np.sqrt(2 * math.pi * var)
+        total = np.maximum(dens.sum(axis=1), 1e-300)
+        new_ll = float(np.log(total).sum())
+        resp = dens / total[:, None]
+        nk = np.maximum(resp.sum(axis=0), 1e-9)
+        w, mu = nk / n, (resp * t[:, None]).sum(axis=0) / nk
+        var = np.maximum((resp * (t[:, None] - mu) ** 2).sum(axis=0) / nk, 1e-6 * var1)
+        if new_ll - ll2 < 1e-8:
+            ll2 = new_ll
+            break
+        ll2 = new_ll
+    return (-2 * ll1 + 2 * math.log(n)) - (-2 * ll2 + 5 * math.log(n))
+
+
+def merge_unimodal_splits(x: np.ndarray, labels) -> tuple[np.ndarray, int]:
+    """Merge two clusters whose union is one mode along the line joining their centres.
+
+    The members of both are projected on that line; when one Gaussian fits the projection at
+    least as well as two by BIC, the pair is one group that k-means cut in two (the clearest
+    such pair first). Returns ``(labels, merges)``."""
+    lab = np.asarray(labels).copy()
+    merges = 0
+    while True:
+        ids, c = _centres(x, lab)
+        best = None
+        for a in range(len(ids)):
+            for b in range(a):
+                d = c[b] - c[a]
+                both = (lab == ids[a]) | (lab == ids[b])
+                gain = _one_mode_bic_gain((x[both] @ d) / float(d @ d), lab[both] == ids[b])
+                if gain <= 0 and (best is None or gain < best[0]):
+                    best = (gain, ids[a], ids[b])
+        if best is None:
+            return lab, merges
+        lab[lab == best[1]] = best[2]
+        merges += 1
+
+
+def _answer_step(raw: np.ndarray) -> float:
+    """The scale's step: the smallest gap between distinct answers (1 on integer scales)."""
+    gaps = [np.diff(np.unique(col[~np.isnan(col)])) for col in raw.T]
+    gaps = [g[g > 1e-9].min() for g in gaps if (g > 1e-9).any()]
+    return float(min(gaps)) if gaps else 1.0
+
+
+def cluster_importances(
+    z: pd.DataFrame, k_range: tuple[int, int], min_size: int, seed: int, raw: pd.DataFrame | None = None
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """k-means for each k, k chosen by stability together with the gap statistic, then clusters
+    that are one group cut in two merged and small clusters dissolved.
+
+    1. For every k in ``k_range`` (and k = 1 and high + 1 for the gap's comparisons): the k-means
+       solution, its gap statistic (Tibshirani et al. 2001) and its stability (:func:`stability`).
+    2. The candidates are the k in range whose stability is at least ``STABLE``; among them the
+       gap's 1-SE rule picks the smallest k with ``gap(k) >= gap(k+1) - gap_se(k+1)`` (when none
+       qualifies, the candidate with the largest gap). When no k in range is stable, the gap
+       rule alone decides (``k_method`` says so).
+    3. Clusters that differ only within the scale's rounding step are merged
+       (:func:`merge_rounding_splits`, on ``raw`` answers), then pairs that form one mode
+       (:func:`merge_unimodal_splits`), then clusters under ``min_size`` respondents are dissolved
+       (``merge_small_clusters``); with only one left, everybody is persona ``P1``.
 
     Returns ``(labels, selection)``: labels ``P1..Pk`` aligned with ``z``'s rows, and one row per
-    k computed (k, log_w, gap, gap_se, silhouette of the plain k-means solution for comparison,
-    k_after_merge, smallest, in_range, chosen). ``selection.attrs["no_structure"]`` is True when the
-    rule would have chosen k = 1 (the importances show no clear groups).
+    k computed (k, log_w, gap, gap_se, stability, silhouette of the plain k-means solution as a
+    diagnostic, in_range, chosen; k_after_merge and smallest on the chosen row). ``selection.attrs``: ``no_structure``
+    (the gap rule would choose k = 1), ``k_method`` (the rule that decided:
+    ``stability_and_gap`` or ``gap_only``), ``rounding_merges``, ``unimodal_merges``.
     """
     x = z.to_numpy(dtype=float)
+    r = raw.reindex(index=z.index, columns=z.columns).to_numpy(dtype=float) if raw is not None else None
     n = len(x)
     low, high = k_range
     ks = [k for k in range(1, high + 2) if k < n]
     # many small fits: extra threads only add overhead (and contention on a shared machine)
     with threadpool_limits(limits=1):
         sel, labels = gap_statistic(x, ks, seed)
+        sel["stability"] = [stability(x, k, labels[k], seed) if 2 <= k <= high else float("nan") for k in sel["k"]]
     sample = SILHOUETTE_SAMPLE if n > SILHOUETTE_SAMPLE else None
     sel["silhouette"] = [
         float(silhouette_score(x, labels[k], sample_size=sample, random_state=seed))
@@ -120,22 +239,35 @@ def cluster_importances(
         else float("nan")
         for k in sel["k"]
     ]
-    merged = {k: merge_small_clusters(x, labels[k], min_size) for k in sel["k"]}
-    sel["k_after_merge"] = [len(np.unique(merged[k])) for k in sel["k"]]
-    sel["smallest"] = [int(np.unique(merged[k], return_counts=True)[1].min()) for k in sel["k"]]
+    step = _answer_step(r) if r is not None else 1.0
+
+    def merged(k: int) -> tuple[np.ndarray, int, int]:
+        lab, rounding = merge_rounding_splits(r, labels[k], step) if r is not None else (labels[k], 0)
+        lab, unimodal = merge_unimodal_splits(x, lab)
+        return merge_small_clusters(x, lab, min_size), rounding, unimodal
+
     sel["in_range"] = sel["k"].between(low, high)
     gap = dict(zip(sel["k"], sel["gap"]))
     se = dict(zip(sel["k"], sel["gap_se"]))
+    stab = dict(zip(sel["k"], sel["stability"]))
 
     def one_se(k: int) -> bool:
         return k + 1 not in gap or gap[k] >= gap[k + 1] - se[k + 1]
 
     in_range = [k for k in sel["k"] if low <= k <= high]
     sel["chosen"] = False
-    sel.attrs["no_structure"] = bool(1 in gap and one_se(1))
+    sel.attrs.update(no_structure=bool(1 in gap and one_se(1)), k_method=None, rounding_merges=0, unimodal_merges=0)
     if not in_range:
         return np.array(["P1"] * n, dtype=object), sel
-    ok = [k for k in in_range if one_se(k)]
-    best = ok[0] if ok else max(in_range, key=lambda k: (gap[k], -k))
+    stable = [k for k in in_range if stab[k] >= STABLE]
+    candidates = stable or in_range
+    ok = [k for k in candidates if one_se(k)]
+    best = ok[0] if ok else max(candidates, key=lambda k: (gap[k], -k))
     sel.loc[sel["k"] == best, "chosen"] = True
-    return order_labels(x, merged[best]), sel
+    final, rounding, unimodal = merged(best)
+    sizes = np.unique(final, return_counts=True)[1]
+    sel["k_after_merge"] = np.where(sel["chosen"], len(sizes), pd.NA)
+    sel["smallest"] = np.where(sel["chosen"], int(sizes.min()), pd.NA)
+    sel.attrs.update(k_method="stability_and_gap" if stable else "gap_only", rounding_merges=rounding,
+                     unimodal_merges=unimodal)
+    return order_labels(x, final), sel

@@ -23,19 +23,21 @@ persona
     A group of respondents with a similar pattern of standardised importances,
     found by k-means (``n_init=20``, ``random_state=Parameters.random_seed``).
 k, the number of personas
-    Chosen in ``Parameters.persona_k_range`` by the **gap statistic** (Tibshirani,
-    Walther & Hastie 2001): how much tighter the k clusters are than k clusters
-    of structureless data (20 seeded uniform reference sets over the data's
-    bounding box), with the 1-SE rule: the smallest k whose gap is within one
-    standard error of the next k's. Not silhouette: silhouette rewards the
-    coarsest clear split, so when two personas are closer to each other than to
-    a third (a premium "status" and a "doctor" persona vs a price persona) it
-    merges them -- on the clinic case silhouette picks k=2 (adjusted Rand 0.60
-    against the planted personas) where the gap picks k=3 (0.98). Not BIC:
-    k-means has no likelihood, and Gaussian-mixture BIC on rounded 1-5/1-10
-    answers is unstable (variances collapse on tied values). Silhouette is
-    still reported per k as a diagnostic, and a gap rule that would pick k=1
-    is flagged (``no_cluster_structure``).
+    Chosen in ``Parameters.persona_k_range`` by **stability together with the gap
+    statistic** (``toolkit.segmentation.clustering.cluster_importances``): a k counts
+    when its k-means solution is stable (mean adjusted Rand index >= 0.95 between it
+    and the clusterings of 8 seeded 80 % subsamples); among the stable k the gap
+    statistic (Tibshirani, Walther & Hastie 2001: how much tighter the k clusters are
+    than k clusters of structureless data, 20 seeded uniform reference sets) picks the
+    smallest k within one standard error of the next k's gap. With no stable k the gap
+    rule alone decides; ``k_method`` records which rule decided (``stability_and_gap``
+    or ``gap_only``). Then clusters that differ only within the answer scale's rounding
+    step (a group whose centre sits on x.5 split into the x and the x + 1 answerers)
+    and pairs that form a single mode along the line between their centres are merged.
+    Not silhouette: it rewards the coarsest clear split (on the clinic case it picks
+    k=2, adjusted Rand 0.60, where the planted personas are 3); it is still reported
+    per k as a diagnostic, and a gap rule that would pick k=1 is flagged
+    (``no_cluster_structure``).
 small cluster
     A cluster with fewer than ``Parameters.min_segment_size`` respondents is
     never shown as a persona: it is *dissolved*, each of its members joining the
@@ -251,7 +253,7 @@ def survey_personas(
         )
     z = standardise(matrix)
     labels, selection = cluster_importances(
-        z, parameters.persona_k_range, parameters.min_segment_size, parameters.random_seed
+        z, parameters.persona_k_range, parameters.min_segment_size, parameters.random_seed, raw=matrix
     )
     if len(np.unique(labels)) == 1:
         notes.append(
@@ -387,9 +389,15 @@ def personas_to_metrics(result: PersonaResult) -> dict[str, Any]:
         {
             "personas": items,
             "k": result.k,
+            "k_method": result.k_selection.attrs.get("k_method"),
             "method": {
                 "clustering": "k-means on standardised importances",
-                "k_rule": "gap statistic, 1-SE rule, within persona_k_range; small clusters then dissolved",
+                "k_rule": "stability (subsample adjusted Rand) and the gap statistic's 1-SE rule within "
+                "persona_k_range; rounding splits and one-mode splits merged, small clusters dissolved",
+                "k_method": sel.attrs.get("k_method"),
+                "rounding_merges": int(sel.attrs.get("rounding_merges", 0)),
+                "unimodal_merges": int(sel.attrs.get("unimodal_merges", 0)),
+                "stability_by_k": dict(zip(sel["k"].astype(str), sel["stability"])),
                 "k_chosen_before_merge": int(sel.loc[sel["chosen"], "k"].iloc[0]) if sel["chosen"].any() else None,
                 "gap_by_k": dict(zip(sel["k"].astype(str), sel["gap"])),
                 "gap_se_by_k": dict(zip(sel["k"].astype(str), sel["gap_se"])),

@@ -41,6 +41,7 @@ def run(ctx: StepContext) -> dict:
         m = personas_to_metrics(result)
         segments["personas"] = m["personas"]
         segments["k"] = m["k"]
+        segments["k_method"] = m["k_method"]
         segments["persona_method"] = m["method"]
         ctx.run.save_table("personas", result.personas)
         ctx.run.save_table("persona_assignments", result.assignments)
@@ -60,7 +61,7 @@ def run(ctx: StepContext) -> dict:
             out["brand_comparison"] = comparison
     else:
         segments["personas"] = skipped("no survey with choice-factor importances in this case")
-        segments["k"] = None
+        segments["k"] = skipped("no survey with choice-factor importances in this case")
     ctx.run.save_metrics_part("segments", segments)
     out["metrics"] = segments
     return out
