@@ -157,20 +157,23 @@ def _fmt(x: float) -> str:
 
 
 def print_agreement(a: CodingAgreement, out=None) -> None:
-    """The agreement figures and the per-code table, as text."""
+    """The agreement figures and the per-code table (hits, misses, false alarms), as text."""
     out = out or sys.stdout
     pl, ph = a.precision_interval
     rl, rh = a.recall_interval
+    kl, kh = a.kappa_interval
     print(f"(respondent, code) pairs: draft {a.n_draft}, hand {a.n_hand}, both {a.n_both}", file=out)
     print(f"precision {_fmt(a.precision)}  (95% CI {_fmt(pl)}-{_fmt(ph)}, n={a.n_draft})", file=out)
     print(f"recall    {_fmt(a.recall)}  (95% CI {_fmt(rl)}-{_fmt(rh)}, n={a.n_hand})", file=out)
-    print(f"Cohen's kappa {_fmt(a.kappa)}  (respondent x code presence matrix)", file=out)
+    print(f"Cohen's kappa {_fmt(a.kappa)}  (95% CI {_fmt(kl)}-{_fmt(kh)}, bootstrap over respondents; "
+          f"respondent x code presence matrix)", file=out)
     print(file=out)
     w = max([len("code"), *(len(c) for c in a.per_code["code"])])
-    print(f"{'code':<{w}}  {'hand':>5} {'draft':>5} {'both':>5}  {'prec':>5} {'recall':>6} {'kappa':>5}", file=out)
+    print(f"{'code':<{w}}  {'hand':>5} {'draft':>5} {'hits':>5} {'misses':>6} {'false alarms':>12}  "
+          f"{'prec':>5} {'recall':>6} {'kappa':>5}", file=out)
     for r in a.per_code.itertuples(index=False):
-        print(f"{r.code:<{w}}  {r.n_hand:>5} {r.n_draft:>5} {r.n_both:>5}  {_fmt(r.precision)} "
-              f"{_fmt(r.recall):>6} {_fmt(r.kappa)}", file=out)
+        print(f"{r.code:<{w}}  {r.n_hand:>5} {r.n_draft:>5} {r.hits:>5} {r.misses:>6} {r.false_alarms:>12}  "
+              f"{_fmt(r.precision)} {_fmt(r.recall):>6} {_fmt(r.kappa)}", file=out)
 
 
 def evaluate_case(case, draft: pd.DataFrame | None = None) -> CodingAgreement:

@@ -14,7 +14,12 @@ one of their fragments carries it (how many times does not matter).
   (e.g. every transcript and every codebook code), else those seen in either table;
   a code neither coder used adds only agreeing "absent" cells, so pass the codebook
   to make the figure comparable across runs. Kappa is undefined (NaN) when p_e = 1.
-- **per code**: the same figures over that code's column of the matrix.
+  Its 95 % interval is a percentile bootstrap over respondents (``KAPPA_RESAMPLES``
+  resamples of whole interviews, seeded, so the same tables give the same interval): the
+  cells of one interview are not independent of each other.
+- **per code**: the same figures over that code's column of the matrix, and the counts a
+  reviewer acts on: ``hits`` (pairs in both), ``misses`` (hand only: the draft never
+  proposed them), ``false_alarms`` (draft only: rows to reject).
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ class CodingAgreement:
     n_both: int  # pairs in both
     precision_interval: tuple[float, float]
     recall_interval: tuple[float, float]
-    per_code: pd.DataFrame  # code, n_hand, n_draft, n_both, precision, recall, kappa
+    per_code: pd.DataFrame  # code, n_hand, n_draft, n_both, hits, misses, false_alarms, precision, recall, kappa
+    kappa_interval: tuple[float, float] = (float("nan"), float("nan"))
 
     @property
     def f1(self) -> float:
@@ -60,6 +66,25 @@ def _kappa(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         k = (po - pe) / (1 - pe)
     return np.where(np.isclose(pe, 1.0), np.nan, k)
+
+
+KAPPA_RESAMPLES = 1000
+KAPPA_SEED = 20260101
+
+
+def _kappa_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of the overall kappa, resampling respondents (rows)."""
+    n = a.shape[0]
+    if n < 2 or not a.size:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(KAPPA_SEED)
+    idx = rng.integers(0, n, size=(KAPPA_RESAMPLES, n))
+    ks = np.array([_kappa(a[i].reshape(-1, 1), b[i].reshape(-1, 1))[0] for i in idx])
+    ks = ks[~np.isnan(ks)]
+    if not len(ks):
+        return float("nan"), float("nan")
+    lo, hi = np.percentile(ks, [2.5, 97.5])
+    return float(lo), float(hi)
 
 
 def _ratio(k, n) -> float:
@@ -92,6 +117,9 @@ def evaluate_coding(
             "n_hand": col_h.astype("int64"),
             "n_draft": col_d.astype("int64"),
             "n_both": col_b.astype("int64"),
+            "hits": col_b.astype("int64"),
+            "misses": (col_h - col_b).astype("int64"),
+            "false_alarms": (col_d - col_b).astype("int64"),
             "precision": np.where(col_d > 0, col_b / np.maximum(col_d, 1), np.nan),
             "recall": np.where(col_h > 0, col_b / np.maximum(col_h, 1), np.nan),
             "kappa": _kappa(A, B) if A.size else np.full(len(code_list), np.nan),
@@ -106,4 +134,5 @@ def evaluate_coding(
         precision_interval=tuple(float(x) for x in wilson_interval(n_b, n_d)),
         recall_interval=tuple(float(x) for x in wilson_interval(n_b, n_h)),
         per_code=per,
+        kappa_interval=_kappa_interval(A, B),
     )
