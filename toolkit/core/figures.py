@@ -68,8 +68,15 @@ def tick_label_problems(fig: Figure) -> list[str]:
         if not ax.get_visible():
             continue
         name = ax.get_title() or ax.get_label() or "axes"
-        for axis_name, labels in (("x", ax.get_xticklabels()), ("y", ax.get_yticklabels())):
-            shown = [(t.get_text(), t.get_window_extent(renderer)) for t in labels if t.get_visible() and t.get_text()]
+        if not ax.axison:
+            continue
+        for axis_name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            if not axis.get_visible():
+                continue
+            lo, hi = sorted(axis.get_view_interval())
+            tol = (hi - lo) * 1e-6
+            shown = [(t.label1.get_text(), t.label1.get_window_extent(renderer)) for t in axis.get_major_ticks()
+                     if t.label1.get_visible() and t.label1.get_text() and lo - tol <= t.get_loc() <= hi + tol]
             for text, bb in shown:
                 if bb.x0 < -1 or bb.y0 < -1 or bb.x1 > width + 1 or bb.y1 > height + 1:
                     out.append(f"{name}: {axis_name} tick '{text}' outside the figure")

@@ -236,7 +236,7 @@ def _styles(doc, language: str) -> None:
     # no keep-with-next: a chain of figures kept together would jump to the next page as one block
     _para_style(doc, "Figure", size=10, after=2, before=6, align=WD_ALIGN_PARAGRAPH.CENTER, keep_next=False, line=1.0)
     _para_style(doc, "Note", size=9.5, italic=True, colour="7F7F7F", after=6)
-    _para_style(doc, "Table Text", size=8, before=0, after=0, line=1.0)
+    _para_style(doc, "Table Text", size=8, before=0, after=0, line=1.0, keep_next=True)  # small tables stay whole
     _para_style(doc, "Table Heading", base="Table Text", size=8, bold=True, keep_next=True)
     _para_style(doc, "Title Info", size=11, colour="262626", after=4)
     _para_style(doc, "TOC Heading", size=15, bold=True, colour=ACCENT, after=12)

@@ -64,7 +64,9 @@ def reason_label(reason: str, language: str) -> str:
         return w(language, f"reason.{reason}")
     for prefix in ("missing_", "bad_", "unknown_"):
         if reason.startswith(prefix):
-            return w(language, f"reason.{prefix}any", field=reason[len(prefix):])
+            name = reason[len(prefix):]
+            field = w(language, f"field.{name}") if has_word(f"report.field.{name}", language) else w(language, "field.other")
+            return w(language, f"reason.{prefix}any", field=field)
     return w(language, "reason.other")
 
 
@@ -145,7 +147,7 @@ def metrics_part(metrics: Mapping, key: str, language: str):
 def missing_artifact(name: str, language: str) -> str:
     return not_available("skip.not_run", language)
 
-SNAKE = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+")
+SNAKE = re.compile(r"(?<![\w./-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/-])")
 
 
 class Names:
@@ -215,9 +217,10 @@ class Names:
                 return book[c]
         if label and str(label) != c and not SNAKE.fullmatch(str(label)):
             return str(label)
-        if not SNAKE.fullmatch(c):
+        if not re.fullmatch(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)+", c):
             return c
         self.made_labels.add(c)
+        c = re.sub(r"^(?:emotion|idea|barrier|motivator|touchpoint|factor|jtbd|expectation)_", "", c)
         return c.replace("_", " ").strip().capitalize()
 
 

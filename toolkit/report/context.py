@@ -52,7 +52,8 @@ def build_context(run_dir, case=None, language: str | None = None, prepared_by: 
     without it, ids stand in for names and the default parameters are shown. ``language``:
     "ru" or "en" (default: the case's, else metrics.json's). ``pages``: heading text -> page
     number of a previous render (``toolkit.report.release``), for the contents and the
-    decisions' "see p. N". Nothing is written.
+    decisions' "see p. N". Writes only the journey-map figures (``toolkit.report.journey_map``)
+    into the run's figures.
     """
     if case is not None and not hasattr(case, "parameters"):
         case = case_for_step(case, run_dir)
@@ -70,6 +71,7 @@ def build_context(run_dir, case=None, language: str | None = None, prepared_by: 
     currency = meta["currency"]
     conf = case.parameters.confidence if case is not None else 0.95
     min_segment = case.parameters.min_segment_size if case is not None else 30
+    evidence_min = case.parameters.evidence_min_respondents if case is not None else 5
     library = load_recommendations(case.case_dir if case is not None else None, meta["industry"])
     ctx = {
         "meta": meta,
@@ -77,7 +79,6 @@ def build_context(run_dir, case=None, language: str | None = None, prepared_by: 
         "data": data_section(metrics, run, language),
         "rfm": rfm_section(metrics, run, language),
         "personas": personas_section(metrics, run, names, language, currency),
-        "journeys": journeys_section(run, matrix, metrics, names, language, min_segment),
         "funnel": funnel_section(metrics, run, names, language, conf),
         "barriers": barriers_section(metrics, run, names, language, currency, conf, library),
         "loyalty": loyalty_section(metrics, run, names, language, currency, conf, min_segment),
@@ -85,6 +86,7 @@ def build_context(run_dir, case=None, language: str | None = None, prepared_by: 
         "profit": profit_section(metrics, run, names, language, currency),
         "crm": crm_section(run, names, language, currency, conf, meta["industry"]),
     }
+    ctx["journeys"] = journeys_section(run, matrix, metrics, names, language, evidence_min, ctx["personas"]["cards"])
     ctx["roadmap"] = roadmap_section(metrics, ctx, names, language, currency)
     ctx["decisions"] = decisions_section(metrics, ctx, names, language, currency, pages)
     ctx["appendix"] = appendix_section(case, metrics, meta, language)

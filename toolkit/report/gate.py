@@ -38,6 +38,7 @@ from PIL import Image
 from toolkit.core.figures import TICK_PROBLEMS_KEY
 
 CODE_ID = re.compile(r"(?<![\w./\\-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w/\\-]|\.\w)")
+PATHLIKE = re.compile(r"\S*(?:/|\\)\S*|\S+\.(?:csv|xlsx|xls|parquet|json|txt|docx|yml)\b|\b[0-9a-f]{12,}\b")
 CATALOG_KEY = re.compile(r"\b(?:report|skip|money|chart|lever|nb|step|rfm|value|col)\.[a-z_]+(?:\.[a-zA-Z_0-9]+)+\b")
 LATIN_WORD = re.compile(r"\b[A-Za-z][a-z]{1,}\b")
 CYRILLIC = re.compile(r"[А-Яа-яЁё]")
@@ -119,6 +120,7 @@ def check_report(docx_path, pdf_path, language: str, allowed_names: Iterable[str
         flat = " ".join(body)
         for a in allowed:
             flat = flat.replace(a, " ")
+        flat = PATHLIKE.sub(" ", flat)  # file names of the client's exports and checksums
         for m in CODE_ID.finditer(flat):
             findings.append(Finding("code_id", i, m.group(0)))
         for m in CATALOG_KEY.finditer(flat):
@@ -147,9 +149,11 @@ def check_report(docx_path, pdf_path, language: str, allowed_names: Iterable[str
                 if len(values) == 1 and next(iter(values)):
                     findings.append(Finding("constant_column", None, f"{head}: {next(iter(values))}"))
         if len(body) >= 2:
-            where, start = [], 0
+            head = next((c for c in rows[0] if len(c) >= 3), "")
+            first = _find_page(pages, head, 0) if head else None
+            where, start = [], first or 0
             for r in body:
-                key = next((c for c in r if len(c) >= 3), "")
+                key = " ".join(c for c in r[:2] if c)
                 p = _find_page(pages, key, start) if key else None
                 if p is not None:
                     start = p

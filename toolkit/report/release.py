@@ -20,7 +20,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from toolkit.core.run_folder import RunFolder, atomic_path
+from toolkit.core.run_folder import atomic_path
+from toolkit.report.context import build_context, context_figures
 from toolkit.report.gate import Finding, check_report, gate_available, page_texts
 from toolkit.report.render import REPORT_NAME, convert_to_pdf, render_report
 from toolkit.report.template_sections import HEADINGS, heading
@@ -48,13 +49,12 @@ def allowed_names(case) -> list[str]:
     """Names the client supplied (they may be in another script than the report's language)."""
     if case is None:
         return []
-    names = [case.client, case.title or "", getattr(case, "engagement_title", None) or "",
+    names = [case.client, case.name, case.title or "", getattr(case, "engagement_title", None) or "",
              getattr(case, "consultancy", None) or "", getattr(case, "confidentiality", None) or ""]
     for group in (case.brands, case.business_lines, case.journey_stages, case.funnel_stages, case.choice_factors,
                   case.touchpoints):
         for x in group or []:
             names += [x.id, x.label, *x.aliases]
-    names += [str(p) for p in case.sources.files().values()] if hasattr(case.sources, "files") else []
     return [n for n in names if n]
 
 
@@ -70,7 +70,7 @@ def release_report(run_dir, case=None, language: str | None = None, prepared_by:
     pages = heading_pages(pdf, lang)
     docx_path = render_report(run_dir, case, language, prepared_by=prepared_by, pages=pages)
     pdf = convert_to_pdf(docx_path)
-    figures = sorted(RunFolder(run_dir).figures.glob("*.png"))
+    figures = [f.path for f in context_figures(build_context(run_dir, case, language, prepared_by=prepared_by))]
     industry = getattr(case, "industry", None) or "neutral"
     findings = check_report(docx_path, pdf, lang, allowed_names(case), industry, figures)
     _write(run_dir, findings)

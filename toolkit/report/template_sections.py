@@ -118,6 +118,7 @@ def journeys(b) -> None:
     b.page_break()
     b.tag("{%p endif %}")
     b.h_text(2, "{{ j.title }}")
+    b.p("{{ j.source }}", "Note")
     b.figure("j.map_figure")
     b.tag("{%p endfor %}")
     b.tag("{%p else %}")
@@ -201,9 +202,9 @@ def profit_crm(b) -> None:
     b.h(2, "profit")
     b.p(t(b, "profit_intro"))
     b.tag("{%p if profit.available %}")
-    b.table(cols(b, "profit"), ["r.brand", "r.traffic", "r.conversion", "r.check", "r.purchases", "r.formula",
-                                "r.measured", "r.reconciliation"],
-            "r in profit.rows", [2.2, 2.1, 1.7, 2.0, 1.6, 2.3, 2.3, 1.8])
+    b.table(cols(b, "profit"), ["r.scope", "r.new", "r.first_check", "r.returning", "r.visits", "r.repeat_check",
+                                "r.formula", "r.other"],
+            "r in profit.rows", [2.4, 2.2, 2.0, 1.8, 1.6, 2.0, 2.8, 1.2])
     b.p("{{ profit.text }}")
     b.figure("profit.figure")
     b.tag("{%p else %}")
@@ -239,8 +240,7 @@ def appendix(b) -> None:
     b.table(cols(b, "sources"), ["r.table", "r.file", "r.period", "r.rows_read", "r.rows_used", "r.quarantined"],
             "r in data.sources", [3.2, 3.6, 3.8, 1.8, 1.8, 1.8])
     b.tag("{%p if data.quality %}")
-    b.table(cols(b, "quality"), ["r.table", "r.reason", "r.rows", "r.kind"],
-            "r in data.quality", [3.4, 6.4, 1.6, 4.6])
+    b.table(cols(b, "quality"), ["r.table", "r.reason", "r.rows"], "r in data.quality", [3.6, 10.4, 2.0])
     b.tag("{%p endif %}")
     b.tag("{%p else %}")
     b.na("data.na")

@@ -43,7 +43,7 @@ def data_section(metrics: Mapping, run: RunFolder, language: str) -> dict:
         for reason, n in sorted(quarantined.items(), key=lambda kv: (-(kv[1] or 0), kv[0])):
             if n:
                 out["quality"].append({"table": table_label(table, language),
-                                       "reason": reason_label(reason, language),
+                                       "reason": reason_label(reason, language) + " — " + w(language, "data.kind_quarantined"),
                                        "rows": fmt_int(n, language),
                                        "kind": w(language, "data.kind_quarantined")})
     quality = read_table(run, "quality")
@@ -51,7 +51,7 @@ def data_section(metrics: Mapping, run: RunFolder, language: str) -> dict:
         warn = quality[quality["kind"].astype(str) == "value blanked/kept"]
         for r in warn.itertuples(index=False):
             out["quality"].append({"table": table_label(r.table, language),
-                                   "reason": reason_label(str(r.problem), language),
+                                   "reason": reason_label(str(r.problem), language) + " — " + w(language, "data.kind_blanked"),
                                    "rows": fmt_int(r.rows, language),
                                    "kind": w(language, "data.kind_blanked")})
     n_q = total_read - total_used

@@ -12,52 +12,52 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from toolkit.core.fmt import is_number
 from toolkit.core.run_folder import RunFolder
-from toolkit.report.common import Names, evidence_word, figure_ref, missing_artifact, one_line, w
-from toolkit.stage_mapping.charts import journey_figure_name
+from toolkit.core.words import has_word
+from toolkit.report.common import SNAKE, Names, evidence_word, figure_ref, missing_artifact, one_line, w
+from toolkit.report.journey_map import draw_journey_maps
 
 
 LANDSCAPE_WIDTH_MM = 257.0  # A4 landscape, 2 cm margins
-LANDSCAPE_HEIGHT_MM = 140.0  # leaves room for the title and the legend on the page
+LANDSCAPE_HEIGHT_MM = 112.0  # leaves room for the chapter heading, the map's title and its source line
 
 
 def _appendix_rows(m: pd.DataFrame, names: Names, language: str) -> list[dict]:
-    label_col = f"row_label_{language}" if f"row_label_{language}" in m.columns else "row"
     rows, last_stage = [], None
     for r in m.sort_values(["stage_order", "row_order"], kind="stable").itertuples(index=False):
-        text = one_line(r.text)
+        text = SNAKE.sub(lambda x: names.code(x.group(0)), one_line(r.text))
         if not text:
             continue
-        rows.append({"stage": names.stage(r.stage) if r.stage != last_stage else "", "row": str(getattr(r, label_col)),
+        row = w(language, f"map_row.{r.row}") if has_word(f"report.map_row.{r.row}", language) else names.code(r.row)
+        rows.append({"stage": names.stage(r.stage) if r.stage != last_stage else "", "row": row,
                      "text": text, "evidence": evidence_word(r.evidence, language)})
         last_stage = r.stage
     return rows
 
 
 def journeys_section(run: RunFolder, matrix: pd.DataFrame | None, metrics: Mapping, names: Names, language: str,
-                     min_segment: int = 30) -> dict:
+                     min_respondents: int = 5, cards: list[Mapping] | None = None) -> dict:
+    """One landscape map per survey persona (``toolkit.report.journey_map``; drawn here into the
+    run's figures), the rule that says whose interviews each map shows, and the overall map's
+    cells for the appendix."""
     if matrix is None or not len(matrix):
         return {"available": False, "na": missing_artifact("journey_matrix", language), "maps": [], "appendix": [],
                 "rule": ""}
-    segs = matrix[["segment_type", "segment", "segment_respondents"]].drop_duplicates(["segment_type", "segment"])
-    personas = segs[segs["segment_type"] == "persona"]
-    personas = personas[[is_number(n) and n >= min_segment for n in personas["segment_respondents"]]]
-    chosen = [("persona", str(s)) for s in personas["segment"]] or [("overall", "all")]
+    seg = metrics.get("segments") if isinstance(metrics.get("segments"), Mapping) else {}
+    personas = seg.get("personas") if isinstance(seg.get("personas"), list) else []
+    order = sorted(names.stages, key=lambda s: names.stage_order.get(s, 99))
+    stages = [(s, names.stage(s)) for s in order]
+    drawn = draw_journey_maps(run, personas, {c["id"]: c for c in cards or []}, stages, names, language,
+                              min_respondents)
     items = []
-    for seg_type, seg in chosen:
-        if seg_type == "persona":
-            title = w(language, "journey.persona_title", persona=names.personas.get(seg, seg))
-        else:
-            title = w(language, "journey.overall_title")
-        items.append({
-            "title": title,
-            "map_figure": figure_ref(run, journey_figure_name("journey_map", seg_type, seg), LANDSCAPE_WIDTH_MM,
-                                     LANDSCAPE_HEIGHT_MM)
-            or figure_ref(run, journey_figure_name("journey_matrix", seg_type, seg), LANDSCAPE_WIDTH_MM,
-                          LANDSCAPE_HEIGHT_MM),
-        })
+    for d in drawn:
+        title = (w(language, "journey.persona_title", persona=d["name"]) if d["name"]
+                 else w(language, "journey.overall_title"))
+        source = (w(language, "journey.own_interviews") if d["segment_type"] == "persona"
+                  else w(language, "journey.all_interviews"))
+        items.append({"title": title, "source": source,
+                      "map_figure": figure_ref(run, d["figure"], LANDSCAPE_WIDTH_MM, LANDSCAPE_HEIGHT_MM)})
     overall = matrix[matrix["segment_type"] == "overall"]
-    return {"available": bool(items), "na": "", "maps": items,
-            "appendix": _appendix_rows(overall, names, language),
-            "rule": w(language, "journey.rule", n=min_segment)}
+    return {"available": bool(items), "na": "" if items else missing_artifact("journey_matrix", language),
+            "maps": items, "appendix": _appendix_rows(overall, names, language),
+            "rule": w(language, "journey.rule", n=min_respondents)}
