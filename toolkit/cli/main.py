@@ -50,12 +50,28 @@ def _print_quality(data) -> None:
                 col = "" if r.column is None or str(r.column) in ("<NA>", "nan") else f", column '{r.column}'"
                 val = "" if r.value is None or str(r.value) in ("<NA>", "nan") else f": '{r.value}'"
                 print(f"  {r.table}: row {r.row}{col}{val} -> {r.reason}")
+    _print_unmapped(data)
     notes = [(t, n) for t, q in data.quality.items() for n in q.notes]
     if notes:
         print()
         print("How the files were read:")
         for t, n in notes:
             print(f"  {t}: {n}")
+
+
+def _print_unmapped(data) -> None:
+    """Values of categorical columns that nothing recognises, with counts and what is allowed."""
+    unmapped = [(t, canon, u) for t, q in data.quality.items() for canon, u in getattr(q, "unmapped", {}).items()]
+    if not unmapped:
+        return
+    print()
+    print("Values not recognised (map them under sources.<table>.values in case.yml, e.g. "
+          "values: {code_type: {барьер: barrier}}):")
+    for t, canon, u in unmapped:
+        listed = ", ".join(f"'{v}' ({n:,})" for v, n in u["values"].items())
+        more = f" and {u['distinct'] - len(u['values'])} more" if u["distinct"] > len(u["values"]) else ""
+        print(f"  {t}.{canon} (column '{u['column']}'): {u['rows']:,} rows: {listed}{more}")
+        print(f"    allowed: {', '.join(u['allowed']) or '(none declared)'}")
 
 
 def cmd_validate(args) -> int:

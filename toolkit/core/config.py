@@ -137,11 +137,50 @@ class Source(Strict):
     encoding: str | None = Field(None, description="e.g. cp1251; detected when absent")
     sep: str | None = Field(None, description="CSV separator; detected when absent")
     date_format: str | None = Field(None, description="strftime pattern; detected when absent")
-    columns: dict[str, str] = Field(description="client column name -> canonical column name")
+    columns: dict[str, str] = Field(
+        description="client column name -> canonical column name; or -> {column: <canonical>, values: {...}}"
+    )
+    values: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="canonical (or client) column -> {client value: value the toolkit expects}, matched "
+        "ignoring case, spaces, quotes and ё/е (e.g. code_type: {барьер: barrier})",
+    )
     personal: list[str] = Field(
         default_factory=list,
         description="columns holding personal data (names, phones, e-mails): dropped at load",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _values_under_columns(cls, data):
+        """``columns: {Тип: {column: code_type, values: {барьер: barrier}}}`` -> ``columns`` +
+        ``values``; value maps keyed by the client column become keyed by the canonical one; keys
+        and values of a value map become text (YAML reads ``да`` as text but ``1`` as a number)."""
+        if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+            return data
+        data = dict(data)
+        values = dict(data["values"]) if isinstance(data.get("values"), dict) else data.get("values", {})
+        columns = {}
+        for client, target in data["columns"].items():
+            if isinstance(target, dict):
+                extra = set(target) - {"column", "values"}
+                if extra or "column" not in target:
+                    raise ValueError(f"columns['{client}']: give column: <canonical name> and optionally values: "
+                                     f"{{client value: value}} (unexpected: {', '.join(map(str, extra)) or 'no column'})")
+                columns[client] = target["column"]
+                if target.get("values") is not None and isinstance(values, dict):
+                    values[str(target["column"])] = target["values"]
+            else:
+                columns[client] = target
+        data["columns"] = columns
+        if isinstance(values, dict):
+            canonical = set(map(str, columns.values()))
+            data["values"] = {
+                (str(columns[col]) if col in columns and str(col) not in canonical else str(col)):
+                    ({str(k): str(v) for k, v in m.items()} if isinstance(m, dict) else m)
+                for col, m in values.items()
+            }
+        return data
 
     @field_validator("sep")
     @classmethod
@@ -462,6 +501,7 @@ def _cross_check(case: Case) -> list[str]:
                 p.append(f"{where}: '{canon}' names no declared choice factor ('{canon[4:]}')")
             if canon.startswith("sat_") and table == "survey" and canon[4:] not in touch_ids:
                 p.append(f"{where}: '{canon}' names no declared touchpoint ('{canon[4:]}')")
+        p += _value_map_problems(case, table, src, spec, targets)
         for req in spec.required:
             if req not in targets:
                 p.append(f"sources.{table}.columns: required canonical column '{req}' is not mapped")
@@ -470,6 +510,52 @@ def _cross_check(case: Case) -> list[str]:
     if case.sources.leads is not None and not case.funnel_stages:
         p.append("funnel_stages: leads are given, so the ordered funnel stages must be declared")
     return p
+
+
+def allowed_values(case: Case, kind: str, choices: tuple[str, ...] = ()) -> list[str] | None:
+    """The values a categorical column accepts (ids; names and aliases match too), or None when
+    any value is accepted (free text, numbers, a business line with none declared)."""
+    if kind == "choice":
+        return list(choices)
+    declared = _declared(case, kind)
+    if kind in ("brand", "journey_stage", "funnel_stage") or (kind == "business_line" and declared):
+        return [it.id for it in declared]
+    return None
+
+
+def _value_map_problems(case: Case, table: str, src: Source, spec, targets: dict[str, str]) -> list[str]:
+    """``values:`` maps only mapped columns, onto values the column accepts."""
+    p = []
+    for col, mapping in src.values.items():
+        where = f"sources.{table}.values['{col}']"
+        if col not in targets:
+            p.append(f"{where}: '{col}' is not a mapped column of the {table} table "
+                     f"(mapped: {', '.join(targets) or 'none'})")
+            continue
+        cspec = spec.column(col)
+        allowed = allowed_values(case, cspec.kind, cspec.choices) if cspec is not None else None
+        if allowed is None:
+            continue
+        names = {norm_label(x) for it in _declared(case, cspec.kind) for x in [it.id, it.name, *it.aliases] if x}
+        ok = {norm_label(a) for a in allowed} | names
+        for client_value, value in mapping.items():
+            if norm_label(value) not in ok:
+                p.append(f"{where}['{client_value}']: '{value}' is not a value of {table}.{col} "
+                         f"(allowed: {', '.join(allowed)})")
+    return p
+
+
+def _declared(case: Case, kind: str) -> list:
+    return {"brand": case.brands, "business_line": case.business_lines, "journey_stage": case.journey_stages,
+            "funnel_stage": case.funnel_stages}.get(kind, [])
+
+
+def norm_label(value) -> str:
+    """How client labels and values are compared: case-folded, ё -> е, quotes and repeated spaces
+    removed (the loader's ``normalise_label``)."""
+    v = str(value).replace("\u00a0", " ").casefold().replace("ё", "е")
+    v = re.sub(r"[\"'«»“”„]", "", v)
+    return re.sub(r"\s+", " ", v).strip()
 
 
 def _format_loc(loc: tuple) -> str:

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from toolkit.core.config import Case, Source
+from toolkit.core.config import Case, Source, allowed_values
 from toolkit.data import parsing as P
 from toolkit.core.contract import TABLE_ORDER, TABLES, ColumnSpec
 from toolkit.data.readers import RawTable, read_raw
@@ -51,6 +51,7 @@ from toolkit.data.ids import normalise_ids
 from toolkit.data.messages import _bad_reason, _expected, _show
 from toolkit.data.names import personal_words
 from toolkit.data.scrub import mask_distinct, mask_names, name_masker
+from toolkit.data.values import describe_unmapped, map_values, unmapped_values
 from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series
 
 ID_COLUMNS_TO_PSEUDONYMISE = ("customer_id",)
@@ -67,6 +68,8 @@ class TableQuality:
     quarantined: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # canonical column -> values nothing maps: {column, values: {value: rows}, distinct, rows, allowed}
+    unmapped: dict[str, dict] = field(default_factory=dict)
     sha256: str = ""
     # capitalised words of the declared personal columns' values: masked in every table's free text
     personal_words: frozenset = field(default_factory=frozenset, repr=False)
@@ -178,6 +181,7 @@ def _resolve_columns(raw: RawTable, src: Source, table: str) -> dict[str, str]:
 def _parse_column(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> P.Parsed:
     """Parse one raw column by its kind; a dictionary-encoded column (``category``, as the
     parquet reader delivers few-valued text) is parsed on its distinct values only."""
+    raw = map_values(raw, src.values.get(spec.name))
     if isinstance(raw.dtype, pd.CategoricalDtype):
         return _on_distinct_values(lambda values: _parse_by_kind(spec, values, case, src), raw)
     return _parse_by_kind(spec, raw, case, src)
@@ -311,6 +315,9 @@ def load_table(case: Case, table: str, key: bytes | None = None):
         if cspec.kind == "id":
             p = normalise_ids(p, case, q.notes)
         parsed[canon] = p
+        allowed = allowed_values(case, cspec.kind, cspec.choices)
+        if allowed is not None and p.bad.any():
+            q.unmapped[canon] = unmapped_values(client_col, rawcol, p.bad, allowed)
         if cspec.required:
             if p.blank.all():
                 raise InputFileError(
@@ -444,7 +451,7 @@ def load_table(case: Case, table: str, key: bytes | None = None):
     q.quarantined = {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
     if q.rows_used == 0:
         top = ", ".join(f"{k}: {v}" for k, v in q.quarantined.items())
-        raise InputFileError(f"File {path.name} ({table}): no row is usable ({top}).")
+        raise InputFileError(f"File {path.name} ({table}): no row is usable ({top}).{describe_unmapped(table, q.unmapped)}")
     check_contract(table, clean, refunds)
     _release_arrow_memory()
     return clean, quarantine.astype({"row": "int64"}), q, refunds
@@ -556,6 +563,12 @@ def load_case_data(case: Case, tables: list[str] | None = None) -> CaseData:
         refunds = mask_names("transactions", refunds, masker)
     if len(quarantine):
         quarantine["value"] = mask_distinct(quarantine["value"], masker)
+    for q in quality.values():  # unmapped values are shown by validate: names masked as in the quarantine
+        for u in q.unmapped.values():
+            masked: dict[str, int] = {}
+            for v, n in u["values"].items():
+                masked[masker(v)] = masked.get(masker(v), 0) + n
+            u["values"] = masked
     return CaseData(case=case, tables=out, refunds=refunds, quarantine=quarantine, quality=quality)
 
 
