@@ -19,6 +19,7 @@ import pandas as pd
 from toolkit.core.run_folder import RunFolder, write_json
 from toolkit.core.config import Case, parse_case
 from toolkit.core.stats import wilson_interval
+from toolkit.core.words import word
 
 # a quote that must come out literally: XML specials and template-like braces
 TRICKY_QUOTE = "Цена < обещанной & «{{ акция }}» не сработала, {% if %} — так и написали"
@@ -244,26 +245,7 @@ def sample_metrics(case: Case) -> dict:
             "target_conversion_now": 0.19, "premium_leads_per_year": 4600.0, "evidence_leads": 3120,
             "budget_conversion_ci": [0.20, 0.24], "budget_avg_check_ci": [36900.0, 40100.0],
         },
-        "profit": {
-            "factor_stages": {"traffic": ["framing"], "conversion": ["evaluation", "deal"], "average_check": ["deal"],
-                              "purchases_per_customer": ["experience", "trigger", "loyalty_loop"]},
-            "what_if_improvement": 0.1,
-            "brands": {
-                "aesthetica": {"all": {"traffic": 52000.0, "traffic_source": "sessions", "conversion": 0.01192,
-                                       "average_check": 41200.0, "average_check_ci": [40100.0, 42300.0],
-                                       "purchases_per_customer": 2.1, "formula_revenue": 53_630_000.0,
-                                       "measured_revenue": 61_200_000.0, "reconciliation": 0.876,
-                                       "what_if": {"traffic": 5_363_000.0, "conversion": 5_363_000.0,
-                                                   "average_check": 5_363_000.0, "purchases_per_customer": 5_363_000.0}}},
-                "beauty_lab": {"all": {"traffic": 21000.0, "traffic_source": "sessions", "conversion": 0.0199,
-                                       "average_check": 18300.0, "average_check_ci": [17500.0, 19100.0],
-                                       "purchases_per_customer": 2.6, "formula_revenue": 19_880_000.0,
-                                       "measured_revenue": 20_400_000.0, "reconciliation": 0.975,
-                                       "what_if": {"traffic": 1_988_000.0, "conversion": 1_988_000.0,
-                                                   "average_check": 1_988_000.0,
-                                                   "purchases_per_customer": 1_988_000.0}}},
-            },
-        },
+        "profit": _sample_profit(),
     }
 
 
@@ -480,8 +462,9 @@ def sample_figures(run: RunFolder, case: Case, metrics: dict, tables: dict[str, 
         "staff_dependency": loyalty_charts.staff_dependency_chart(tables["staff_dependency"], lang, line_names=lines),
         "double_funnel": double_funnel_charts.double_funnel_chart(metrics["double_funnel"], lang, brand_names=brands),
         "double_funnel_scenarios": double_funnel_charts.scenario_revenue_chart(metrics["double_funnel"]["scenarios"], lang),
-        "profit_what_if": double_funnel_charts.profit_whatif_chart(
-            metrics["profit"]["brands"]["aesthetica"]["all"]["what_if"], lang, improvement=0.1),
+        "profit_what_if": double_funnel_charts.profit_whatif_chart(pd.DataFrame(
+            [{"factor": f, "label": word(f"money.factor.{f}", lang), "improvement": 0.1, "revenue_change": v}
+             for f, v in metrics["profit"]["all"]["what_if"].items()]), lang, improvement=0.1),
     }
     figs.update(stage_mapping_charts.journey_figures(tables["journey_matrix"], tables["emotion_curve"], lang, segment_names=pnames))
     for name, fig in figs.items():
@@ -534,6 +517,41 @@ def main(argv: list[str] | None = None) -> int:
     print(path)
     return 0
 
+
+
+def _profit_scope(brand: str, line: str, new: float, first: float, returning: float, visits: float, repeat: float,
+                  refunds: float, leads: float | None = None, conversion: float | None = None) -> dict:
+    """One scope of metrics.json's ``profit`` (toolkit.double_funnel.profit), consistent by construction."""
+    stages = {"leads": ["framing"], "lead_to_deal": ["evaluation", "deal"], "deals": ["deal"], "new_customers": ["deal"],
+              "first_visit_check": ["deal"], "returning_customers": ["experience", "trigger"],
+              "visits_per_returning_customer": ["loyalty_loop"], "repeat_check": ["deal"]}
+    values = {"new_customers": new, "first_visit_check": first, "returning_customers": returning,
+              "visits_per_returning_customer": visits, "repeat_check": repeat}
+    if leads is not None:
+        values.update(leads=leads, lead_to_deal=conversion, deals=leads * conversion)
+    formula = new * first + returning * visits * repeat
+    actual = formula + refunds
+    first_rev, repeat_rev = new * first, returning * visits * repeat
+    what_if = {"new_customers": 0.1 * first_rev, "first_visit_check": 0.1 * first_rev,
+               "returning_customers": 0.1 * repeat_rev, "visits_per_returning_customer": 0.1 * repeat_rev,
+               "repeat_check": 0.1 * repeat_rev}
+    if leads is not None:
+        what_if.update(leads=0.1 * leads * conversion * first, lead_to_deal=0.1 * leads * conversion * first)
+    return {"scope": {"brand": brand, "business_line": line},
+            "factors": {k: {"value": v, "stage": stages[k][0], "stages": stages[k]} for k, v in values.items()},
+            "formula_revenue": formula, "actual_revenue": actual, "other": refunds,
+            "other_reason": "money.profit.other_refunds" if refunds else None, "reconciliation": formula / actual,
+            "annual_actual_revenue": actual, "what_if": what_if}
+
+
+def _sample_profit() -> dict:
+    return {
+        "all": _profit_scope("all", "all", 1320, 32_900.0, 960, 2.1, 19_010.0, -150_000.0, 4800, 0.21),
+        "aesthetica": _profit_scope("aesthetica", "all", 620, 52_000.0, 540, 1.9, 28_200.0, -110_000.0, 3100, 0.16),
+        "beauty_lab": _profit_scope("beauty_lab", "all", 700, 14_800.0, 420, 2.3, 10_300.0, -40_000.0, 1700, 0.30),
+        "period": {"start": "2024-07-01", "end": "2025-06-30", "months": 12},
+        "what_if_improvement": 0.1,
+    }
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -11,6 +11,13 @@ from toolkit.double_funnel.charts import headline_scenario
 from toolkit.report.common import Names, figure_ref, impact_range, metrics_part, not_available, scenario_impact, w
 
 
+def _deals(scenario: Mapping):
+    """A scenario's deals on the money basis: the deals a year over today's conversion of the same
+    leads (``incremental_deals``), or the gross deals in a run that predates it."""
+    x = scenario.get("incremental_deals")
+    return x if is_number(x) else scenario.get("deals")
+
+
 def double_funnel_section(metrics: Mapping, run: RunFolder, names: Names, language: str, currency: str, conf: float) -> dict:
     d, na = metrics_part(metrics, "double_funnel", language)
     ok = d is not None and is_number(d.get("nontarget_share"))
@@ -35,7 +42,7 @@ def double_funnel_section(metrics: Mapping, run: RunFolder, names: Names, langua
         out["rows"].append({
             "capture": fmt_pct(s.get("capture_rate"), language, 0),
             "leads": fmt_int(s.get("leads"), language),
-            "deals": fmt_int(s.get("deals"), language),
+            "deals": fmt_int(_deals(s), language),
             "revenue": impact_range(imp, currency, language) or w(language, "money.not_measured_short"),
         })
     sc = headline_scenario(d)
@@ -45,7 +52,7 @@ def double_funnel_section(metrics: Mapping, run: RunFolder, names: Names, langua
     parts = []
     if imp:
         parts.append(w(language, "brands.headline", budget=B, capture=fmt_pct(sc.get("capture_rate"), language, 0),
-                       deals=fmt_int(sc.get("deals"), language), n=round(sc.get("deals") or 0), impact=imp))
+                       deals=fmt_int(_deals(sc), language), n=round(_deals(sc) or 0), impact=imp))
     if material is False:
         parts.append(w(language, "brands.not_material", budget=B))
     elif d.get("merge_brands") is True:

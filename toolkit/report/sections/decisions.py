@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from toolkit.core.fmt import fmt_days, fmt_money_short, fmt_pct, is_number, ordinal
+from toolkit.core.fmt import fmt_days, fmt_money_short, fmt_num, fmt_pct, is_number, ordinal
 from toolkit.core.words import has_word, word
 from toolkit.report.common import (
     Names,
@@ -142,8 +142,9 @@ def decisions_section(metrics: Mapping, ctx: Mapping, names: Names, language: st
     money = metrics.get("money") if isinstance(metrics.get("money"), Mapping) else {}
     period = money.get("period") if isinstance(money.get("period"), Mapping) else {}
     if has_word("money.basis_sentence", language) and period.get("start") and is_number(money.get("annual_revenue")):
-        basis = word("money.basis_sentence", language, currency=currency, start=fmt_date(period["start"], language),
-                     end=fmt_date(period.get("end"), language),
+        key = "money.basis_sentence_annualised" if period.get("annualised") else "money.basis_sentence"
+        basis = word(key, language, currency=currency, start=fmt_date(period["start"], language),
+                     end=fmt_date(period.get("end"), language), months=fmt_num(period.get("months"), language, 1),
                      annual_revenue=fmt_money_short(money["annual_revenue"], currency, language))
     else:
         basis = w(language, "decisions.basis", currency=currency)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from toolkit.core.fmt import fmt_int, fmt_pct, fmt_signed, is_number
+from toolkit.core.fmt import fmt_int, fmt_money_short, fmt_pct, fmt_signed, is_number
+from toolkit.core.words import word
 from toolkit.core.run_folder import RunFolder
 from toolkit.core.vocabulary import actions_for
 from toolkit.report.common import (
@@ -104,5 +105,40 @@ def barriers_section(metrics: Mapping, run: RunFolder, names: Names, language: s
     with_money = [b for b in bars if isinstance(b.get("annual_impact"), Mapping)]
     out["text"] = w(language, "barriers.text", n=len(bars), measured=fmt_int(len(with_money), language),
                     total=fmt_int(len(bars), language))
+    at_risk = barrier_money_text(metrics, names, language, currency)
+    if at_risk:
+        out["text"] += " " + at_risk
     return out
+
+
+def barrier_money_text(metrics: Mapping, names: Names, language: str, currency: str) -> str:
+    """The money basis of the barriers (metrics.json's ``barrier_impact``, ``toolkit.barriers.impact``):
+    the annual revenue at risk at the stages where barriers were named, what fixing them is expected
+    to win back with its range and recoverable-fraction assumption, the sensitivity to that fraction,
+    and the stages not measured in money (catalog ``money.barriers.*``)."""
+    bi = metrics.get("barrier_impact")
+    money = metrics.get("money") if isinstance(metrics.get("money"), Mapping) else {}
+    if not isinstance(bi, Mapping) or not isinstance(bi.get("sum_of_impacts"), Mapping):
+        return ""
+    risk = bi.get("revenue_at_risk_named_stages") or bi.get("revenue_at_risk") or {}
+    total = bi["sum_of_impacts"]
+    fraction = next((a.get("value") for a in bi.get("assumptions") or [] if str(a.get("key", "")).endswith("recoverable_fraction")), None)
+    annual = money.get("annual_revenue")
+    parts = [word("money.barriers.at_risk", language,
+                  at_risk=fmt_money_short(risk.get("estimate"), currency, language),
+                  at_risk_share=fmt_pct(risk.get("estimate") / annual, language, 0) if is_number(annual) and annual
+                  and is_number(risk.get("estimate")) else "—",
+                  impact=fmt_money_short(total.get("estimate"), currency, language),
+                  low=fmt_money_short(total.get("low"), currency, language),
+                  high=fmt_money_short(total.get("high"), currency, language),
+                  fraction=fmt_pct(fraction, language, 0))]
+    for row in bi.get("sensitivity") or []:
+        if is_number(row.get("recoverable_fraction")) and row.get("recoverable_fraction") != fraction:
+            parts.append(word("money.barriers.sensitivity", language,
+                              fraction=fmt_pct(row["recoverable_fraction"], language, 0),
+                              impact=fmt_money_short(row.get("annual_impact"), currency, language)))
+    if bi.get("not_measured"):
+        parts.append(word("money.barriers.not_measured", language,
+                          stages=", ".join(names.stage(x) for x in bi["not_measured"])))
+    return " ".join(parts)
 
