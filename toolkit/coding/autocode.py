@@ -84,9 +84,7 @@ class Evidence:
 class Context:
     """What the conversation says about the fragment being coded (see ``toolkit.coding.rules``)."""
 
-    others: bool = False  # about someone else
-    speech_from: int | None = None  # words reported after a colon start here: not "others"
-    others_words: set[int] = field(default_factory=set)  # clauses about someone else in this sentence
+    others_words: set[int] = field(default_factory=set)  # clauses about someone else (rules.clause_owners)
     hypothetical: bool = False
     quoted: set[int] = field(default_factory=set)  # token positions inside quotation marks
     place: bool = False  # about another clinic or shop
@@ -122,10 +120,7 @@ def keyword_evidence(tokens: list[Token], clean: str, codebook: Codebook, ctx: C
             continue
         if ctx.echo and (short_echo or all(tokens[k].lemmas & ctx.question_lemmas for k in m.positions)):
             continue
-        if not c.about_others and (
-            (ctx.others and (ctx.speech_from is None or m.positions[0] < ctx.speech_from))
-            or ctx.others_words.intersection(m.positions)
-        ):
+        if not c.about_others and ctx.others_words.intersection(m.positions):
             continue
         if ctx.place and not ctx.place_words.intersection(m.positions):
             continue
@@ -209,7 +204,7 @@ def _code_turn(rid, turn, text, question, codebook: Codebook, last_turn: bool) -
     if last_turn and rules.is_closing(q_tokens, [t for ts in toks for t in ts]):
         return []
     q_lemmas = frozenset().union(*(t.lemmas for t in q_tokens)) if q_tokens else frozenset()
-    others = prev_social = bool(rules.social_positions(q_tokens))
+    others = social_context = bool(rules.social_positions(q_tokens))
     place = bool(rules.place_positions(q_tokens))
     rows = []
     for n, (sentence, tokens) in enumerate(zip(sentences, toks), start=1):
@@ -219,27 +214,25 @@ def _code_turn(rid, turn, text, question, codebook: Codebook, last_turn: bool) -
             place = True
         elif rules.brings_back(tokens):
             place = False
-        social_here = bool(rules.social_positions(tokens))
-        if rules.has_first_person(tokens):
-            others = False
-        elif social_here or (prev_social and rules.has_third_person(tokens)):
-            others = True
-        prev_social = social_here or (others and prev_social)
+        speech_from = rules.speech_start(clean, tokens)
+        others_words, end_others = rules.clause_owners(tokens, others, social_context, speech_from)
+        social_context = social_context or bool(rules.social_positions(tokens)) or end_others
         nxt = toks[n] if n < len(toks) else None
         base = offsets[n - 1]
         quoted = {k for k, t in enumerate(tokens) if any(a <= base + t.start < b for a, b in quotes)}
         ctx = Context(
-            others=others, speech_from=rules.speech_start(clean, tokens), others_words=rules.others_clauses(tokens),
+            others_words=others_words,
             hypothetical=rules.is_hypothetical(tokens), quoted=quoted, place=place, place_words=place_words,
             ironic=rules.is_ironic(tokens, nxt), echo=rules.is_echo(sentence, tokens), question_lemmas=q_lemmas,
         )
+        others = end_others
         hits = sentiment_hits(tokens, codebook.lexicon_index())
         found = keyword_evidence(tokens, clean, codebook, ctx, hits)
         if n == 1 and rules.is_short_affirmation(tokens) and q_tokens:
             for code, ev in keyword_evidence(q_tokens, q_clean, codebook).items():
                 if code not in found:
                     found[code] = Evidence(CONFIDENCE["question"], ev.words)
-        if codebook.similarity and not (ctx.others or ctx.place or ctx.echo or any(is_negator(t.text) for t in tokens)):
+        if codebook.similarity and not (others_words or ctx.place or ctx.echo or any(is_negator(t.text) for t in tokens)):
             for code, score in propose(clean, tokens, codebook, exclude=set(found)).items():
                 found[code] = Evidence(score * (rules.IRONY_FACTOR if ctx.ironic and codebook.codes[code].polarity > 0
                                                 else 1.0))

@@ -34,8 +34,9 @@ the package defaults (Russian and English side by side: the scripts never collid
   "not") in the sentence or alone as the next sentence («Очень внимательная, ага.»,
   "So that was nice. Not."): positive codes of the sentence lose confidence
   (``IRONY_FACTOR``).
-- **Hypothetical**: in a sentence with «бы» or "would"/"I'd have" («я бы, наверно,
-  бросила давно», "I'd have bought it too big") nothing happened: confidence times
+- **Hypothetical**: in a sentence with «бы», «если», "would", "if" or "I'd have"/"I'd be"
+  («я бы, наверно, бросила давно», "I'd have bought it too big", "if the jeans fit I'm
+  happy"; not the fillers «если честно», "if I'm honest") nothing happened: confidence times
   ``HYPOTHETICAL_FACTOR`` (ideas excepted: they are wishes).
 - **Quoted words**: a match wholly inside quotation marks («Акция! Скидка!», a sign, an
   advert, someone's phrase) is a quotation, not the respondent's statement: confidence
@@ -167,33 +168,71 @@ def place_positions(tokens: list[Token]) -> set[int]:
     return {k for _, m in _PLACES.find(tokens) if not m.negated for k in m.positions}
 
 
-def others_clauses(tokens: list[Token]) -> set[int]:
-    """In a sentence naming someone of the circle: the positions of the clauses about them
-    (a social noun or a third-person pronoun, no first-person word)."""
-    if not social_positions(tokens):
-        return set()
+def clause_owners(tokens: list[Token], start_others: bool, social_context: bool,
+                  speech_from: int | None = None) -> tuple[set[int], bool]:
+    """Whose experience each clause tells: (positions of the clauses about other people, whether
+    the sentence ends about them).
+
+    Clause by clause: a first-person word makes it the respondent's (but not «у меня» /
+    «у нас» beside a circle noun: «сестра у меня» is the sister); a circle noun, or — when
+    the sentence or the story is about someone of the circle — a third-person pronoun or
+    verb, makes it theirs; a clause with none of these (no subject of its own: «…, но
+    испугалась») continues the previous clause's owner; words reported after a colon
+    belong to the respondent again (what others told them about them).
+    """
     social = set(social_positions(tokens))
+    social_context = social_context or bool(social) or start_others
     by_clause: dict[int, list[int]] = {}
     for k, t in enumerate(tokens):
         by_clause.setdefault(t.clause, []).append(k)
+    others_now = start_others
     out: set[int] = set()
-    for ks in by_clause.values():
+    for clause, ks in by_clause.items():
         sub = [tokens[k] for k in ks]
-        if (social.intersection(ks) or any(t.text in THIRD_PERSON for t in sub)) and not has_first_person(sub):
+        if speech_from is not None and ks[0] == speech_from:
+            others_now = False
+        possessive = bool(social.intersection(ks))
+        first = any(_first_person_at(tokens, k, possessive) for k in ks)
+        third = social_context and any(t.text in THIRD_PERSON or _is_third_person_verb(t.text) for t in sub)
+        if first:
+            others_now = False
+        elif social.intersection(ks) or third:
+            others_now = True
+        if others_now:
             out.update(ks)
-    return out
+    return out, others_now
 
 
-def has_third_person(tokens: list[Token]) -> bool:
-    return any(t.text in THIRD_PERSON or t.text in ("него", "нее", "неё", "ней", "ним", "них") for t in tokens)
+def _first_person_at(tokens: list[Token], k: int, possessive: bool) -> bool:
+    t = tokens[k]
+    if possessive and t.text in ("меня", "нас") and k > 0 and tokens[k - 1].text == "у":
+        return False
+    return t.text in FIRST_PERSON or t.text in SECOND_SINGULAR or (t.text.isalpha() and _is_first_person_verb(t.text))
+
+
+@lru_cache(maxsize=50_000)
+def _is_third_person_verb(word: str) -> bool:
+    if not re.search(r"[а-я]", word):
+        return False
+    p = morph().parse(word)[0]
+    return p.tag.POS == "VERB" and p.tag.person == "3per"
 
 
 def is_hypothetical(tokens: list[Token]) -> bool:
-    """«бы»/«б», "would", or "'d have": a supposed, not a lived, event."""
+    """«бы»/«б», «если», "would", "if", "'d have"/"'d be": a supposed, not a lived, event
+    (the fillers «если честно», "if I'm honest" excepted)."""
     words = [t.text for t in tokens]
-    if any(w in ("бы", "б", "would") for w in words):
-        return True
-    return any(w.endswith("'d") and k + 1 < len(words) and words[k + 1] == "have" for k, w in enumerate(words))
+    for k, w in enumerate(words):
+        nxt = words[k + 1 : k + 3]
+        if w in ("бы", "б", "would"):
+            return True
+        if w == "если" and nxt[:1] != ["честно"]:
+            return True
+        if w == "if" and nxt not in (["i'm", "honest"], ["i", "am"]):
+            return True
+        if w.endswith("'d") and nxt[:1] in (["have"], ["be"]):
+            return True
+    return False
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:

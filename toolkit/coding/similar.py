@@ -20,7 +20,7 @@ import numpy as np
 
 from toolkit.coding.text import Token, tokenize
 
-SIMILARITY_MIN = 0.5
+SIMILARITY_MIN = 0.55
 CONF_LOW = 0.5
 CONF_HIGH = 0.65
 MIN_CONTENT_WORDS = 1  # a fragment with no content word is not compared

@@ -23,7 +23,7 @@ Terms used throughout the coding package:
 - **verb family**: a keyword verb also matches its aspect pair, reflexive and prefixed
   forms (``toolkit.coding.families``; kind "family": «пугать» ~ «испугалась»,
   «бесить» ~ «выбешивало»).
-- **negated**: a negation particle (ru «не», «ни», «нет», «без»; en not, no, never,
+- **negated**: a negation particle (ru «не», «ни», «нет», «без», «нельзя»; en not, no, never,
   without, nor, any "-n't" form) stands within ``negation_window`` tokens (default 3)
   before the match, or within two tokens after it, *in the same clause* (clauses are cut at , ; : ( )
   dashes and at «но», «а», «однако», «зато», but, however, although, though):
@@ -66,7 +66,7 @@ CLAUSE_PUNCT = re.compile(r"[.!?…,;:()\[\]«»\"“”]|\s[-–—]\s|[–—]
 # Contrastive conjunctions: they cut a clause and also a *segment* (the unit of the polarity check).
 CONTRAST_WORDS = frozenset({"но", "а", "однако", "зато", "хотя", "but", "however", "although", "though", "whereas"})
 CLAUSE_WORDS = CONTRAST_WORDS
-NEGATORS = frozenset({"не", "ни", "нет", "без", "not", "no", "never", "without", "nor", "cannot", "dont"})
+NEGATORS = frozenset({"не", "ни", "нет", "без", "нельзя", "not", "no", "never", "without", "nor", "cannot", "dont"})
 # A phrase opening with a preposition-like negator keeps its order («без рассрочки» is not
 # «рассрочка без процентов»); other phrases also match out of order within a clause.
 ORDERED_NEGATORS = frozenset({"без"})
