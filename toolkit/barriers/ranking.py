@@ -10,7 +10,9 @@ respondents
     the stage.
 share
     respondents / base with a Wilson interval. *Base* = all interviewed respondents
-    of the segment (everyone with a row in ``codes``), not only those who talked
+    of the segment: everyone in the ``respondents`` table where it is given (an
+    interviewee whose transcript yielded no coded fragment still met or did not meet
+    each barrier), plus anyone with a row in ``codes``; not only those who talked
     about that stage: interviews cover the whole journey, so silence about a
     barrier is read as "did not meet it". For a persona row the base is the
     interviewed respondents of that persona.
@@ -89,7 +91,12 @@ def barrier_table(
     all_codes = codes.loc[codes["stage"].isin(order)].assign(respondent_id=lambda d: d["respondent_id"].astype("string"))
     segs = respondent_segments(respondents, personas)
     seg_all = segmented(all_codes, segs)
-    base = seg_all.groupby(["segment_type", "segment"], sort=True)["respondent_id"].nunique().rename("base").reset_index()
+    people = all_codes[["respondent_id"]]
+    if respondents is not None and "respondent_id" in respondents.columns and len(respondents):
+        # everyone interviewed, also those with no coded fragment at a known stage
+        people = pd.concat([people, respondents[["respondent_id"]].dropna().astype("string")], ignore_index=True)
+    base = (segmented(people.drop_duplicates(), segs).groupby(["segment_type", "segment"], sort=True)["respondent_id"]
+            .nunique().rename("base").reset_index())
     b = seg_all.loc[seg_all["code_type"] == "barrier"].copy()
     b["code"] = b["code"].astype("string")
     b["sentiment"] = pd.to_numeric(column(b, "sentiment"), errors="coerce").astype(float)
