@@ -92,10 +92,14 @@ def test_metrics_json_keeps_the_contract(runs, name):
         assert set(loy["p_return"]) == set(loy["p_return_ci"]) == set(loy["eligible"])
     for brand, f in m["funnel"].items():
         assert len(f["conversion"]) == len(f["conversion_ci"]) == len(f["stages"]) - 1
-    assert m["barriers"] and {"code", "stage", "respondents", "share", "ci", "severity", "revenue_at_stake"} <= set(m["barriers"][0])
+    assert m["barriers"] and {"code", "stage", "respondents", "share", "ci", "severity", "annual_impact",
+                              "rank_basis"} <= set(m["barriers"][0])
+    assert {"period", "annual_revenue", "currency", "basis"} <= set(m["money"])
+    assert m["profit"]["all"]["actual_revenue"] > 0 and isinstance(m["roadmap"], list)
     assert DF_KEYS <= set(m["double_funnel"])
     for scenario in m["double_funnel"]["scenarios"]:
-        assert {"capture_rate", "leads", "deals", "revenue"} <= set(scenario)
+        assert {"capture_rate", "leads", "deals", "revenue", "incremental_deals", "incremental_annual_revenue"} <= set(scenario)
+    assert {"leak_to_competitors", "material"} <= set(m["double_funnel"])
     for key in ("cross_penetration", "staff_dependency"):
         assert m[key] and "skipped" not in m[key]
 

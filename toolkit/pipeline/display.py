@@ -42,7 +42,7 @@ INTEGER = {  # counts: whole numbers
 }
 MONEY = {
     "revenue", "average_check", "revenue_per_customer", "revenue_low", "revenue_high", "revenue_ltv",
-    "top_staff_revenue", "revenue_at_stake", "formula_revenue", "measured_revenue", "revenue_base",
+    "top_staff_revenue", "annual_impact_high", "formula_revenue", "actual_revenue", "other", "measured_revenue", "revenue_base",
     "revenue_new", "revenue_change", "mean_monetary", "budget_median", "annual_impact", "annual_impact_low",
     "stage_annual_loss",
 }

@@ -17,15 +17,15 @@ METRICS_USED = {
     "staff_dependency": "{line: {top_staff, top_staff_share_of_repeat_customers, repeat_customers, attached_share, "
                         "top_staff_revenue_share, suppressed}}",
     "funnel": "{brand: {stages, stage_names, counts, conversion, conversion_ci, bottleneck, traffic_to_lead}}",
-    "barriers": "[{code, label, stage, respondents, base, share, ci, severity, revenue_at_stake, rank, evidence, "
-                "quotes, actions}]",
+    "barriers": "[{code, label, stage, respondents, base, share, ci, severity, annual_impact {estimate, low, high} "
+                "or None, rank_basis, rank, evidence, quotes, actions}]",
     "double_funnel": "premium_brand, budget_brand, premium_leads, premium_leads_per_year, nontarget_share(_ci), "
                      "nontarget_conversion_now, target_conversion_now, budget_conversion(_ci), budget_avg_check, "
-                     "scenarios [{capture_rate, leads, deals, revenue, revenue_low, revenue_high}], merge_brands, "
-                     "verdict, evidence_leads",
-    "profit": "(optional extra part) factor_stages, what_if_improvement, brands {brand: {line: {traffic, "
-              "traffic_source, conversion, average_check, average_check_ci, purchases_per_customer, "
-              "formula_revenue, measured_revenue, reconciliation, what_if {factor: revenue_change}}}}",
+                     "scenarios [{capture_rate, leads, deals, incremental_deals, incremental_annual_revenue "
+                     "{estimate, low, high}}], leak_to_competitors, material, merge_brands, recommendation {action, "
+                     "sentences}, verdict, evidence_leads",
+    "profit": "{all | brand | line: {scope, factors {factor: {value, stage}}, formula_revenue, actual_revenue, "
+              "other, other_reason, reconciliation, what_if {factor: annual change}}}, period, what_if_improvement",
 }
 
 ARTIFACTS_USED: dict[str, tuple[str, ...]] = {
