@@ -15,9 +15,13 @@ generator's parquet output), loadable by ``toolkit.data.load``.
 |---|---|---|---|
 | ``tx_1m``  | clinic_group, scale 24.5 | ~1.0M  | 100 000 |
 | ``tx_10m`` | clinic_group, scale 245  | ~10.0M | 1 000 000 |
+| ``tx_100m`` | ``tx_10m`` x 10 | ~100M | 10 000 000 |
 
-Both sets have the same shape (~10 rows per customer), so 1M -> 10M is 10x the rows *and* the
-customers.
+All sets have the same shape (~10 rows per customer), so each step is 10x the rows *and* the
+customers. ``tx_100m`` is not generated (the generator would need ~10 min and tens of GB at
+scale 2450): it is ``tx_10m``'s transactions written 10 times, copy k with its customer ids
+suffixed ``-k`` (10M distinct customers, the same dates, amounts, lines and staff), which is
+enough for speed and memory; it has transactions only (the jobs read nothing else).
 """
 
 from __future__ import annotations
@@ -38,6 +42,8 @@ class SetSpec:
     name: str
     scale: float
     customers: int
+    copies_of: str | None = None  # built from that set, written ``copies`` times
+    copies: int = 1
 
     @property
     def folder(self) -> Path:
@@ -51,7 +57,29 @@ class SetSpec:
 SETS = {
     "tx_1m": SetSpec("tx_1m", 24.5, 100_000),
     "tx_10m": SetSpec("tx_10m", 245.0, 1_000_000),
+    "tx_100m": SetSpec("tx_100m", 2450.0, 10_000_000, copies_of="tx_10m", copies=10),
 }
+DEFAULT_SETS = ["tx_1m", "tx_10m"]  # tx_100m on request (--sets): ~1.5 GB on disk, minutes per run
+
+
+def _copies(src: Path, dst: Path, copies: int) -> dict:
+    """``dst/transactions.parquet`` = ``src``'s transactions ``copies`` times, customer ids suffixed."""
+    import duckdb
+
+    dst.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET memory_limit = '2GB'")
+    con.execute(f"""COPY (
+        SELECT t.* REPLACE (t.customer_id || '-' || CAST(k.range AS VARCHAR) AS customer_id)
+        FROM range({int(copies)}) k, read_parquet('{src / "transactions.parquet"}') t
+    ) TO '{dst / "transactions.parquet"}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1000000)""")
+    rows, first, last = con.execute(
+        f"SELECT count(*), min(date), max(date) FROM read_parquet('{dst / 'transactions.parquet'}')"
+    ).fetchone()
+    con.close()
+    return {"rows": int(rows), "first_date": str(first)[:10], "last_date": str(last)[:10]}
 
 
 def _fold(src: Path, dst: Path, customers: int) -> dict:
@@ -95,6 +123,15 @@ def ensure_set(name: str, log=print) -> dict:
     info_path = spec.folder / "set.json"
     if info_path.exists() and spec.transactions.exists():
         return json.loads(info_path.read_text())
+    if spec.copies_of:
+        base = ensure_set(spec.copies_of, log)
+        t0 = time.perf_counter()
+        log(f"writing {spec.copies} copies of {spec.copies_of} into {spec.folder} ...")
+        info = _copies(SETS[spec.copies_of].folder, spec.folder, spec.copies)
+        info.update(name=name, copies_of=spec.copies_of, copies=spec.copies,
+                    customers=base["customers"] * spec.copies, seconds_to_build=round(time.perf_counter() - t0, 1))
+        info_path.write_text(json.dumps(info, indent=2))
+        return info
     from toolkit.synthetic import generate_case
 
     raw = DATA / f"_generator_clinic_scale_{spec.scale:g}"

@@ -81,11 +81,24 @@ def _segments(df: pd.DataFrame) -> pd.Series:
     return assign_segments(df["r_score"], df["f_score"], df["m_score"])
 
 
-def duckdb_summary(path, as_of):
+def _hand_connection():
+    """A DuckDB connection with the toolkit's settings (the same memory limit, spilling to the
+    same temp folder beyond it, unordered intermediate tables): a like-for-like reference."""
+    import os
+    import tempfile
+
     import duckdb
 
-    a = f"DATE '{_date(as_of)}'"
     con = duckdb.connect()
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET memory_limit = '{os.environ.get('CJM_DUCKDB_MEMORY_LIMIT', '2GB')}'")
+    con.execute(f"SET temp_directory = '{tempfile.gettempdir()}/cjm-duckdb'")
+    return con
+
+
+def duckdb_summary(path, as_of):
+    a = f"DATE '{_date(as_of)}'"
+    con = _hand_connection()
     df = con.execute(f"""
         WITH src AS (SELECT * FROM read_parquet('{path}')),
         visits AS (    -- one visit per customer-day
@@ -112,10 +125,8 @@ def duckdb_summary(path, as_of):
 
 
 def duckdb_loyalty(path, as_of):
-    import duckdb
-
     a = f"DATE '{_date(as_of)}'"
-    con = duckdb.connect()
+    con = _hand_connection()
     df = con.execute(f"""
         WITH sale AS (
             SELECT customer_id, CAST(date AS DATE) AS day, amount, business_line FROM read_parquet('{path}')

@@ -94,7 +94,6 @@ class SalesHistory:
     sale_rows: object
     refund_rows: object
     as_of: dt.date
-    history_start: dt.date | None
     visit_definition: VisitDefinition
     has_business_line: bool
     has_staff: bool
@@ -104,6 +103,15 @@ class SalesHistory:
     rows_read: int = 0
     con: duckdb.DuckDBPyConnection | None = None
     _visits: dict = field(default_factory=dict, repr=False)
+    _start: list = field(default_factory=list, repr=False)
+
+    @property
+    def history_start(self) -> dt.date | None:
+        """The first visit date (asked of the engine once, when an analysis needs it)."""
+        if not self._start:
+            start = self.engine.scalar(self.sale_rows.visit_date.min())
+            self._start.append(None if start is None or pd.isna(start) else _to_date(start))
+        return self._start[0]
 
     def execute(self, expr) -> pd.DataFrame:
         """Compute an ibis expression in the engine (only its result comes back)."""
@@ -134,7 +142,7 @@ class SalesHistory:
         if detail or not self.cache:
             return visits_expr(self, scopes=scopes, detail=detail)
         if "both" not in self._visits:
-            name = f"cjm_visits_{os.getpid()}_{next(_TEMP_NAMES)}"
+            name = self.temp_name("visits")
             self._visits["both"] = self.engine.materialise(name, visits_expr(self, "both", False))
         v = self._visits["both"]
         if scopes == "all":
@@ -142,6 +150,11 @@ class SalesHistory:
         if scopes == "lines":
             return v.filter(v.scope != ALL_LINES)
         return v
+
+    @staticmethod
+    def temp_name(what: str) -> str:
+        """A name for a temporary table of this process (dropped by :meth:`close`)."""
+        return f"cjm_{what}_{os.getpid()}_{next(_TEMP_NAMES)}"
 
     def close(self) -> None:
         self.engine.drop_temporary()
@@ -238,14 +251,13 @@ def _history(engine: Engine, tx, refunds, customers, *, as_of, visit_definition,
     date = _as_date(tx["date"])
     sale = tx.amount >= 0
     has_line_col = "business_line" in tx.columns
-    probe = tx.aggregate(
-        rows=tx.count(),
-        last_date=date.max(where=sale),
-        lined=(tx.business_line.notnull() & sale).any() if has_line_col else ibis.literal(False),
-    )
-    facts = engine.execute(probe).iloc[0]
-    last_date = None if pd.isna(facts["last_date"]) else _to_date(facts["last_date"])
-    as_of = _to_date(as_of if as_of is not None else (last_date or dt.date.today()))
+    # cheap questions first: the row count (parquet metadata), the last sale date only when
+    # as_of is not given (a scan of the date column)
+    rows = int(engine.scalar(tx.count()))
+    if as_of is None:
+        last = engine.scalar(date.max(where=sale))
+        as_of = dt.date.today() if last is None or pd.isna(last) else last
+    as_of = _to_date(as_of)
     sale_rows = sale_rows_expr(tx, as_of, row_key)
     refund_rows = refund_rows_expr(tx, as_of, refunds)
     customer_columns: tuple[str, ...] = ()
@@ -260,15 +272,13 @@ def _history(engine: Engine, tx, refunds, customers, *, as_of, visit_definition,
             con.execute(f"CREATE OR REPLACE TEMP VIEW customer_attributes AS {ibis.to_sql(cust, dialect='duckdb')}")
         sale_rows, refund_rows = engine.backend.table("sale_rows"), engine.backend.table("refund_rows")
         cust = engine.backend.table("customer_attributes") if cust is not None else None
-    start = engine.scalar(sale_rows.visit_date.min())
-    lined = bool(facts["lined"]) and has_line_col
-    if lined and last_date is not None and as_of < last_date:  # lines only after as_of do not count
-        lined = bool(engine.scalar(sale_rows.business_line.notnull().any()))
+    lined = False
+    if has_line_col:  # any sale row with a line: stops at the first one
+        lined = len(engine.execute(sale_rows.filter(sale_rows.business_line.notnull()).select("customer_id").limit(1))) > 0
     return SalesHistory(
-        engine=engine, sale_rows=sale_rows, refund_rows=refund_rows, as_of=as_of,
-        history_start=None if pd.isna(start) else _to_date(start), visit_definition=visit_definition,
+        engine=engine, sale_rows=sale_rows, refund_rows=refund_rows, as_of=as_of, visit_definition=visit_definition,
         has_business_line=lined, has_staff="staff_id" in tx.columns, customers=cust,
-        customer_columns=customer_columns, cache=cache, rows_read=int(facts["rows"]), con=con,
+        customer_columns=customer_columns, cache=cache, rows_read=rows, con=con,
     )
 
 
@@ -329,7 +339,7 @@ def sales_history_in(
             raise ValueError("visit_definition 'row' on a database table needs a numeric transaction_id column")
         row_key = "transaction_id"
     if isinstance(customers, pd.DataFrame):
-        customers = engine.materialise(f"cjm_customers_{os.getpid()}_{next(_TEMP_NAMES)}", ibis.memtable(customers))
+        customers = engine.materialise(SalesHistory.temp_name("customers"), ibis.memtable(customers))
     return _history(engine, transactions, None, customers, as_of=as_of, visit_definition=visit_definition,
                     cache=cache, row_key=row_key)
 
@@ -490,38 +500,38 @@ def customer_summary_expr(sales: SalesHistory, scopes: Scopes = "both"):
     if scopes != "all" and not sales.has_business_line:
         scopes = "all"
     want_all, want_lines = scopes in ("all", "both"), scopes in ("lines", "both")
+    # one scope: a constant key column would only slow the aggregations and the join down
+    keys = ["customer_id"] if scopes == "all" else ["scope", "customer_id"]
+    whole = ibis.literal(ALL_LINES, "string")
     r = sales.refund_rows
     refund_parts = []
     if want_all:
-        refund_parts.append(r.select(scope=ibis.literal(ALL_LINES, "string"), customer_id=r.customer_id, amount=r.amount))
+        refund_parts.append(r.select(scope=whole, customer_id=r.customer_id, amount=r.amount))
     if want_lines:
         rl = r.filter(r.business_line.notnull())
         refund_parts.append(rl.select(scope=rl.business_line, customer_id=rl.customer_id, amount=rl.amount))
     if sales.cache:
-        v = sales.visits(scopes)
-        per_customer = v.group_by(["scope", "customer_id"]).aggregate(
-            first_visit=v.visit_date.min(), last_visit=v.visit_date.max(), visits=v.count(), revenue=v.amount.sum())
+        u = sales.visits(scopes)
     else:
-        # no need to number visits to count them: count distinct days (or rows)
-        s = sales.sale_rows
+        # no need to number visits to count them: one row per visit, then per customer
         parts = []
         if want_all:
-            parts.append(s.select(scope=ibis.literal(ALL_LINES, "string"), customer_id=s.customer_id,
-                                  visit_date=s.visit_date, amount=s.amount))
+            v = visit_totals_expr(sales, per_line=False)
+            parts.append(v.select(scope=whole, customer_id=v.customer_id, visit_date=v.visit_date, amount=v.amount))
         if want_lines:
-            sl = s.filter(s.business_line.notnull())
-            parts.append(sl.select(scope=sl.business_line, customer_id=sl.customer_id, visit_date=sl.visit_date,
-                                   amount=sl.amount))
+            v = visit_totals_expr(sales, per_line=True)
+            parts.append(v.select(scope=v.business_line, customer_id=v.customer_id, visit_date=v.visit_date,
+                                  amount=v.amount))
         u = parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False)
-        count = u.count() if sales.visit_definition == "row" else u.visit_date.nunique()
-        per_customer = u.group_by(["scope", "customer_id"]).aggregate(
-            first_visit=u.visit_date.min(), last_visit=u.visit_date.max(), visits=count, revenue=u.amount.sum())
+    per_customer = u.group_by(keys).aggregate(
+        first_visit=u.visit_date.min(), last_visit=u.visit_date.max(), visits=u.count(), revenue=u.amount.sum())
     ru = refund_parts[0] if len(refund_parts) == 1 else refund_parts[0].union(refund_parts[1], distinct=False)
-    per_refunds = ru.group_by(["scope", "customer_id"]).aggregate(refunds=ru.amount.sum())
-    j = per_customer.left_join(per_refunds, ["scope", "customer_id"])
+    per_refunds = ru.group_by(keys).aggregate(refunds=ru.amount.sum())
+    j = per_customer.left_join(per_refunds, keys)
     refunds = j.refunds.fill_null(0.0)
-    return j.select("scope", "customer_id", "first_visit", "last_visit", "visits", "revenue",
-                    refunds=refunds, monetary=j.revenue + refunds)
+    return j.select(scope=j.scope if len(keys) == 2 else whole, customer_id=j.customer_id, first_visit=j.first_visit,
+                    last_visit=j.last_visit, visits=j.visits, revenue=j.revenue, refunds=refunds,
+                    monetary=j.revenue + refunds)
 
 
 def customer_summary(sales, *, per_line: bool = False) -> pd.DataFrame:
@@ -534,9 +544,9 @@ def customer_summary(sales, *, per_line: bool = False) -> pd.DataFrame:
     """
     sales = as_sales_history(sales)
     expr = customer_summary_expr(sales, "lines" if per_line else "all")
-    df = sales.execute(expr.order_by("scope", "customer_id"))
+    df = sales.execute(expr.order_by("scope", "customer_id") if sales.con is not None else expr)
     df["visits"] = df["visits"].astype("int64")
-    return df.reset_index(drop=True)
+    return df if sales.con is not None else df.sort_values(["scope", "customer_id"], ignore_index=True)
 
 
 def has_sales_history(case, data) -> bool:
@@ -550,3 +560,21 @@ def record_engine(run, step: str, sales: SalesHistory) -> None:
     records = run.load_json(ENGINE_RECORD, default={}) if (run.artifacts / f"{ENGINE_RECORD}.json").exists() else {}
     records[step] = engine_record(sales.engine.name, sales.rows_read, sales.engine.queries)
     run.save_json(ENGINE_RECORD, records)
+
+
+def ordered(sales: SalesHistory, table, by: list[str]):
+    """``table`` sorted with the whole history first, then the lines, then ``by`` (text by code
+    point). The embedded DuckDB sorts by code point itself; another engine's collation may not,
+    so its (small) results are sorted in pandas by :func:`sort_result` instead."""
+    if sales.con is None:
+        return table
+    return table.order_by([(table.scope != ALL_LINES)] + [table[c] for c in by])
+
+
+def sort_result(sales: SalesHistory, df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The pandas half of :func:`ordered`: sorts what another engine returned (the embedded
+    engine's result is already in order)."""
+    if sales.con is not None:
+        return df.reset_index(drop=True)
+    df = df.assign(_order=df["scope"] != ALL_LINES)
+    return df.sort_values(["_order"] + by, kind="stable").drop(columns="_order").reset_index(drop=True)

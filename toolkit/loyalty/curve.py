@@ -86,6 +86,8 @@ def return_events(sales: SalesHistory, per_line: bool, return_window_days: int |
     if return_window_days is not None and not per_line:
         windows = {ALL_LINES: int(return_window_days)}
     else:
+        if not sales.cache:  # the visits feed two queries (the gaps for W, then the events): compute them once
+            visits = sales.engine.materialise(sales.temp_name("visits"), visits)
         table = _windows_table(sales, visits, return_window_days, quantile)
         windows = dict(zip(table["scope"], table["return_window_days"].astype(int)))
     if not windows:  # no visits at all

@@ -39,7 +39,7 @@ import pandas as pd
 
 from toolkit.core.config import Parameters
 from toolkit.core.words import word
-from toolkit.core.sales import ALL_LINES, as_sales_history, customer_summary_expr
+from toolkit.core.sales import ALL_LINES, as_sales_history, customer_summary_expr, ordered, sort_result
 
 # segment ids in report order (best first); display names: word catalog rfm.segment.<id>
 SEGMENTS: tuple[str, ...] = (
@@ -73,16 +73,17 @@ def segment_name(segment: str, language: str = "ru") -> str:
     return word(f"rfm.segment.{segment}", language)
 
 
-def _score(measure: str, value, edges: list[float] | None, n, scope):
+def _score(measure: str, value, edges: list[float] | None, n, part: list):
     """The 1-5 score expression (see the module docstring): ``1 + floor(5 w / n)`` with w the
-    customers of the scope with a strictly worse value (the 0-based minimum rank, worst first),
-    or with explicit ``edges``: 1 + the number of edges the value is above (recency: 5 - ...)."""
+    customers of the scope (``part``: the scope column, or nothing for one scope) with a strictly
+    worse value (the 0-based minimum rank, worst first), or with explicit ``edges``: 1 + the
+    number of edges the value is above (recency: 5 - ...)."""
     if edges:
         above = sum(ibis.ifelse(value > float(e), 1, 0) for e in sorted(edges))
         return (SCORES - above) if measure == "recency" else (1 + above)
     # recency: smaller is better, so the worst (largest) recency comes first
     order = ibis.desc(value) if measure == "recency" else value
-    worse = ibis.rank().over(group_by=scope, order_by=order)
+    worse = ibis.rank().over(ibis.window(group_by=part or None, order_by=order))
     return 1 + (SCORES * worse) // n
 
 
@@ -104,19 +105,19 @@ def rfm_scores(sales, *, per_line: bool = False, edges: dict[str, list[float]] |
         "scope", "customer_id", recency_days=ibis.date(sales.as_of).delta(summary.last_visit, unit="day"),
         frequency=summary.visits, monetary=summary.monetary,
     )
-    n = v.count().over(group_by=v.scope)
+    part = [v.scope] if per_line and sales.has_business_line else []
+    n = v.count().over(ibis.window(group_by=part or None))
     scored = v.mutate(
-        r_score=_score("recency", v.recency_days, edges.get("recency"), n, v.scope),
-        f_score=_score("frequency", v.frequency, edges.get("frequency"), n, v.scope),
-        m_score=_score("monetary", v.monetary, edges.get("monetary"), n, v.scope),
+        r_score=_score("recency", v.recency_days, edges.get("recency"), n, part),
+        f_score=_score("frequency", v.frequency, edges.get("frequency"), n, part),
+        m_score=_score("monetary", v.monetary, edges.get("monetary"), n, part),
     )
-    df = sales.execute(scored)
+    df = sales.execute(ordered(sales, scored, ["scope", "customer_id"]))
     for c in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
         df[c] = df[c].astype("int64")
     df["monetary"] = df["monetary"].astype("float64")
-    df["_order"] = df["scope"] != ALL_LINES
-    df = df.sort_values(["_order", "scope", "customer_id"], kind="stable").drop(columns="_order")
-    df["rfm"] = df["r_score"].astype(str) + df["f_score"].astype(str) + df["m_score"].astype(str)
+    df = sort_result(sales, df, ["scope", "customer_id"])
+    df["rfm"] = (100 * df["r_score"] + 10 * df["f_score"] + df["m_score"]).astype("str")  # e.g. "545"
     df["segment"] = assign_segments(df["r_score"], df["f_score"], df["m_score"])
     return df.reset_index(drop=True)
 
