@@ -51,8 +51,20 @@ INDUSTRY_WORDS = {
     "medical": re.compile(r"\b(shoppers?|fitting rooms?|store visits?)\b", re.I),
     "neutral": None,
 }
-COMPARE = re.compile(r"(?P<a>«[^»]+»|“[^”]+”|\d[\d ,.]*%)[^.;«“]*?\b(?:против|against|vs\.?|compared with)\b"
-                     r"[^.;]*?(?P<b>«[^»]+»|“[^”]+”|\d[\d ,.]*%)")
+COMPARATOR = re.compile(r"\b(?:против|against|vs\.?|compared with)\b")
+NAME = re.compile(r"«[^»]+»|“[^”]+”")
+PERCENT = re.compile(r"\d[\d ,.]*%")
+
+
+def compares_with_itself(sentence: str) -> bool:
+    """The last name (or percentage) before "против"/"against" is the first one after it."""
+    for m in COMPARATOR.finditer(sentence):
+        left, right = sentence[:m.start()], sentence[m.end():]
+        for rx in (NAME, PERCENT):
+            a, b = rx.findall(left), rx.findall(right)
+            if a and b and a[-1].strip() == b[0].strip():
+                return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -137,9 +149,8 @@ def check_report(docx_path, pdf_path, language: str, allowed_names: Iterable[str
             for m in rx.finditer(flat):
                 findings.append(Finding("industry_word", i, m.group(0)))
         for sentence in re.split(r"(?<=[.!?])\s+", re.sub(r"\s+", " ", " ".join(_body_lines(text, running)))):
-            for m in COMPARE.finditer(sentence):
-                if m.group("a").strip() == m.group("b").strip():
-                    findings.append(Finding("self_comparison", i, sentence[:160]))
+            if compares_with_itself(sentence):
+                findings.append(Finding("self_comparison", i, sentence[:160]))
 
     for rows in _docx_tables(doc):
         body = rows[1:]
