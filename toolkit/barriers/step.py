@@ -47,6 +47,7 @@ def run(ctx: StepContext) -> dict:
     out: dict = {"figures": {}, "money": money}
     if codes is None or not len(codes):
         ctx.run.save_metrics_part("barriers", skipped("no coded interviews in this case"))
+        ctx.run.save_metrics_part("barrier_impact", skipped("no coded interviews in this case"))
         return out
     model = stage_model(case)
     losses, notes = measured_losses(ctx, data, money)
