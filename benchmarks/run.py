@@ -1,16 +1,22 @@
 """``make bench``: how fast the toolkit turns a large sales history around, on this machine.
 
-    python benchmarks/run.py [--repeats 3] [--sets tx_1m tx_10m] [--skip-case] [--skip-demo]
+    python benchmarks/run.py [--repeats 3] [--sets tx_1m tx_10m [tx_100m]] [--skip-case] [--skip-full] [--skip-demo]
 
 1. Scaled cases (``benchmarks/datasets.py``; generated once, cached in ``benchmarks/data/``):
-   ``tx_1m`` (~1.0M rows, 100k customers) and ``tx_10m`` (~10.0M rows, 1M customers).
+   ``tx_1m`` (~1.0M rows, 100k customers), ``tx_10m`` (~10.0M rows, 1M customers) and, on
+   request (``--sets ... tx_100m``), ``tx_100m`` (~100M rows, 10M customers: ``tx_10m`` x 10).
 2. Two jobs on each, three ways, side by side in the same run (``benchmarks/impls.py``):
    the customer summary with RFM and the loyalty job (visit sequence, repeat curve,
    intervals), by the toolkit, by one hand-written DuckDB query (the reference for this
-   machine) and by plain pandas. The three results must be identical (checked every run).
+   machine) and by plain pandas. The results must be identical (checked every run). The
+   *sales analytics* ratio is (toolkit summary + loyalty) / (hand-written summary + loyalty).
+   ``tx_100m`` runs out of core (DuckDB's memory limit 2 GB for the toolkit and the reference
+   alike), once (``--repeats-100m``), without pandas (it would need tens of GB).
 3. The sales-based steps of the 10M-row case from the parquet file to ``metrics.json``
    (data audit, RFM, loyalty; ``benchmarks/case_run.py``).
-4. ``cjm run`` of the clinic demo end to end and per step (``benchmarks/demo_run.py``).
+4. A full ``cjm run`` of the 10M-row case (every step, report included; ``demo_run.py``):
+   wall time and the largest kernel's peak memory.
+5. ``cjm run`` of the clinic demo end to end and per step (``benchmarks/demo_run.py``).
 
 Every measurement runs in a fresh process (so its peak memory is its own), ``--repeats``
 times, the implementations interleaved (a load spike from other programs hits all of
@@ -49,13 +55,20 @@ CLINIC_DEMO = ROOT / "case_studies" / "clinic_group"
 WORK = datasets.DATA / "_runs"
 
 TARGETS = {
-    "loyalty_10m_toolkit_over_duckdb": ("<=", 1.5),
+    "sales_10m_toolkit_over_duckdb": ("<=", 1.3),
+    "summary_10m_toolkit_over_duckdb": ("<=", 1.3),
+    "loyalty_10m_toolkit_over_duckdb": ("<=", 1.3),
     "loyalty_10m_pandas_over_toolkit": (">=", 4.0),
     "loyalty_toolkit_10m_over_1m": ("<=", 11.0),
+    "sales_100m_toolkit_over_duckdb": ("<=", 1.3),
+    "sales_toolkit_100m_over_10m": ("<=", 11.0),
     "case_10m_seconds_to_metrics_json": ("<=", 60.0),
-    "case_10m_peak_rss_mb": ("<=", 4000.0),
+    "case_10m_peak_rss_mb": ("<=", 3000.0),
+    "full_10m_cjm_run_seconds": ("<=", 60.0),
+    "full_10m_peak_rss_mb": ("<=", 3000.0),
     "demo_cjm_run_seconds": ("<=", 20.0),
 }
+NO_PANDAS = {"tx_100m"}  # pandas would need tens of GB
 
 
 def load_average() -> list[float]:
@@ -80,17 +93,20 @@ def median(values: list[float]) -> float:
 # -- 1, 2: the jobs, three ways --------------------------------------------------------------
 
 
-def bench_jobs(set_names: list[str], repeats: int, log) -> dict:
+def bench_jobs(set_names: list[str], repeats: int, log, repeats_100m: int = 1) -> dict:
     out: dict = {}
     for name in set_names:
         path = datasets.SETS[name].transactions
+        names = ("toolkit", "duckdb") if name in NO_PANDAS else IMPLS
+        repeats_here = repeats_100m if name in NO_PANDAS else repeats
         for job in JOBS:
-            log(f"{name} / {job}: {repeats} x {', '.join(IMPLS)} ...")
-            runs: dict[str, list[dict]] = {i: [] for i in IMPLS}
+            repeats = repeats_here
+            log(f"{name} / {job}: {repeats} x {', '.join(names)} ...")
+            runs: dict[str, list[dict]] = {i: [] for i in names}
             results: dict[str, Path] = {}
             load_before = load_average()
             for rep in range(repeats):
-                order = IMPLS[rep % len(IMPLS):] + IMPLS[:rep % len(IMPLS)]  # rotate who goes first
+                order = names[rep % len(names):] + names[:rep % len(names)]  # rotate who goes first
                 for impl in order:
                     args = [str(HERE / "measure.py"), job, impl, str(path)]
                     if rep == 0:
@@ -103,7 +119,7 @@ def bench_jobs(set_names: list[str], repeats: int, log) -> dict:
             import pandas as pd
 
             frames = {i: pd.read_parquet(p) for i, p in results.items()}
-            checks = {f"toolkit_vs_{i}": impls.differences(job, frames["toolkit"], frames[i]) for i in IMPLS[1:]}
+            checks = {f"toolkit_vs_{i}": impls.differences(job, frames["toolkit"], frames[i]) for i in names[1:]}
             entry = {
                 impl: {
                     "seconds": [r["seconds"] for r in rs],
@@ -114,11 +130,13 @@ def bench_jobs(set_names: list[str], repeats: int, log) -> dict:
                 }
                 for impl, rs in runs.items()
             }
-            t, d, p = (entry[i]["median_seconds"] for i in IMPLS)
-            tc, dc, pc = (entry[i]["median_cpu_seconds"] for i in IMPLS)
+            t, d = (entry[i]["median_seconds"] for i in ("toolkit", "duckdb"))
+            tc, dc = (entry[i]["median_cpu_seconds"] for i in ("toolkit", "duckdb"))
             # wall clock is the target; CPU time beside it is less moved by other programs
-            entry["ratios"] = {"toolkit_over_duckdb": round(t / d, 3), "pandas_over_toolkit": round(p / t, 3),
-                               "toolkit_over_duckdb_cpu": round(tc / dc, 3), "pandas_over_toolkit_cpu": round(pc / tc, 3)}
+            entry["ratios"] = {"toolkit_over_duckdb": round(t / d, 3), "toolkit_over_duckdb_cpu": round(tc / dc, 3)}
+            if "pandas" in entry:
+                p, pc = entry["pandas"]["median_seconds"], entry["pandas"]["median_cpu_seconds"]
+                entry["ratios"].update(pandas_over_toolkit=round(p / t, 3), pandas_over_toolkit_cpu=round(pc / tc, 3))
             entry["identical"] = all(not v for v in checks.values())
             entry["differences"] = {k: v for k, v in checks.items() if v}
             entry["result_rows"] = len(frames["toolkit"])
@@ -126,11 +144,26 @@ def bench_jobs(set_names: list[str], repeats: int, log) -> dict:
             out.setdefault(name, {})[job] = entry
             r = entry["ratios"]
             log(f"    identical: {entry['identical']}; toolkit/duckdb {r['toolkit_over_duckdb']:.2f} "
-                f"(CPU {r['toolkit_over_duckdb_cpu']:.2f}), pandas/toolkit {r['pandas_over_toolkit']:.2f} "
-                f"(CPU {r['pandas_over_toolkit_cpu']:.2f})")
+                f"(CPU {r['toolkit_over_duckdb_cpu']:.2f})" + (
+                    f", pandas/toolkit {r['pandas_over_toolkit']:.2f} (CPU {r['pandas_over_toolkit_cpu']:.2f})"
+                    if "pandas_over_toolkit" in r else ""))
             if not entry["identical"]:
                 log(f"    DIFFERENCES: {entry['differences']}")
+        out[name]["sales"] = sales_analytics(out[name])
     return out
+
+
+def sales_analytics(jobs: dict) -> dict:
+    """The sales-analytics step (RFM summary + loyalty job), toolkit against the hand-written queries."""
+    def total(impl: str, what: str) -> float:
+        return round(sum(jobs[j][impl][what] for j in JOBS), 3)
+
+    t, d = total("toolkit", "median_seconds"), total("duckdb", "median_seconds")
+    tc, dc = total("toolkit", "median_cpu_seconds"), total("duckdb", "median_cpu_seconds")
+    return {"toolkit_seconds": t, "duckdb_seconds": d, "toolkit_cpu_seconds": tc, "duckdb_cpu_seconds": dc,
+            "toolkit_over_duckdb": round(t / d, 3), "toolkit_over_duckdb_cpu": round(tc / dc, 3),
+            "toolkit_peak_rss_mb": max(jobs[j]["toolkit"]["peak_rss_mb"] for j in JOBS),
+            "duckdb_peak_rss_mb": max(jobs[j]["duckdb"]["peak_rss_mb"] for j in JOBS)}
 
 
 # -- 3: the 10M-row case to metrics.json --------------------------------------------------------
@@ -160,7 +193,28 @@ def bench_case(set_name: str, repeats: int, log) -> dict:
     }
 
 
-# -- 4: the clinic demo through cjm run ---------------------------------------------------------
+# -- 4: a full cjm run of the 10M-row case ------------------------------------------------------
+
+
+def bench_full(set_name: str, log) -> dict:
+    folder = datasets.SETS[set_name].folder
+    log(f"cjm run {folder.relative_to(ROOT)} (every step, report included), once ...")
+    load_before = load_average()
+    try:
+        m, wall = run_json([str(HERE / "demo_run.py"), str(folder), str(WORK / f"full_{set_name}")])
+    except RuntimeError as e:  # a step failed or the run ran out of memory: reported, not hidden
+        log(f"    FAILED: {str(e)[-500:]}")
+        return {"set": set_name, "failed": str(e)[-2000:], "load_average": {"before": load_before,
+                                                                           "after": load_average()}}
+    log(f"    end to end {wall:5.1f} s, largest kernel peak {m['kernel_maxrss_mb']:.0f} MB "
+        f"(steps: {', '.join(f'{k[:2]} {v:.1f}' for k, v in m['steps'].items())})")
+    return {"set": set_name, "end_to_end_seconds": round(wall, 3), "run_case_seconds": m["run_case_seconds"],
+            "step_seconds": m["steps"], "peak_rss_mb": max(m["kernel_maxrss_mb"], m["maxrss_mb"]),
+            "largest_kernel_rss_mb": m["kernel_maxrss_mb"], "load_average": {"before": load_before,
+                                                                           "after": load_average()}}
+
+
+# -- 5: the clinic demo through cjm run ---------------------------------------------------------
 
 
 def bench_demo(repeats: int, log) -> dict:
@@ -192,14 +246,24 @@ def targets(results: dict) -> dict:
     measured = {}
     if "tx_10m" in jobs:
         r = jobs["tx_10m"]["loyalty"]["ratios"]
+        measured["sales_10m_toolkit_over_duckdb"] = jobs["tx_10m"]["sales"]["toolkit_over_duckdb"]
+        measured["summary_10m_toolkit_over_duckdb"] = jobs["tx_10m"]["summary"]["ratios"]["toolkit_over_duckdb"]
         measured["loyalty_10m_toolkit_over_duckdb"] = r["toolkit_over_duckdb"]
         measured["loyalty_10m_pandas_over_toolkit"] = r["pandas_over_toolkit"]
+    if "tx_100m" in jobs:
+        measured["sales_100m_toolkit_over_duckdb"] = jobs["tx_100m"]["sales"]["toolkit_over_duckdb"]
+        if "tx_10m" in jobs:
+            measured["sales_toolkit_100m_over_10m"] = round(
+                jobs["tx_100m"]["sales"]["toolkit_seconds"] / jobs["tx_10m"]["sales"]["toolkit_seconds"], 3)
     if "tx_10m" in jobs and "tx_1m" in jobs:
         big, small = jobs["tx_10m"]["loyalty"]["toolkit"], jobs["tx_1m"]["loyalty"]["toolkit"]
         measured["loyalty_toolkit_10m_over_1m"] = round(big["median_seconds"] / small["median_seconds"], 3)
     if "case" in results:
         measured["case_10m_seconds_to_metrics_json"] = results["case"]["median_seconds_to_metrics_json"]
         measured["case_10m_peak_rss_mb"] = results["case"]["peak_rss_mb"]
+    if "full" in results and "failed" not in results["full"]:
+        measured["full_10m_cjm_run_seconds"] = results["full"]["end_to_end_seconds"]
+        measured["full_10m_peak_rss_mb"] = results["full"]["peak_rss_mb"]
     if "demo" in results:
         measured["demo_cjm_run_seconds"] = results["demo"]["median_end_to_end_seconds"]
     out = {}
@@ -208,6 +272,28 @@ def targets(results: dict) -> dict:
         out[name] = {"target": f"{op} {limit:g}", "measured": value,
                      "met": value <= limit if op == "<=" else value >= limit}
     return out
+
+
+def table(results: dict) -> str:
+    """The size table: per set, the sales analytics (RFM summary + loyalty job) by the toolkit and
+    by the hand-written DuckDB queries, time (CPU) and peak memory, and the ratio."""
+    rows = [f"{'set':8s} {'rows':>12s} {'toolkit s (CPU)':>17s} {'hand DuckDB s (CPU)':>20s} "
+            f"{'ratio (CPU)':>12s} {'toolkit peak MB':>16s}"]
+    for name, jobs in results.get("jobs", {}).items():
+        s = jobs["sales"]
+        rows.append(f"{name:8s} {results['sets'][name]['rows']:>12,} "
+                    f"{s['toolkit_seconds']:>8.1f} ({s['toolkit_cpu_seconds']:>6.1f}) "
+                    f"{s['duckdb_seconds']:>11.1f} ({s['duckdb_cpu_seconds']:>6.1f}) "
+                    f"{s['toolkit_over_duckdb']:>5.2f} ({s['toolkit_over_duckdb_cpu']:>4.2f}) "
+                    f"{s['toolkit_peak_rss_mb']:>16.0f}")
+    not_run = [n for n in datasets.SETS if n not in results.get("jobs", {})]
+    if not_run:
+        rows.append(f"not measured in this run: {', '.join(not_run)} (--sets)")
+    full = results.get("full")
+    if full:
+        rows.append("full cjm run of tx_10m: " + (f"FAILED ({full['failed'][-200:]})" if "failed" in full else
+                    f"{full['end_to_end_seconds']:.1f} s, peak {full['peak_rss_mb']:.0f} MB"))
+    return "\n".join(rows)
 
 
 def machine() -> dict:
@@ -225,7 +311,10 @@ def machine() -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeats", type=int, default=3, help="runs per measurement (median reported); default 3")
-    ap.add_argument("--sets", nargs="+", default=list(datasets.SETS), choices=list(datasets.SETS))
+    ap.add_argument("--sets", nargs="+", default=datasets.DEFAULT_SETS, choices=list(datasets.SETS),
+                    help="default: tx_1m tx_10m; add tx_100m for the out-of-core size")
+    ap.add_argument("--repeats-100m", type=int, default=1, help="runs per measurement on tx_100m; default 1")
+    ap.add_argument("--skip-full", action="store_true", help="skip the full cjm run of the 10M-row case")
     ap.add_argument("--skip-jobs", action="store_true", help="skip the three-way job comparison")
     ap.add_argument("--skip-case", action="store_true", help="skip the 10M-row case to metrics.json")
     ap.add_argument("--skip-demo", action="store_true", help="skip cjm run of the clinic demo")
@@ -237,13 +326,15 @@ def main(argv: list[str] | None = None) -> int:
     started = time.strftime("%Y-%m-%d %H:%M:%S")
     results: dict = {"started": started, "machine": machine(), "load_average_at_start": load_average(),
                      "repeats": args.repeats, "sets": {}}
-    needed = set(args.sets) | ({"tx_10m"} if not args.skip_case else set())
+    needed = set(args.sets) | ({"tx_10m"} if not (args.skip_case and args.skip_full) else set())
     for name in sorted(needed):
         results["sets"][name] = datasets.ensure_set(name, log)
     if not args.skip_jobs:
-        results["jobs"] = bench_jobs(args.sets, args.repeats, log)
+        results["jobs"] = bench_jobs(args.sets, args.repeats, log, args.repeats_100m)
     if not args.skip_case:
         results["case"] = bench_case("tx_10m", args.repeats, log)
+    if not args.skip_full:
+        results["full"] = bench_full("tx_10m", log)
     if not args.skip_demo and (CLINIC_DEMO / "case.yml").exists():
         results["demo"] = bench_demo(args.repeats, log)
     results["targets"] = targets(results)
@@ -255,10 +346,12 @@ def main(argv: list[str] | None = None) -> int:
     os.replace(tmp, args.out)
 
     log("")
+    log(table(results))
+    log("")
     log(f"{'target':40s} {'goal':>10s} {'measured':>10s}  met")
     for name, t in results["targets"].items():
         log(f"{name:40s} {t['target']:>10s} {t['measured']:>10g}  {'yes' if t['met'] else 'NO'}")
-    same = all(j["identical"] for s in results.get("jobs", {}).values() for j in s.values())
+    same = all(s[j]["identical"] for s in results.get("jobs", {}).values() for j in JOBS)
     log(f"three implementations identical on every set and job: {same}")
     log(f"load average at start {results['load_average_at_start']}, at end {results['load_average_at_end']}")
     log(f"written {args.out}")
