@@ -49,9 +49,12 @@ Non-target lead (rules in order of precedence; the first that applies decides)
 5. Otherwise the lead has **no evidence** either way: it is counted separately
    (``no_evidence``) and never guessed.
 
-Non-target share = non-target leads / leads with evidence (rules 1-4), with a Wilson
-interval. The leads without evidence are assumed to have the same mix when the share is
-applied to the whole lead flow in the scenarios. As context (not a rule), the share of the
+Non-target share = non-target leads / leads with evidence (rules 1-4). The point estimate
+assumes the leads without evidence (mostly lost leads whose reason was left blank) have the same
+mix (``nontarget_share_assumption: no_evidence_same_mix``); its interval covers that assumption
+failing: from "none of them is non-target" through "they are priced out at the rate observed
+among the lost leads with a recorded reason" to "the same mix", each with its Wilson interval
+over all leads (:func:`nontarget_share`). As context (not a rule), the share of the
 premium brand's survey respondents in a price-driven persona is reported too
 (``survey_price_driven_share_premium``): respondents are clients and prospects, not leads.
 
@@ -101,6 +104,7 @@ from toolkit.double_funnel.scenarios import scenarios, sensitivity_table
 from toolkit.segmentation.personas import brand_audience_comparison, jsonable, price_factor_id
 from toolkit.stage_mapping.funnel import _stage_index
 from toolkit.core.stages import StageModel, stage_model
+from toolkit.core.stats import wilson_interval
 
 # re-exported: the double funnel's parts, importable from here as before the split
 __all__ = [
@@ -113,6 +117,7 @@ __all__ = [
 
 EVIDENCE_RULES = ("budget", "lost_reason", "deal", "persona")
 NO_EVIDENCE = "none"
+NO_EVIDENCE_ASSUMPTION = "no_evidence_same_mix"  # the point estimate's assumption (a key for the report)
 
 
 # --------------------------------------------------------------------------- classification
@@ -162,25 +167,55 @@ def classify_leads(
 
 
 def nontarget_share(classified: pd.DataFrame, confidence: float = 0.95) -> dict[str, Any]:
-    """Share of non-target leads among the leads with evidence, with a Wilson interval, and what
-    each rule contributed: ``{share, ci, nontarget, with_evidence, no_evidence, leads,
-    by_rule: {rule: {nontarget, target}}}``."""
+    """Share of non-target leads (module doc): the point estimate over the leads with evidence,
+    and an interval that covers both sampling and the leads whose evidence is missing.
+
+    Returns ``{share, ci, assumption, bounds: {none, lost_rate, same_mix}, nontarget,
+    with_evidence, no_evidence, leads, priced_out_rate, by_rule: {rule: {nontarget, target}}}``.
+    ``assumption`` (a key): ``no_evidence_same_mix``, the point estimate's assumption that the
+    leads without evidence have the mix of the leads with it. ``bounds``: the share over all
+    leads if none of those leads is non-target, if they are non-target at the rate observed among
+    the lost leads whose reason is recorded (``priced_out_rate``), and under the point estimate's
+    assumption; ``ci`` runs from the lowest Wilson bound of these scenarios to the highest (n =
+    all leads), so the interval holds whichever of them is true. Without leads lacking evidence
+    it is the Wilson interval of the share."""
     ev = classified["evidence"]
     has = ev != NO_EVIDENCE
     nt = classified["nontarget"].fillna(False).astype(bool)
     k, n = int((nt & has).sum()), int(has.sum())
+    unknown = int((~has).sum())
     r = rate_with_ci(k, n, confidence)
     by_rule = {
         rule: {"nontarget": int((nt & (ev == rule)).sum()), "target": int((~nt & (ev == rule)).sum())}
         for rule in EVIDENCE_RULES
     }
+    reason = by_rule["lost_reason"]
+    recorded = reason["nontarget"] + reason["target"]
+    priced_out = reason["nontarget"] / recorded if recorded else float("nan")
+    ci, bounds = list(r["ci"]), {}
+    if unknown and n:
+        total = n + unknown
+        rates = {"none": 0.0, "lost_rate": priced_out, "same_mix": k / n}
+        lows, highs = [r["ci"][0]], [r["ci"][1]]
+        for name, rate in rates.items():
+            if rate != rate:  # no recorded lost reason: no such scenario
+                continue
+            extra = rate * unknown
+            bounds[name] = (k + extra) / total
+            lo, hi = wilson_interval(k + extra, total, confidence)
+            lows.append(lo)
+            highs.append(hi)
+        ci = [min(lows), max(highs)]
     return {
         "share": r["rate"],
-        "ci": r["ci"],
+        "ci": ci,
+        "assumption": NO_EVIDENCE_ASSUMPTION,
+        "bounds": bounds,
         "nontarget": k,
         "with_evidence": n,
-        "no_evidence": int((~has).sum()),
+        "no_evidence": unknown,
         "leads": int(len(classified)),
+        "priced_out_rate": priced_out,
         "by_rule": by_rule,
     }
 
@@ -372,6 +407,8 @@ def double_funnel_analysis(
         "premium_leads": share["leads"],
         "nontarget_share": share["share"],
         "nontarget_share_ci": share["ci"],
+        "nontarget_share_assumption": share["assumption"],
+        "nontarget_share_bounds": share["bounds"],
         "nontarget_conversion_now": now["nontarget"]["rate"],
         "budget_conversion": bconv["rate"],
         "budget_avg_check": money["check"],
