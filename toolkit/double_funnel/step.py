@@ -49,8 +49,12 @@ def run(ctx: StepContext) -> dict:
         figs = {
             "double_funnel": charts.double_funnel_chart(result.metrics, language=lang, brand_names=names,
                                                         currency=case.currency),
-            "double_funnel_scenarios": charts.scenario_revenue_chart(result.metrics.get("scenarios", []), language=lang,
-                                                                     currency=case.currency),
+            # the decision figure: deals and revenue a year over today's conversion of the same leads
+            "double_funnel_scenarios": charts.scenario_revenue_chart(
+                [{"capture_rate": r["capture_rate"], "deals": r.get("incremental_deals"),
+                  "revenue": r.get("incremental_annual_revenue"), "revenue_low": r.get("incremental_low"),
+                  "revenue_high": r.get("incremental_high")} for r in result.scenarios.to_dict(orient="records")],
+                language=lang, currency=case.currency, title=word("money.df.chart_title", lang)),
         }
         for name, fig in figs.items():
             ctx.figure(name, fig)
