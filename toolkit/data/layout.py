@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+import pandas as pd
+
 from toolkit.data.parsing import normalise_label
 
 HEADER_SEARCH_ROWS = 30
@@ -21,7 +23,7 @@ TOTALS = re.compile(r"^(итого|итог|всего|общий итог|ит�
 
 
 def _cells(row: Sequence) -> list[str]:
-    return ["" if v is None else str(v).strip() for v in row]
+    return ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v).strip() for v in row]
 
 
 def pick_header(rows: Sequence[Sequence], expect: Iterable[str] | None) -> int | None:

@@ -105,21 +105,23 @@ def decode_text(data: bytes, name: str, encoding: str | None = None) -> tuple[st
         return data.decode("utf-8"), "utf-8", notes
     except UnicodeDecodeError:
         pass
-    lines = data.split(b"\n")
-    utf8_nonascii = 0
-    decoded = []
+    # one lazy pass: does any line read as UTF-8 with non-ASCII letters (two exports pasted together)?
     kinds = Counter()
-    for line in lines:
+    for line in io.BytesIO(data):
+        if line.isascii():
+            continue
         try:
-            text = line.decode("utf-8")
-            if any(b > 127 for b in line):
-                utf8_nonascii += 1
-                kinds["utf-8"] += 1
+            line.decode("utf-8")
+            kinds["utf-8"] += 1
         except UnicodeDecodeError:
-            text = line.decode("cp1251", errors="replace")
             kinds["cp1251"] += 1
-        decoded.append(text)
-    if utf8_nonascii:
+    if kinds["utf-8"]:
+        decoded = []
+        for line in data.split(b"\n"):
+            try:
+                decoded.append(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                decoded.append(line.decode("cp1251", errors="replace"))
         notes.append(
             f"mixed encodings: {kinds['cp1251']} line(s) in cp1251 and {kinds['utf-8']} in UTF-8; each line was decoded on its own"
         )
@@ -161,6 +163,9 @@ def longest_line(text: str) -> tuple[int, int]:
 
 
 _NEWLINE = re.compile("\n")
+_LINE_ENDS = re.compile("\r\n?")
+# a line holding nothing but spaces, tabs or carriage returns (bytes of the UTF-8 body)
+_BLANK_LINE = re.compile(rb"(?<![^\n])[ \t\r]*(?=\n|\Z)")
 
 
 def sniff_separator(text: str) -> str:
@@ -189,7 +194,7 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None, ex
              limits: Limits = DEFAULTS) -> RawTable:
     data = path.read_bytes()
     name = path.name
-    if not data.strip():
+    if not data or data.isspace():  # (no stripped copy of a large file)
         raise InputFileError(f"File {name} is empty.")
     if data[:4] == b"PK\x03\x04":
         raise InputFileError(f"File {name} is an Excel/zip file, not CSV text; give it the .xlsx extension.")
@@ -201,7 +206,8 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None, ex
     del data
     if not text.strip("\ufeff\x00 \r\n\t"):
         raise InputFileError(f"File {name} is empty.")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = _LINE_ENDS.sub("\n", text)
     length, line_no = longest_line(text)
     if length > limits.max_line_chars:
         raise InputFileError(
@@ -240,28 +246,21 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None, ex
     end_of_header = text.find("\n", _offset_of_line(text, header_row))
     body = "" if end_of_header < 0 else text[end_of_header + 1 :]
     del text
+    # the C parser reads UTF-8 bytes: half the memory of the text held as a StringIO
+    encoded = body.encode("utf-8", errors="surrogatepass")
+    del body
     try:
-        frame = pd.read_csv(
-            io.StringIO(body),
-            sep=sep,
-            header=None,
-            names=columns,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[""],
-            skip_blank_lines=True,
-            engine="c",
-            quotechar='"',
-        )
-        ok = len(frame.columns) == width
+        frame = _parse_body(encoded, sep, columns)
+        ok = frame is not None
     except (pd.errors.ParserError, ValueError, csv.Error):
         ok = False
     malformed: list[tuple[int, str]] = []
     if ok:
-        rows = _row_numbers(body, header_row, len(frame))
+        rows = _row_numbers(encoded, header_row, len(frame))
         if rows is None:
             ok = False
     if not ok:
+        body = encoded.decode("utf-8", errors="replace")
         # Slow path for files with ragged rows: each record is checked and ragged
         # ones are reported with their row number instead of failing the file.
         good, rows_list = [], []
@@ -280,10 +279,58 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None, ex
                 good.append(rec)
                 rows_list.append(line)
         frame = pd.DataFrame(good, columns=columns, dtype=object).replace({"": None})
+        frame = frame.astype(object).where(frame.notna(), None)
         rows = np.asarray(rows_list, dtype=np.int64)
-    frame = frame.astype(object).where(frame.notna(), None)
+    del encoded
     frame, rows = _drop_totals(frame, rows, notes)
     return RawTable(path, frame.reset_index(drop=True), rows, notes, dupes, malformed)
+
+
+CSV_CHUNK_ROWS = 100_000
+
+
+def _parse_body(encoded: bytes, sep: str, columns: list[str]) -> pd.DataFrame | None:
+    """The records below the header with the C parser, in chunks turned into Arrow-backed text
+    at once (missing cells <NA>), so no more than a chunk of cells is ever a Python string;
+    None when a record is wider than the header (the slow path then says which)."""
+    reader = pd.read_csv(
+        io.BytesIO(encoded),
+        encoding="utf-8",
+        encoding_errors="replace",
+        sep=sep,
+        header=None,
+        names=columns,
+        dtype=str,
+        keep_default_na=False,
+        na_values=[""],
+        skip_blank_lines=True,
+        engine="c",
+        quotechar='"',
+        chunksize=CSV_CHUNK_ROWS,
+    )
+    text = pd.StringDtype("pyarrow")
+    parts = []
+    with reader:
+        for chunk in reader:
+            if len(chunk.columns) != len(columns):
+                return None
+            parts.append(chunk.astype(text))
+    if not parts:
+        return None
+    frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    del parts
+    for c in frame.columns:  # few-valued columns as categories, as the parquet reader does (see below)
+        sample = frame[c].iloc[:DICTIONARY_SAMPLE_ROWS]
+        if len(frame) > 1000 and sample.nunique() <= max(1, int(DICTIONARY_MAX_DISTINCT_SHARE * len(sample))):
+            frame[c] = frame[c].astype("category")
+    _release_arrow_memory()
+    return frame
+
+
+def _release_arrow_memory() -> None:
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()
 
 
 class _field_limit:
@@ -330,14 +377,16 @@ def _offset_of_line(text: str, line_no: int) -> int:
     return pos
 
 
-def _row_numbers(body: str, header_row: int, n: int) -> np.ndarray | None:
-    """Row numbers of data records when every record is one non-blank line (the
-    usual case); None when quoted fields span lines, then the slow path counts."""
-    lines = body.split("\n")
-    if lines and lines[-1] == "":
-        lines = lines[:-1]
-    nonblank = np.fromiter((bool(ln.strip()) for ln in lines), dtype=bool, count=len(lines))
-    idx = np.flatnonzero(nonblank)
+def _row_numbers(body: bytes, header_row: int, n: int) -> np.ndarray | None:
+    """Row numbers of data records when every record is one non-blank line (the usual case);
+    None when quoted fields span lines, then the slow path counts. Works on the UTF-8 bytes
+    without splitting them into lines."""
+    newlines = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 10)
+    n_lines = len(newlines) + (1 if body and not body.endswith(b"\n") else 0)
+    blank = np.zeros(n_lines + 1, dtype=bool)
+    for m in _BLANK_LINE.finditer(body):
+        blank[np.searchsorted(newlines, m.start())] = True
+    idx = np.flatnonzero(~blank[:n_lines])
     if len(idx) != n:
         return None
     return idx + header_row + 1
