@@ -17,6 +17,10 @@ from toolkit.pipeline.notebook import StepContext
 from toolkit.core.sales import has_sales_history, record_engine, sales_history_for_case
 
 
+NO_LINE = "skip.no_business_line"  # the sales history has no business-line column
+NO_STAFF = "skip.no_staff"  # ... no staff column
+
+
 def run(ctx: StepContext) -> dict:
     case, p, lang = ctx.case, ctx.case.parameters, ctx.language
     data = ctx.data()
@@ -38,9 +42,11 @@ def run(ctx: StepContext) -> dict:
                                              confidence=p.confidence)
             except ValueError:  # the customers table has neither gender nor age
                 cross_by = None
-        cross_m = cross_penetration_metrics(sales, p, table=cross)
+        cross_m = (cross_penetration_metrics(sales, p, table=cross) if sales.has_business_line
+                   else skipped(NO_LINE))
         staff = staff_dependency(sales, min_segment_size=p.min_segment_size, confidence=p.confidence)
-        staff_m = staff_dependency_metrics(sales, p, table=staff)
+        staff_m = (staff_dependency_metrics(sales, p, table=staff) if sales.has_business_line and sales.has_staff
+                   else skipped(NO_LINE if not sales.has_business_line else NO_STAFF))
         record_engine(ctx.run, "loyalty", sales)
     finally:
         sales.close()
