@@ -108,7 +108,7 @@ def test_normalise_ids_merges_and_reports(tmp_path):
     ids = loaded.tables["transactions"]["customer_id"]
     assert ids.tolist() == ["C-01", "C-01", "C-01", "C-02"]
     assert ("normalise_ids: 2 id(s) written in another letter case or with inner spaces merged into the same id "
-            "(4 written forms -> 2 ids)") in loaded.quality["transactions"].notes
+            "(4 written forms -> 2 ids), e.g. 'C-01' = 'c-01' = 'C- 01'") in loaded.quality["transactions"].notes
     assert not any(n.startswith("warning:") for n in loaded.quality["transactions"].notes)
 
 
