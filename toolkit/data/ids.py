@@ -8,12 +8,13 @@ from toolkit.core.config import Case
 from toolkit.data import parsing as P
 
 
-def normalise_ids(p: P.Parsed, case: Case, notes: list[str]) -> P.Parsed:
+def normalise_ids(p: P.Parsed, case: Case, notes: list[str], warn: bool = True) -> P.Parsed:
     """Ids compared ignoring letter case and inner spaces when the case says ``normalise_ids``
-    (written upper-case, without spaces, with a note of how many ids were merged); otherwise a
+    (written upper-case, without spaces, with a note of how many ids were merged); otherwise,
+    when ``warn`` (the customer id: a row id such as a receipt number is left alone, unread), a
     warning note when some ids differ only in letter case."""
     values = p.values
-    if not values.notna().any():
+    if not (case.normalise_ids or warn) or not values.notna().any():
         return p
     distinct = pd.Series(values.dropna().unique()).astype("string")  # Arrow's unique on Arrow text
     keys = distinct.str.replace(r"\s+", "", regex=True).str.upper()

@@ -313,7 +313,7 @@ def load_table(case: Case, table: str, key: bytes | None = None):
                 f"under sources.{table} in case.yml."
             ) from None
         if cspec.kind == "id":
-            p = normalise_ids(p, case, q.notes)
+            p = normalise_ids(p, case, q.notes, warn=canon == "customer_id")
         parsed[canon] = p
         allowed = allowed_values(case, cspec.kind, cspec.choices)
         if allowed is not None and p.bad.any():
