@@ -190,7 +190,7 @@ def test_english_report_of_a_russian_case(runs, tmp_path):
     result = run_case(_case_dir("clinic_group"), out_dir=tmp_path, only=["07"], language="en", progress=False)
     assert result.steps == ["07_report"]
     text = document_text(tmp_path / "report.docx")
-    assert "Key findings" in text and "Ключевые выводы" not in text
+    assert "Decisions" in text and "Решения" not in text
 
 
 def test_only_reruns_one_step_on_the_others_artifacts(runs, tmp_path):

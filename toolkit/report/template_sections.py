@@ -226,7 +226,7 @@ def roadmap(b) -> None:
     b.tag("{%p if roadmap.available %}")
     b.table(cols(b, "roadmap"), ["r.priority", "r.action", "r.owner", "r.effort", "r.horizon", "r.kpi", "r.impact",
                                  "r.evidence"],
-            "r in roadmap.rows", [0.6, 4.6, 1.9, 1.1, 1.7, 2.9, 2.2, 1.0])
+            "r in roadmap.rows", [0.5, 4.0, 2.5, 1.3, 1.7, 2.6, 2.0, 1.4])
     b.tag("{%p else %}")
     b.na("roadmap.na")
     b.tag("{%p endif %}")
