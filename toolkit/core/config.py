@@ -291,7 +291,8 @@ class Parameters(Strict):
         0.03,
         gt=0,
         lt=0.5,
-        description="return probabilities within this distance of the plateau level count as on the plateau",
+        description="loyalty visit: the smallest rise into the plateau of the return probability that counts as "
+        "a threshold (toolkit.loyalty.threshold)",
     )
     loyalty_stage_boundaries: list[int] | None = Field(
         None, description="visit numbers that start each loyalty stage; default from the loyalty visit"
