@@ -3,15 +3,23 @@ the quarantine reason of an unreadable value."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from toolkit.core.config import Case
 from toolkit.core.contract import ColumnSpec
 from toolkit.data import parsing as P
+from toolkit.data.names import NameMasker
 from toolkit.data.privacy import scrub_text
 
 
+@lru_cache(maxsize=1)
+def _masker() -> NameMasker:
+    return NameMasker()
+
+
 def _show(value, width: int = 40) -> str:
-    """A raw value as it may appear in a message: scrubbed and shortened."""
-    text = scrub_text(str(value))
+    """A raw value as it may appear in a message: phones, e-mails and names masked, shortened."""
+    text = _masker()(scrub_text(str(value)))
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
