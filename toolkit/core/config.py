@@ -433,7 +433,8 @@ class Case(Strict):
         message, e.g. ``sources.transactions.path``). Nothing of the file is read here."""
         base = (self.case_dir or Path(".")).resolve()
         full = (base / relative).resolve()
-        if not self.allow_outside_case and not full.is_relative_to(base):
+        # a case built in memory (no case_dir) has no folder to confine to
+        if self.case_dir is not None and not self.allow_outside_case and not full.is_relative_to(base):
             setting = f" ({what} in case.yml)" if what else ""
             raise CaseConfigError(
                 str(base / CASE_FILE),
