@@ -22,7 +22,8 @@ CODEBOOK = textwrap.dedent(
       - {code: high_price, type: barrier, stage: evaluation, keywords: [дорого, дорогой, expensive]}
       - {code: waiting_time, type: barrier, stage: experience, keywords: [ждать, очередь, задержать, wait]}
       - {code: no_installments, type: barrier, stage: deal, keywords: ["нет рассрочки", "без рассрочки"]}
-      - {code: emotion_fear, type: emotion, stage: evaluation, sentiment: -1, keywords: [страшно, бояться, пугать, scared]}
+      - {code: emotion_fear, type: emotion, stage: evaluation, sentiment: -1,
+         keywords: [страшно, бояться, пугать, scared]}
       - {code: emotion_irritation, type: emotion, stage: experience, sentiment: -1,
          keywords: [бесить, злить, напрягать, "вывести из себя", annoy]}
       - {code: caring_staff, type: motivator, stage: experience, keywords: [внимательный, attentive, nice]}
@@ -157,7 +158,8 @@ def test_ideas_need_a_wish_and_hypotheticals_did_not_happen(codebook):
     assert drafted(lines, codebook) == ["idea_online_booking"]
     lines = ["Интервьюер: Что пришло?", "Респондент: Мне пришло уведомление в приложении."]
     assert drafted(lines, codebook) == []
-    lines = ["Интервьюер: Удобно добираться?", "Респондент: Если бы надо было ехать, я бы давно бросила, ждать бы не стала."]
+    lines = ["Интервьюер: Удобно добираться?",
+             "Респондент: Если бы надо было ехать, я бы давно бросила, ждать бы не стала."]
     assert drafted(lines, codebook) == []
 
 

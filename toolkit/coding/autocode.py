@@ -10,15 +10,17 @@
   its codebook ``sentiment``, else negative for a barrier and positive for a motivator; a
   match in a segment — the sentence cut at «но», «а», "but"... — whose lexicon tone is
   opposite by at least ``POLARITY_MIN`` is dropped; ``polarity_check: false`` turns it off).
-- **Context rules** (``toolkit.coding.rules``): the closing exchange, sentences echoing the
-  question, other people's and other places' experiences are not coded; irony lowers the
-  confidence of positive codes; a bare «да»/"very" answer carries the codes its question names.
+- **Context rules** (``toolkit.coding.rules``): bracketed remarks are stripped; the closing
+  exchange, sentences echoing the question, other people's clauses and other places'
+  experiences are not coded; irony (positive codes), hypotheticals and quotations lower
+  the confidence; an idea needs a wish; a bare «да»/"very" answer carries the codes its
+  question names.
 - **Meaning evidence** (``toolkit.coding.similar``): a code not found by its keywords may be
   proposed when the fragment is close to the code's example sentences.
 - **Confidence** (0..1) of a row: ``CONFIDENCE`` by how the code was found (a phrase in
   order > one word > a phrase out of order > a verb family > an answer to the question >
-  similarity), ``+BONUS`` when two different keywords agree, times ``IRONY_FACTOR`` for a
-  positive code in an ironic sentence. Rows below the codebook's ``min_confidence``
+  similarity), ``+BONUS`` when two different keywords agree, times the factors of the
+  context rules (irony, hypothetical, quotation, idea without a wish). Rows below the codebook's ``min_confidence``
   (default 0.5) are left out of the draft.
 - ``matched_words``: the fragment's words that matched, as written, in order, joined with
   ", " (the question's words for an answer to the question; blank for a similarity proposal).
@@ -39,7 +41,15 @@ import pandas as pd
 from toolkit.coding import rules
 from toolkit.coding.codebook import Codebook
 from toolkit.coding.similar import propose
-from toolkit.coding.text import Token, is_negator, segment_sentiment, sentiment_hits, split_sentences, to_scale, tokenize
+from toolkit.coding.text import (
+    Token,
+    is_negator,
+    segment_sentiment,
+    sentiment_hits,
+    split_sentences,
+    to_scale,
+    tokenize,
+)
 from toolkit.data.privacy import scrub_text
 
 # A segment contradicts a code only when its tone is clearly opposite (one mild word is not enough).
@@ -232,7 +242,8 @@ def _code_turn(rid, turn, text, question, codebook: Codebook, last_turn: bool) -
             for code, ev in keyword_evidence(q_tokens, q_clean, codebook).items():
                 if code not in found:
                     found[code] = Evidence(CONFIDENCE["question"], ev.words)
-        if codebook.similarity and not (others_words or ctx.place or ctx.echo or any(is_negator(t.text) for t in tokens)):
+        negated = any(is_negator(t.text) for t in tokens)  # the proposer cannot tell a negation's scope
+        if codebook.similarity and not (others_words or ctx.place or ctx.echo or negated):
             for code, score in propose(clean, tokens, codebook, exclude=set(found)).items():
                 found[code] = Evidence(score * (rules.IRONY_FACTOR if ctx.ironic and codebook.codes[code].polarity > 0
                                                 else 1.0))
