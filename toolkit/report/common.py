@@ -263,3 +263,15 @@ def scenario_impact(scenario) -> dict | None:
 def evidence_word(level, language: str) -> str:
     level = str(level or "none")
     return w(language, f"evidence.{level}") if has_word(f"report.evidence.{level}", language) else w(language, "evidence.none")
+
+
+def k_method_text(segments, language: str) -> str:
+    """How the number of personas was chosen, in words, from metrics ``segments.k_method`` (or
+    ``segments.persona_method.k_method``): the gap statistic, with the stability check when both
+    decided; never the silhouette unless the run says so."""
+    seg = segments if isinstance(segments, Mapping) else {}
+    pm = seg.get("persona_method") if isinstance(seg.get("persona_method"), Mapping) else {}
+    k = str(seg.get("k_method") or pm.get("k_method") or "gap_only")
+    key = {"stability_and_gap": "k_stability_and_gap", "gap_only": "k_gap", "gap": "k_gap",
+           "silhouette": "k_silhouette"}.get(k, "k_gap")
+    return w(language, f"method.{key}")

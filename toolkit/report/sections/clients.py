@@ -18,7 +18,7 @@ import pandas as pd
 from toolkit.core.fmt import fmt_int, fmt_money, fmt_num, fmt_pct, is_number
 from toolkit.core.run_folder import RunFolder
 from toolkit.core.words import has_word
-from toolkit.report.common import Names, figure_ref, is_skipped, metrics_part, not_available, one_line, read_table, w
+from toolkit.report.common import Names, figure_ref, k_method_text, is_skipped, metrics_part, not_available, one_line, read_table, w
 from toolkit.segmentation.rfm import segment_name
 
 MAX_CARD_FACTORS = 4
@@ -126,7 +126,6 @@ def personas_section(metrics: Mapping, run: RunFolder, names: Names, language: s
     matrix = read_table(run, "journey_matrix")
     out["cards"] = [_card(p, profile, matrix, names, language, currency) for p in personas if isinstance(p, Mapping)]
     k = seg.get("k") or len(personas)
-    k_method = str(seg.get("k_method") or "gap")
-    method = w(language, "method.k_silhouette") if "silhouette" in k_method else w(language, "method.k_gap")
+    method = k_method_text(seg, language)
     out["text"] = w(language, "persona.text", k=k, k_txt=fmt_int(k, language), method=method)
     return out

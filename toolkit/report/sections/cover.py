@@ -8,7 +8,7 @@ from toolkit import __version__ as TOOLKIT_VERSION
 from toolkit.core.config import Parameters
 from toolkit.core.fmt import DASH, fmt_int, fmt_num, fmt_pct
 from toolkit.core.words import has_word
-from toolkit.report.common import fmt_date, w
+from toolkit.report.common import fmt_date, k_method_text, w
 
 # parameters shown in the appendix in words: name -> how the value is written
 _PCT = {"confidence", "recoverable_fraction", "materiality_share", "capture_rate", "min_share"}
@@ -44,22 +44,19 @@ def meta_section(case, metrics: Mapping, language: str, prepared_by: str | None)
 def method_section(case, metrics: Mapping, language: str) -> dict:
     p = case.parameters if case is not None else Parameters()
     seg = metrics.get("segments") if isinstance(metrics.get("segments"), Mapping) else {}
-    k_method = str(seg.get("k_method") or seg.get("persona_method") or "gap")
-    k_key = "gap" if "gap" in k_method else ("silhouette" if "silhouette" in k_method else "gap")
-    if isinstance(seg.get("k_method"), str) and has_word(f"report.method.k_{seg['k_method']}", language):
-        k_key = seg["k_method"]
+    k_text = k_method_text(seg, language)
     return {
         "visit": w(language, f"method.visit_{'day' if p.visit_definition == 'customer_day' else 'row'}"),
         "confidence": fmt_pct(p.confidence, language, 0),
         "min_segment": fmt_int(p.min_segment_size, language),
         "evidence_min": fmt_int(p.evidence_min_respondents, language),
-        "k_text": w(language, f"method.k_{k_key}"),
+        "k_text": k_text,
         "text": [w(language, "method.visit", visit=w(language, f"method.visit_{'day' if p.visit_definition == 'customer_day' else 'row'}")),
                  w(language, "method.intervals", confidence=fmt_pct(p.confidence, language, 0)),
                  w(language, "method.small", n=p.min_segment_size, n_txt=fmt_int(p.min_segment_size, language)),
                  w(language, "method.evidence", n=p.evidence_min_respondents,
                    n_txt=fmt_int(p.evidence_min_respondents, language)),
-                 w(language, "method.personas", k_text=w(language, f"method.k_{k_key}")),
+                 w(language, "method.personas", k_text=k_text),
                  w(language, "method.privacy")],
     }
 
