@@ -10,6 +10,7 @@ the allowed values.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
@@ -18,6 +19,7 @@ from toolkit.cli.main import main
 from toolkit.core.config import load_case
 from toolkit.core.errors import CaseError
 from toolkit.data.load import load_case_data
+from toolkit.data.values import map_values
 
 CODE_TYPES = {"барьер": "barrier", "мотиватор": "motivator", "эмоция": "emotion", "ожидание": "expectation"}
 SPELLINGS = {"барьер": ["барьер", "Барьер", "БАРЬЕР "], "мотиватор": ["мотиватор", "Мотиватор "],
@@ -133,3 +135,15 @@ def test_a_value_map_must_name_a_mapped_column_and_an_allowed_value(tmp_path):
     (case_dir / "case.yml").write_text(text.replace("barrier", "barier", 1), encoding="utf-8")
     with pytest.raises(CaseError, match="barier.*allowed: barrier"):
         load_case(case_dir)
+
+
+def test_map_values_on_text_categories_and_numbers():
+    text = pd.Series(["Барьер", " барьер", "мотиватор", None, "idea"], dtype="string")
+    assert map_values(text, {"БАРЬЕР": "barrier", "Мотиватор": "motivator"}).tolist()[:3] == ["barrier", "barrier",
+                                                                                           "motivator"]
+    cat = pd.Series(["Выбор клиники", "выбор  клиники", "Оценка"], dtype="category")
+    out = map_values(cat, {"Выбор клиники": "evaluation"})
+    assert out.astype(str).tolist() == ["evaluation", "evaluation", "Оценка"]
+    nums = pd.Series([1, 2, 1], dtype=object)
+    assert map_values(nums, {"1": "barrier"}).tolist() == ["barrier", 2, "barrier"]
+    assert map_values(text, {}) is text

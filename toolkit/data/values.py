@@ -32,7 +32,7 @@ def map_values(raw: pd.Series, mapping: dict[str, str] | None) -> pd.Series:
     lookup = {u: by_norm[normalise_label(u)] for u in uniq if normalise_label(u) in by_norm}
     if not lookup:
         return raw
-    return raw.map(lambda v: lookup.get(v, v) if isinstance(v, str) or v in lookup else v)
+    return raw.replace(lookup)
 
 
 def unmapped_values(client_column: str, raw: pd.Series, bad: pd.Series, allowed: list[str]) -> dict:

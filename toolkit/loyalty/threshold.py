@@ -80,7 +80,7 @@ def _robust_fit(x: np.ndarray, p: np.ndarray, e: np.ndarray) -> tuple[np.ndarray
 
 def _supported(curve: pd.DataFrame, min_eligible: int) -> pd.DataFrame:
     c = curve.sort_values("visit_number")
-    ok = (c["eligible"].to_numpy() >= min_eligible) & c["p_return"].notna().to_numpy()
+    ok = (c["eligible"].to_numpy() >= max(min_eligible, 1)) & c["returned"].notna().to_numpy()
     n = int(np.argmin(ok)) if not ok.all() else len(c)
     return c.iloc[:n]
 

@@ -194,10 +194,12 @@ def merge_unimodal_splits(x: np.ndarray, labels) -> tuple[np.ndarray, int]:
 
 
 def _answer_step(raw: np.ndarray) -> float:
-    """The scale's step: the smallest gap between distinct answers (1 on integer scales)."""
+    """The scale's step: the median over factors of the smallest gap between distinct answers
+    (1 on integer scales; a factor whose blanks were imputed with a median of x.5 does not
+    halve it)."""
     gaps = [np.diff(np.unique(col[~np.isnan(col)])) for col in raw.T]
     gaps = [g[g > 1e-9].min() for g in gaps if (g > 1e-9).any()]
-    return float(min(gaps)) if gaps else 1.0
+    return float(np.median(gaps)) if gaps else 1.0
 
 
 def cluster_importances(
