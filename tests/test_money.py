@@ -168,3 +168,40 @@ def test_repeat_losses_by_stage():
     half = money_period(dt.date(2025, 7, 2), dt.date(2025, 12, 31))
     r2 = repeat_losses(curve, checks, gaps, visits, half, stages).set_index("stage")
     assert r2.loc["experience", "annual_loss"] == pytest.approx(100 * 80 * 365.25 / 183)
+
+
+# -- funnel losses ------------------------------------------------------------------------
+
+
+def test_funnel_losses_value_a_lost_lead_at_its_chance_of_a_deal_times_the_first_visit_check():
+    from toolkit.barriers.impact import funnel_losses
+    from toolkit.core.config import parse_case
+    from toolkit.core.stages import stage_model
+
+    case = parse_case({"client": "T", "language": "en", "as_of": "2025-12-31", "brands": [{"id": "one"}], "sources": {},
+                       "funnel_stages": [{"id": "request", "journey_stage": "evaluation"},
+                                         {"id": "consultation", "journey_stage": "evaluation"},
+                                         {"id": "contract", "journey_stage": "deal"},
+                                         {"id": "operation", "journey_stage": "experience"}]})
+    # 10 leads of 2025: 4 stop at the request, 2 at the consultation, 1 at the contract, 3 reach the operation
+    stages = ["request"] * 4 + ["consultation"] * 2 + ["contract"] + ["operation"] * 3
+    dates = pd.to_datetime(["2025-01-01"] + ["2025-06-01"] * 8 + ["2025-12-31"])
+    leads = pd.DataFrame({"lead_id": [f"l{i}" for i in range(10)], "created_at": dates, "brand": "one",
+                          "stage_reached": stages}).astype({"lead_id": "string", "brand": "string", "stage_reached": "string"})
+    checks = pd.DataFrame({"brand": ["all"], "customers": [50], "check": [1000.0], "check_lo": [900.0], "check_hi": [1100.0]})
+    period = money_period(dt.date(2020, 1, 1), dt.date(2025, 12, 31))
+    r = funnel_losses(leads, stage_model(case), period, checks).set_index("stage")
+    # a lead lost at the request would go on at P(deal | reached the consultation) = 4 / 6;
+    # at the consultation, P(deal | reached the contract) = 4 / 4 = 1: evaluation = 4 x 2/3 + 2 x 1 = 4.667 deals
+    assert r.loc["evaluation", "lost_per_year"] == 6
+    assert r.loc["evaluation", "annual_loss"] == pytest.approx((4 * 4 / 6 + 2) * 1000)
+    # lost after the deal (contract, no operation): the deal is lost whole
+    assert r.loc["deal", "annual_loss"] == pytest.approx(1000)
+    # the range: Wilson ends of the conversions x the check's ends
+    lo, _ = wilson_interval(4, 6)
+    lo1, _ = wilson_interval(4, 4)
+    assert r.loc["evaluation", "low"] == pytest.approx((4 * lo + 2 * lo1) * 900)
+    # the leads table covers half the period: its counts are annualised (x 365.25 / 184)
+    half = leads.assign(created_at=pd.to_datetime(["2025-07-01"] + ["2025-09-01"] * 8 + ["2025-12-31"]))
+    r2 = funnel_losses(half, stage_model(case), period, checks).set_index("stage")
+    assert r2.loc["deal", "annual_loss"] == pytest.approx(1000 * 365.25 / 184)

@@ -11,7 +11,7 @@ stage loss (annual, in the case currency)
       (Wilson interval; 1 for a lead that stopped at or after the deal stage) times the brand's
       **first-visit check** (the mean amount of its customers' first visit, t-interval). Only the
       first purchase is counted: a won lead's later visits are not (conservative). Annualised over
-      the part of the period the leads cover.
+      the part of the period the leads table covers (its first lead in the period to its last lead).
     - **post-purchase stages** (``source = 'repeat_curve'``), READ from the loyalty step (repeat
       curve, average check and gaps by visit number, loyalty visit; not recomputed): the visits
       numbered n made in the money period (annualised) x (1 - p_return[n]) customers do not come
@@ -114,7 +114,9 @@ def funnel_losses(leads: pd.DataFrame | None, model, period: Period, checks: pd.
     inside = leads[(created >= pd.Timestamp(period.start)) & (created <= pd.Timestamp(period.end))]
     if not len(inside):
         return pd.DataFrame(columns=LOSS_COLUMNS)
-    covered = sub_period(period, pd.to_datetime(inside["created_at"]).min())
+    # the part of the period the leads table covers: from its first lead in the period to its last lead
+    # (an export may end before as_of), as the double funnel's leads a year (toolkit.double_funnel.nontarget)
+    covered = sub_period(period, pd.to_datetime(inside["created_at"]).min(), created.max())
     _, d_order, _ = deal_stage(model)
     last = int(fn["order"].max())
     stage_of = dict(zip(fn["order"], fn["journey_stage"]))
