@@ -17,7 +17,9 @@ statically first. A widget redraws its table and figure together and writes noth
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import io
+import re
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -38,13 +40,15 @@ INTEGER = {  # counts: whole numbers
     "visit_number", "eligible", "returned", "customers", "visits", "gaps", "first_visit", "last_visit",
     "respondents", "base", "reached", "lost_here", "next_reached", "rows", "rows_read", "rows_used", "leads",
     "repeat_customers", "top_staff_customers", "attached_customers", "also_bought", "bought_after", "row",
-    "rank", "fragments", "n", "traffic", "deals", "return_window_days", "lost_leads",
+    "rank", "fragments", "n", "traffic", "deals", "return_window_days", "lost_leads", "new_customers",
+    "returning_customers", "repeat_visits", "incremental_deals",
 }
 MONEY = {
     "revenue", "average_check", "revenue_per_customer", "revenue_low", "revenue_high", "revenue_ltv",
     "top_staff_revenue", "annual_impact_high", "formula_revenue", "actual_revenue", "other", "measured_revenue", "revenue_base",
     "revenue_new", "revenue_change", "mean_monetary", "budget_median", "annual_impact", "annual_impact_low",
-    "stage_annual_loss",
+    "stage_annual_loss", "first_visit_check", "repeat_check", "first_visit_revenue", "repeat_revenue",
+    "incremental_annual_revenue", "incremental_low",
 }
 DAYS = {"gap_q25", "gap_median", "gap_q75", "mean_recency_days", "median_gap_days"}
 P_VALUES = {"p_value", "p_holm"}
@@ -57,8 +61,9 @@ INTERVALS = (
     ("share_also_ci_low", "share_also_ci_high"), ("share_after_ci_low", "share_after_ci_high"),
     ("attached_share_ci_low", "attached_share_ci_high"), ("revenue_low", "revenue_high"),
     ("client_share_lo", "client_share_hi"), ("nps_lo", "nps_hi"), ("annual_impact_low", "annual_impact_high"),
+    ("incremental_low", "incremental_high"),
 )
-MONEY_INTERVALS = {"revenue_low", "annual_impact_low"}
+MONEY_INTERVALS = {"revenue_low", "annual_impact_low", "incremental_low"}
 CODE_COLUMNS = {  # columns holding codes -> what kind of name replaces them
     "scope": "line", "business_line": "line", "from_line": "line", "to_line": "line",
     "brand": "brand", "stage": "stage", "next_stage": "stage", "segment_type": "segment_type", "higher_for": "brand",
@@ -71,9 +76,11 @@ def names(case, language: str) -> dict[str, dict[str, str]]:
     lines["all_lines"] = lines["all"] = word("nb.all_lines", language)
     stages = {s.id: s.label for s in (case.journey_stages or [])}
     stages.update({s.id: s.label for s in case.funnel_stages})
+    brands = {b.id: b.label for b in case.brands}
+    brands["all"] = word("nb.all_brands", language)
     segment_types = {k: word(f"nb.segment_type.{k}", language)
                      for k in ("overall", "business_line", "persona", "brand", "segment")}
-    return {"line": lines, "brand": {b.id: b.label for b in case.brands}, "stage": stages,
+    return {"line": lines, "brand": brands, "stage": stages,
             "segment_type": segment_types}
 
 
@@ -160,9 +167,16 @@ def table_frame(frame: pd.DataFrame, columns: Sequence[str] | None, language: st
 STYLES = [
     {"selector": "th", "props": [("text-align", "left"), ("font-weight", "600"), ("white-space", "normal"),
                                  ("max-width", "14em"), ("vertical-align", "bottom")]},
-    {"selector": "td", "props": [("text-align", "right"), ("white-space", "nowrap"), ("padding", "2px 8px")]},
-    {"selector": "td.col0", "props": [("text-align", "left"), ("white-space", "normal"), ("max-width", "24em")]},
+    {"selector": "td", "props": [("text-align", "right"), ("white-space", "nowrap"), ("padding", "2px 8px"),
+                                 ("vertical-align", "top")]},
 ]
+TEXT_CELL = {"text-align": "left", "white-space": "normal", "min-width": "8em", "max-width": "24em"}
+_NUMBER = re.compile(r"^[\s\u00a0<>+\-−–—0-9.,%]*$")
+
+
+def _text_columns(frame: pd.DataFrame) -> list:
+    """Columns holding words (left-aligned, wrapped), not numbers (right-aligned)."""
+    return [c for c in frame.columns if not all(_NUMBER.match(str(v)) for v in frame[c])]
 
 
 def stylers(frame: pd.DataFrame, max_columns: int = MAX_COLUMNS, keys: int = 1) -> list:
@@ -175,7 +189,15 @@ def stylers(frame: pd.DataFrame, max_columns: int = MAX_COLUMNS, keys: int = 1) 
         key, rest = cols[:keys], cols[keys:]
         step = max_columns - len(key)
         parts = [key + rest[i:i + step] for i in range(0, len(rest), step)]
-    return [frame[p].style.hide(axis="index").set_table_styles(STYLES) for p in parts]
+    text = set(_text_columns(frame))
+    out = []
+    for p in parts:
+        part = frame[p]
+        uid = hashlib.sha1(part.to_json(force_ascii=False).encode("utf-8")).hexdigest()[:10]  # same input, same HTML
+        styler = part.style.set_uuid(uid).hide(axis="index").set_table_styles(STYLES)
+        words = [c for c in p if c in text]
+        out.append(styler.set_properties(subset=words, **TEXT_CELL) if words else styler)
+    return out
 
 
 def show_markdown(text: str) -> None:
