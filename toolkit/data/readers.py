@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from array import array
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -263,7 +264,7 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None, ex
         body = encoded.decode("utf-8", errors="replace")
         # Slow path for files with ragged rows: each record is checked and ragged
         # ones are reported with their row number instead of failing the file.
-        good, rows_list = [], []
+        good, parts, rows_list = [], [], array("q")
         with _field_limit(name, limits):
             reader = csv.reader(io.StringIO(body), delimiter=sep)
             for rec in reader:
@@ -278,9 +279,14 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None, ex
                         continue
                 good.append(rec)
                 rows_list.append(line)
-        frame = pd.DataFrame(good, columns=columns, dtype=object).replace({"": None})
-        frame = frame.astype(object).where(frame.notna(), None)
-        rows = np.asarray(rows_list, dtype=np.int64)
+                if len(good) >= CSV_CHUNK_ROWS:  # a chunk of Python strings at a time, as the fast path
+                    parts.append(_text_frame(good, columns))
+                    good = []
+        del body
+        parts.append(_text_frame(good, columns))
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        del parts, good
+        rows = np.frombuffer(rows_list, dtype=np.int64).copy() if rows_list else np.zeros(0, dtype=np.int64)
     del encoded
     frame, rows = _drop_totals(frame, rows, notes)
     return RawTable(path, frame.reset_index(drop=True), rows, notes, dupes, malformed)
@@ -325,6 +331,13 @@ def _parse_body(encoded: bytes, sep: str, columns: list[str]) -> pd.DataFrame | 
             frame[c] = frame[c].astype("category")
     _release_arrow_memory()
     return frame
+
+
+def _text_frame(records: list[list[str]], columns: list[str]) -> pd.DataFrame:
+    """Records as Arrow-backed text, empty cells missing."""
+    frame = pd.DataFrame(records, columns=columns, dtype=object) if records else pd.DataFrame(columns=columns)
+    frame = frame.astype(pd.StringDtype("pyarrow"))
+    return frame.mask(frame == "")
 
 
 def _release_arrow_memory() -> None:
