@@ -17,6 +17,7 @@ kept in ``<out>/lab/.jupyter``. The sources are never written.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -29,6 +30,7 @@ from toolkit.core.errors import CaseError
 from toolkit.pipeline.registry import STEPS
 from toolkit.pipeline.workspace import lab_root
 
+SETTINGS = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
 KERNEL = "python3"  # the project's kernel: the Python of the environment the toolkit is installed in
 
 
@@ -78,6 +80,9 @@ def prepare_workspace(case_dir: str | Path, out_dir: str | Path | None = None, f
 def lab_arguments(ws: Workspace, port: int | None = None, open_browser: bool = True, token: str | None = None) -> list[str]:
     """The ``jupyter lab`` command line of a workspace (module docstring, point 2)."""
     state = ws.root / ".jupyter"
+    settings = state / "settings"  # no news feed, no update check: the lab asks nothing and fetches nothing
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "overrides.json").write_text(json.dumps(SETTINGS, indent=1) + "\n", encoding="utf-8")
     args = [
         sys.executable, "-m", "jupyterlab",
         f"--ServerApp.root_dir={ws.out}",
@@ -87,6 +92,7 @@ def lab_arguments(ws: Workspace, port: int | None = None, open_browser: bool = T
         f"--FileCheckpoints.root_dir={state / 'checkpoints'}",
         f"--AsyncFileCheckpoints.root_dir={state / 'checkpoints'}",
         f"--LabApp.workspaces_dir={state / 'workspaces'}",
+        f"--LabApp.app_settings_dir={settings}",
         f"--LanguageServerManager.virtual_documents_dir={state / 'virtual_documents'}",
         f"--KernelSpecManager.allowed_kernelspecs={KERNEL}",
         f"--MappingKernelManager.default_kernel_name={KERNEL}",
