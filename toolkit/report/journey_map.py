@@ -34,8 +34,8 @@ from toolkit.core.words import word
 from toolkit.stage_mapping.charts import journey_figure_name
 
 MARKERS = {"strong": "●", "partial": "◐", "none": "○"}
-WIDTH_IN, HEIGHT_IN = 10.1, 5.5
-FONT = 6.6
+WIDTH_IN, HEIGHT_IN = 9.6, 5.3
+FONT = 7.0
 _COUNT = re.compile(r"\s*\((?:\d+|n\s*=\s*\d+)\)")
 _STATS = re.compile(r"\s*[\[(][^\])]*[;–][^\])]*[\])]|,?\s*[Nn]\s*=\s*\d+")
 _CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
@@ -56,7 +56,8 @@ def map_items(text, names, language: str, limit: int = 2) -> list[str]:
         line = re.sub(r"^[^:|;]{1,40}:\s+(?=\D)", "", line.strip()) if ":" in line[:42] else line.strip()
         for part in re.split(r"\s*\|\s*|;\s+", line):
             part = _STATS.sub("", _COUNT.sub("", part)).strip(" .;")
-            part = part.replace("[online]", f"({_w(language, 'online')})").replace("[offline]", "").strip()
+            part = re.sub(r"\s*\[(?:online|онлайн)\]", f" ({_w(language, 'online')})", part)
+            part = re.sub(r"\s*\[(?:offline|офлайн)\]", "", part).strip()
             part = _CODE.sub(lambda m: names.code(m.group(0)), part)
             if part and not re.fullmatch(r"[−+\-]?\d+([.,]\d+)?", part) and part not in out:
                 out.append(part)
@@ -90,7 +91,7 @@ def draw_journey_map(matrix: pd.DataFrame, curve: pd.DataFrame | None, stages: l
     k = max(1, len(stages))
     left, right = 0.125, 0.995
     col_w = (right - left) / k
-    chars = int(col_w * WIDTH_IN * 72 / (FONT * 0.55))
+    chars = int(col_w * WIDTH_IN * 72 / (FONT * 0.62))  # DejaVu Sans: about 0.6 em a letter
     # lens strip
     lens_text = "   ".join(f"{_w(language, key)}: {lens.get(key) or word('report.not_researched', language)}"
                            for key in ("portrait", "job", "expects"))
@@ -112,12 +113,12 @@ def draw_journey_map(matrix: pd.DataFrame, curve: pd.DataFrame | None, stages: l
         fig.text(x + col_w / 2, 0.905, _wrap([sname], chars, 2), ha="center", va="top", fontsize=FONT + 1,
                  fontweight="bold", color="white",
                  bbox={"facecolor": PALETTE[0], "edgecolor": "none", "boxstyle": "square,pad=0.3"})
-        for key, top, height, limit, lines in (("touchpoints", 0.845, 0.13, 3, 6), ("barriers", 0.495, 0.15, 2, 6),
-                                               ("opportunities", 0.335, 0.17, 2, 7), ("kpis", 0.155, 0.09, 1, 3)):
+        for key, top, height, limit, lines in (("touchpoints", 0.845, 0.13, 3, 6), ("barriers", 0.495, 0.15, 2, 7),
+                                               ("opportunities", 0.335, 0.17, 1, 8), ("kpis", 0.155, 0.09, 1, 4)):
             text, ev = _cell(matrix, sid, key)
             items = map_items(text, names, language, limit)
             if items:
-                body = "\n".join(_wrap([f"{MARKERS.get(ev, '○')} {it}"], chars, 3) for it in items)
+                body = "\n".join(_wrap([f"{MARKERS.get(ev, '○')} {it}"], chars, lines) for it in items)
                 body = "\n".join(body.split("\n")[:lines])
             else:
                 body = f"○ {_w(language, 'not_researched')}"

@@ -64,8 +64,11 @@ def _factor_line(rows: pd.DataFrame, kind: str, names: Names, language: str) -> 
     sel = rows[rows["kind"].astype(str) == kind] if "kind" in rows.columns else rows.iloc[0:0]
     if not len(sel):
         return w(language, "persona.none_above")
-    return ", ".join(f"{names.factor(f)} ({w(language, 'persona.level.' + names.factor_level(f))})"
-                     for f in sel["factor_id"].astype(str))
+    by_level: dict[str, list[str]] = {}
+    for f in sel["factor_id"].astype(str):
+        by_level.setdefault(names.factor_level(f), []).append(names.factor(f))
+    return "; ".join(f"{w(language, 'persona.level.' + lvl)}: {', '.join(fs)}"
+                     for lvl, fs in sorted(by_level.items(), key=lambda kv: LEVELS.index(kv[0]) if kv[0] in LEVELS else 9))
 
 
 def _card(p: Mapping, profile: pd.DataFrame | None, matrix: pd.DataFrame | None, names: Names, language: str,

@@ -11,7 +11,7 @@ from toolkit.core.words import has_word
 from toolkit.report.common import fmt_date, k_method_text, w
 
 # parameters shown in the appendix in words: name -> how the value is written
-_PCT = {"confidence", "recoverable_fraction", "materiality_share", "capture_rate", "min_share"}
+_PCT = {"confidence", "recoverable_fraction", "materiality_share", "capture_rate", "min_share", "leak_to_competitors"}
 
 
 def meta_section(case, metrics: Mapping, language: str, prepared_by: str | None) -> dict:

@@ -19,7 +19,8 @@ from toolkit.report.journey_map import draw_journey_maps
 
 
 LANDSCAPE_WIDTH_MM = 257.0  # A4 landscape, 2 cm margins
-LANDSCAPE_HEIGHT_MM = 112.0  # leaves room for the chapter heading, the map's title and its source line
+LANDSCAPE_HEIGHT_MM = 112.0  # the first map: room for the chapter heading, the map's title and its source line
+LANDSCAPE_HEIGHT_NEXT_MM = 132.0  # the next maps: room for the map's title and its source line
 
 
 def _appendix_rows(m: pd.DataFrame, names: Names, language: str) -> list[dict]:
@@ -50,13 +51,14 @@ def journeys_section(run: RunFolder, matrix: pd.DataFrame | None, metrics: Mappi
     drawn = draw_journey_maps(run, personas, {c["id"]: c for c in cards or []}, stages, names, language,
                               min_respondents)
     items = []
-    for d in drawn:
+    for i, d in enumerate(drawn):
         title = (w(language, "journey.persona_title", persona=d["name"]) if d["name"]
                  else w(language, "journey.overall_title"))
         source = (w(language, "journey.own_interviews") if d["segment_type"] == "persona"
                   else w(language, "journey.all_interviews"))
         items.append({"title": title, "source": source,
-                      "map_figure": figure_ref(run, d["figure"], LANDSCAPE_WIDTH_MM, LANDSCAPE_HEIGHT_MM)})
+                      "map_figure": figure_ref(run, d["figure"], LANDSCAPE_WIDTH_MM,
+                                               LANDSCAPE_HEIGHT_MM if i == 0 else LANDSCAPE_HEIGHT_NEXT_MM)})
     overall = matrix[matrix["segment_type"] == "overall"]
     return {"available": bool(items), "na": "" if items else missing_artifact("journey_matrix", language),
             "maps": items, "appendix": _appendix_rows(overall, names, language),
