@@ -33,7 +33,7 @@ from toolkit.core.errors import CaseError
 from toolkit.core.settings import RESOLVED_FILE, has_resolved_case, settings_differ, write_resolved_case
 from toolkit.core.words import word
 from toolkit.pipeline.registry import STEPS, Step, step_named
-from toolkit.report.release import read_gate
+from toolkit.report.release import read_gate, read_made_labels
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -267,6 +267,10 @@ def cmd_run(args) -> int:
         for f in read_gate(result.out_dir):  # the report's release gate (toolkit.report.release)
             where = f"page {f['page']}" if f.get("page") else "document"
             print(f"warning: report check {f['check']} ({where}): {f['text']}", file=sys.stderr)
+        made = read_made_labels(result.out_dir)
+        if made:
+            print(f"note: the report labelled {len(made)} code(s) from their id (add a label to the codebook or "
+                  f"case.yml): {', '.join(made)}", file=sys.stderr)
     if result.pdf:
         print(f"PDF: {result.pdf}")
     return 0

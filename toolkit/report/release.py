@@ -7,7 +7,9 @@
    decisions' "see p. N" carry the pages of the PDF (Word refreshes the contents field itself
    when the file is opened);
 3. converts again and runs the gate (``toolkit.report.gate.check_report``) on the final pair;
-4. writes ``report_gate.json`` (the findings) beside the report and returns the findings.
+4. writes ``report_gate.json`` (the findings) beside the report and returns the findings, and
+   ``report_made_labels.json``: the codes the report had to label from their id (no codebook or
+   case label), which ``cjm run`` prints as notes.
 
 Without LibreOffice or poppler the report is rendered once and the gate is skipped (one
 finding says so), so a run on a machine without them still gives its report.
@@ -27,6 +29,7 @@ from toolkit.report.render import REPORT_NAME, convert_to_pdf, render_report
 from toolkit.report.template_sections import HEADINGS, heading
 
 GATE_FILE = "report_gate.json"
+LABELS_FILE = "report_made_labels.json"  # code ids shown with a label made from the id (no codebook/case label)
 
 
 def heading_pages(pdf: Path, language: str) -> dict[str, int]:
@@ -70,7 +73,10 @@ def release_report(run_dir, case=None, language: str | None = None, prepared_by:
     pages = heading_pages(pdf, lang)
     docx_path = render_report(run_dir, case, language, prepared_by=prepared_by, pages=pages)
     pdf = convert_to_pdf(docx_path)
-    figures = [f.path for f in context_figures(build_context(run_dir, case, language, prepared_by=prepared_by))]
+    ctx = build_context(run_dir, case, language, prepared_by=prepared_by)
+    figures = [f.path for f in context_figures(ctx)]
+    with atomic_path(run_dir / LABELS_FILE) as tmp:  # codes the report labelled from their id: add a label
+        tmp.write_text(json.dumps(ctx.get("made_labels") or [], ensure_ascii=False, indent=1), encoding="utf-8")
     industry = getattr(case, "industry", None) or "neutral"
     findings = check_report(docx_path, pdf, lang, allowed_names(case), industry, figures)
     _write(run_dir, findings)
@@ -87,4 +93,9 @@ def read_gate(run_dir) -> list[Mapping]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
 
 
-__all__ = ["GATE_FILE", "REPORT_NAME", "allowed_names", "heading_pages", "read_gate", "release_report"]
+def read_made_labels(run_dir) -> list[str]:
+    path = Path(run_dir) / LABELS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+__all__ = ["GATE_FILE", "LABELS_FILE", "REPORT_NAME", "read_made_labels", "allowed_names", "heading_pages", "read_gate", "release_report"]
