@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from engine_cases import analytics, assert_same_analytics, clinic, file_history, free_port
+from engine_cases import CLINIC, analytics, assert_same_analytics, clinic, file_history, free_port
 from toolkit.core.engine import backend_engine
 from toolkit.core.sales import sales_history_in
 
@@ -162,3 +162,90 @@ def _database_source(url: str, table: str):
     from toolkit.core.config import DatabaseSource
 
     return DatabaseSource(url=url, table=table)
+
+
+def _run_sales_steps(case_dir, out_dir) -> dict:
+    """The data audit, segmentation and loyalty steps as their notebooks run them; their metrics."""
+    from toolkit.data import step as data_audit
+    from toolkit.loyalty import step as loyalty
+    from toolkit.pipeline.notebook import start_step
+    from toolkit.segmentation import step as segmentation
+
+    for step in (data_audit, segmentation, loyalty):
+        step.run(start_step(str(case_dir), str(out_dir), ""))
+    return start_step(str(case_dir), str(out_dir), "").run.load_metrics_parts()
+
+
+def test_steps_with_a_database_source_give_the_file_runs_metrics(loaded, tmp_path, monkeypatch):
+    """A copy of the clinic case whose case.yml names the transactions table in PostgreSQL
+    (password from the environment): the segmentation and loyalty steps run their analytics
+    there, record the engine and the rows read, and their metrics equal the file run's."""
+    import yaml
+
+    from toolkit.core.engine_note import run_engine_summary
+    from toolkit.core.run_folder import RunFolder
+
+    con, port = loaded
+    con.raw_sql("ALTER USER postgres PASSWORD 's3cret'")
+    monkeypatch.setenv("CJM_TEST_PG_PASSWORD", "s3cret")
+    case_dir = tmp_path / "clinic_db"
+    shutil.copytree(CLINIC, case_dir)
+    spec = yaml.safe_load((case_dir / "case.yml").read_text(encoding="utf-8"))
+    tx = spec["sources"]["transactions"]
+    for key in ("path", "encoding", "sep", "date_format"):
+        tx.pop(key, None)
+    tx["columns"] = {c: c for c in ("customer_id", "date", "amount", "business_line", "staff_id")}
+    tx["database"] = {"url": f"postgres://postgres:{{CJM_TEST_PG_PASSWORD}}@127.0.0.1:{port}/postgres",
+                      "table": "clinic_transactions"}
+    (case_dir / "case.yml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    got = _run_sales_steps(case_dir, tmp_path / "run_db")
+    want = _run_sales_steps(CLINIC, tmp_path / "run_file")
+    for key in ("loyalty", "cross_penetration", "staff_dependency"):
+        assert got[key] == want[key], key
+    assert got["segments"]["rfm"] == want["segments"]["rfm"]
+    records = RunFolder(tmp_path / "run_db").load_json("sales_engine")
+    assert {r["engine"] for r in records.values()} == {"postgres"}
+    assert {r["rows_read"] for r in records.values()} == {len(clinic()[3])}
+    assert "postgres (the client's database)" in run_engine_summary(RunFolder(tmp_path / "run_db"))
+    assert RunFolder(tmp_path / "run_file").load_json("sales_engine")["loyalty"]["engine"] == "duckdb"
+    written = [f for f in (tmp_path / "run_db").rglob("*") if f.suffix in (".json", ".yml", ".csv", ".txt")]
+    assert written and not any("s3cret" in f.read_text(encoding="utf-8", errors="replace") for f in written)
+
+
+# -- the database source in case.yml (no server needed) ------------------------------------------
+
+
+def test_database_source_is_validated():
+    from pydantic import ValidationError
+
+    from toolkit.core.config import DatabaseSource, Source, Sources
+
+    ok = DatabaseSource(url="postgres://analyst:{PGPASSWORD}@db:5432/sales", table="sales.receipts")
+    assert ok.table == "sales.receipts"
+    with pytest.raises(ValidationError, match="password"):
+        DatabaseSource(url="postgres://analyst:hunter2@db:5432/sales", table="t")
+    with pytest.raises(ValidationError, match="either table"):
+        DatabaseSource(url="postgres://db/sales", table="t", query="SELECT 1")
+    with pytest.raises(ValidationError, match="either table"):
+        DatabaseSource(url="postgres://db/sales")
+    with pytest.raises(ValidationError, match="either path"):
+        Source(path="x.csv", database=ok, columns={})
+    with pytest.raises(ValidationError, match="transactions only"):
+        Sources(customers=Source(database=ok, columns={}))
+    s = Sources(transactions=Source(database=ok, columns={}), customers=Source(path="c.csv", columns={}))
+    assert list(s.tables()) == ["customers"] and list(s.databases()) == ["transactions"]
+
+
+def test_url_placeholders_come_from_the_environment_or_the_secrets_file(tmp_path, monkeypatch):
+    from toolkit.core.engine import resolve_url
+    from toolkit.core.errors import CaseError
+
+    (tmp_path / ".secrets.yml").write_text("PG_USER_PASSWORD: from-file\n", encoding="utf-8")
+    monkeypatch.setenv("PG_HOST_FOR_TEST", "db.local")
+    url = "postgres://me:{PG_USER_PASSWORD}@{PG_HOST_FOR_TEST}:5432/sales"
+    assert resolve_url(url, tmp_path) == "postgres://me:from-file@db.local:5432/sales"
+    monkeypatch.setenv("PG_USER_PASSWORD", "from-env")
+    assert resolve_url(url, tmp_path) == "postgres://me:from-env@db.local:5432/sales"
+    with pytest.raises(CaseError, match="NOT_SET_ANYWHERE"):
+        resolve_url("postgres://me:{NOT_SET_ANYWHERE}@db/sales", tmp_path)
