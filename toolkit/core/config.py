@@ -255,7 +255,9 @@ class Limits(Strict):
     max_line_chars: int = Field(1_000_000, ge=1000, description="longest line of a CSV file")
     max_field_chars: int = Field(131_072, ge=1000, description="longest field of a CSV file")
     max_columns: int = Field(1000, ge=10, description="most columns in a CSV or sheet header")
-    max_unzipped_mb: float = Field(500, gt=0, description="largest total uncompressed size of an .xlsx")
+    max_unzipped_mb: float = Field(
+        200, gt=0, description="largest total uncompressed size of an .xlsx (~650k rows of 5 columns: ~0.8 GB to read)"
+    )
     max_docx_unzipped_mb: float = Field(50, gt=0, description="largest total uncompressed size of a .docx transcript")
     max_zip_ratio: float = Field(200, gt=1, description="largest compression ratio of a zip member (.xlsx/.docx)")
     max_rows_lost_share: float = Field(

@@ -49,7 +49,9 @@ def check_zip(path: Path, max_unzipped_mb: float, max_ratio: float = DEFAULTS.ma
     if total > max_unzipped_mb * MB:
         raise InputFileError(
             f"File {path.name} unpacks to {_mb(total)}, more than the {max_unzipped_mb:,.0f} MB allowed "
-            f"(limits.{setting} in case.yml); it is refused before it is read."
+            f"(limits.{setting} in case.yml); it is refused before it is read"
+            + ("; save the sheet as CSV (read with far less memory) or raise the limit." if setting == "max_unzipped_mb"
+               else ".")
         )
     for i in infos:
         if i.file_size >= RATIO_CHECK_MIN_BYTES and i.file_size > max_ratio * max(i.compress_size, 1):

@@ -261,12 +261,13 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None, ex
         if rows is None:
             ok = False
     if not ok:
-        body = encoded.decode("utf-8", errors="replace")
+        # read lazily from the bytes: no second copy of the whole text
+        body = io.TextIOWrapper(io.BytesIO(encoded), encoding="utf-8", errors="replace", newline="")
         # Slow path for files with ragged rows: each record is checked and ragged
         # ones are reported with their row number instead of failing the file.
         good, parts, rows_list = [], [], array("q")
         with _field_limit(name, limits):
-            reader = csv.reader(io.StringIO(body), delimiter=sep)
+            reader = csv.reader(body, delimiter=sep)
             for rec in reader:
                 line = header_row + reader.line_num
                 if not rec or not any(c.strip() for c in rec):
@@ -289,6 +290,7 @@ def read_csv(path: Path, encoding: str | None = None, sep: str | None = None, ex
         rows = np.frombuffer(rows_list, dtype=np.int64).copy() if rows_list else np.zeros(0, dtype=np.int64)
     del encoded
     frame, rows = _drop_totals(frame, rows, notes)
+    frame = _few_valued_as_categories(frame)
     return RawTable(path, frame.reset_index(drop=True), rows, notes, dupes, malformed)
 
 
@@ -325,7 +327,13 @@ def _parse_body(encoded: bytes, sep: str, columns: list[str]) -> pd.DataFrame | 
         return None
     frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     del parts
-    for c in frame.columns:  # few-valued columns as categories, as the parquet reader does (see below)
+    return frame
+
+
+def _few_valued_as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Few-valued text columns as categories, as the parquet reader does (see below): the loader
+    then parses each distinct value once."""
+    for c in frame.columns:
         sample = frame[c].iloc[:DICTIONARY_SAMPLE_ROWS]
         if len(frame) > 1000 and sample.nunique() <= max(1, int(DICTIONARY_MAX_DISTINCT_SHARE * len(sample))):
             frame[c] = frame[c].astype("category")
