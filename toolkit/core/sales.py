@@ -562,12 +562,16 @@ def record_engine(run, step: str, sales: SalesHistory) -> None:
     run.save_json(ENGINE_RECORD, records)
 
 
-def ordered(sales: SalesHistory, table, by: list[str]):
+def ordered(sales: SalesHistory, table, by: list[str], one_scope: bool = False):
     """``table`` sorted with the whole history first, then the lines, then ``by`` (text by code
-    point). The embedded DuckDB sorts by code point itself; another engine's collation may not,
-    so its (small) results are sorted in pandas by :func:`sort_result` instead."""
+    point; ``one_scope``: the table holds one scope, so only ``by`` minus ``scope`` is sorted on:
+    constant sort keys still cost). The embedded DuckDB sorts by code point itself; another
+    engine's collation may not, so its (small) results are sorted in pandas by
+    :func:`sort_result` instead."""
     if sales.con is None:
         return table
+    if one_scope:
+        return table.order_by([table[c] for c in by if c != "scope"])
     return table.order_by([(table.scope != ALL_LINES)] + [table[c] for c in by])
 
 

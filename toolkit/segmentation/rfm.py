@@ -112,7 +112,7 @@ def rfm_scores(sales, *, per_line: bool = False, edges: dict[str, list[float]] |
         f_score=_score("frequency", v.frequency, edges.get("frequency"), n, part),
         m_score=_score("monetary", v.monetary, edges.get("monetary"), n, part),
     )
-    df = sales.execute(ordered(sales, scored, ["scope", "customer_id"]))
+    df = sales.execute(ordered(sales, scored, ["scope", "customer_id"], one_scope=not part))
     for c in ("recency_days", "frequency", "r_score", "f_score", "m_score"):
         df[c] = df[c].astype("int64")
     df["monetary"] = df["monetary"].astype("float64")
