@@ -149,10 +149,10 @@ def test_every_section_heading_is_present(runs, language):
     headings = {p.text for p in d.paragraphs if p.style.name.startswith("Heading")}
     for level, key in bt.HEADINGS:
         assert bt.heading(key, language) in headings, key
-    # one journey map per persona with enough interviewees; the sample's P1/P2 have fewer than 30: the overall map
+    # one journey map per survey persona (P1-P3), each titled with the persona's name
     title = "Карта пути:" if language == "ru" else "Journey map:"
     maps = [p.text for p in d.paragraphs if p.style.name == "Heading 2" and p.text.startswith(title)]
-    assert len(maps) == 1
+    assert len(maps) == 3
 
 
 def test_tables_and_images(runs):
@@ -239,7 +239,7 @@ def test_empty_run_renders_with_not_available_everywhere(tmp_path):
     path = render_report(tmp_path, case, "en")
     d = docx.Document(str(path))
     notes = [p.text for p in d.paragraphs if p.style.name == "Note"]
-    fixed = {"Confidential:", "All money figures", "Case ", "One page per persona"}  # cover, basis, version, legend
+    fixed = {"Confidential.", "All money figures", "Case ", "One page per persona"}  # cover, basis, version, legend
     assert len([n for n in notes if n.startswith("Not available")]) >= 10
     assert all(n.startswith("Not available") or n.startswith(tuple(fixed)) for n in notes), notes
     assert "Not available: the step that computes it has not run." in notes
