@@ -34,8 +34,9 @@ class FigureRef:
         return self.name
 
 def w(language: str, key: str, **values) -> str:
-    """The report's words: ``report.<key>`` of the word catalog (``toolkit.core.words``)."""
-    return word(f"report.{key}", language, **values)
+    """The report's words: ``report.<key>`` of the word catalog (``toolkit.core.words``); a value
+    ending in an abbreviation's full stop ("руб.") does not double the sentence's."""
+    return re.sub(r"(?<=\.)\.(?=\s|$)", "", word(f"report.{key}", language, **values))
 
 
 # English reason sentences some analyses still return -> their ``skip.*`` catalog key

@@ -35,7 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import docx
-from PIL import Image
+from docx.oxml.ns import qn
+from PIL import Image, ImageFont
 
 from toolkit.core.figures import TICK_PROBLEMS_KEY
 
@@ -177,16 +178,7 @@ def check_report(docx_path, pdf_path, language: str, allowed_names: Iterable[str
                     if known.count(p) == 1:
                         findings.append(Finding("lonely_row", p + 1, " | ".join(body[known.index(p)])[:120]))
 
-    # a word of a table cell must come out whole (LibreOffice breaks a word that does not fit its column)
-    whole = " ".join(re.sub(r"\s+", " ", t) for t in pages)
-    seen: set[str] = set()
-    for rows in _docx_tables(doc):
-        for row in rows:
-            for cell in row:
-                for word_ in re.findall(r"[A-Za-zА-Яа-яЁё]{5,}", cell):
-                    if word_ not in seen and word_ not in whole:
-                        seen.add(word_)
-                        findings.append(Finding("broken_word", None, word_))
+    findings += broken_words(doc)
 
     for fig in figures:
         try:
@@ -196,6 +188,41 @@ def check_report(docx_path, pdf_path, language: str, allowed_names: Iterable[str
         for p in problems:
             findings.append(Finding("figure_ticks", None, f"{Path(fig).stem}: {p}"))
     return findings
+
+
+def _font(bold: bool):
+    """Liberation Sans (what LibreOffice draws Arial with), for measuring words; None if absent."""
+    name = "LiberationSans-Bold.ttf" if bold else "LiberationSans-Regular.ttf"
+    for folder in ("/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/liberation2"):
+        path = Path(folder) / name
+        if path.exists():
+            return ImageFont.truetype(str(path), 800)  # 100 pt at 8x: widths scale linearly
+    return None
+
+
+def broken_words(doc, margin_cm: float = 0.2) -> list[Finding]:
+    """Words of table cells wider than their column (LibreOffice would break them across lines):
+    each word measured in Liberation Sans at the cell's size (8 pt; the header row bold) against
+    the column width less the cell margins."""
+    regular, bold = _font(False), _font(True)
+    if regular is None or bold is None:
+        return []
+    out, seen = [], set()
+    for t in doc.tables:
+        grid = [int(g.get(qn("w:w"))) / 567.0 for g in t._tbl.tblGrid.findall(qn("w:gridCol"))]  # twips -> cm
+        for ri, row in enumerate(t.rows):
+            font = bold if ri == 0 else regular
+            for ci, cell in enumerate(row.cells):
+                if ci >= len(grid):
+                    continue
+                room = grid[ci] - margin_cm
+                for word_ in re.split(r"[ \t\n]+", cell.text):  # a no-break space joins, never breaks
+                    size_pt = 8.0
+                    width_cm = font.getlength(word_) / 800 * size_pt / 72 * 2.54
+                    if word_ and width_cm > room and (word_, ci) not in seen:
+                        seen.add((word_, ci))
+                        out.append(Finding("broken_word", None, f"{word_} ({width_cm:.1f} cm in a {grid[ci]:.1f} cm column)"))
+    return out
 
 
 def gate_available() -> bool:

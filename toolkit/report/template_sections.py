@@ -204,7 +204,7 @@ def profit_crm(b) -> None:
     b.tag("{%p if profit.available %}")
     b.table(cols(b, "profit"), ["r.scope", "r.new", "r.first_check", "r.returning", "r.visits", "r.repeat_check",
                                 "r.formula", "r.other"],
-            "r in profit.rows", [2.2, 2.0, 1.8, 1.8, 1.6, 1.8, 2.8, 2.0])
+            "r in profit.rows", [2.3, 1.9, 1.9, 1.8, 1.9, 1.9, 2.4, 1.9])
     b.p("{{ profit.text }}")
     b.figure("profit.figure")
     b.tag("{%p else %}")
@@ -226,7 +226,7 @@ def roadmap(b) -> None:
     b.tag("{%p if roadmap.available %}")
     b.table(cols(b, "roadmap"), ["r.priority", "r.action", "r.owner", "r.effort", "r.horizon", "r.kpi", "r.impact",
                                  "r.evidence"],
-            "r in roadmap.rows", [0.6, 3.5, 2.7, 1.2, 1.7, 2.5, 2.2, 1.6])
+            "r in roadmap.rows", [0.6, 3.1, 2.3, 1.2, 1.7, 2.9, 2.6, 1.6])
     b.tag("{%p else %}")
     b.na("roadmap.na")
     b.tag("{%p endif %}")
