@@ -72,7 +72,7 @@ def _factor_line(rows: pd.DataFrame, kind: str, names: Names, language: str) -> 
 
 
 def _card(p: Mapping, profile: pd.DataFrame | None, matrix: pd.DataFrame | None, names: Names, language: str,
-          currency: str) -> dict:
+          currency: str, demo: Mapping[str, str] | None = None) -> dict:
     pid = str(p.get("persona", p.get("id", "")))
     above = pd.DataFrame()
     if profile is not None and len(profile) and {"persona", "factor_id", "score"} <= set(profile.columns):
@@ -90,8 +90,7 @@ def _card(p: Mapping, profile: pd.DataFrame | None, matrix: pd.DataFrame | None,
     nps = (w(language, "persona.nps_value", nps=fmt_num((p.get("nps_score") or 0) * 100, language, 0),
              mean=fmt_num(p.get("nps_mean"), language, 1))
            if is_number(p.get("nps_score")) and is_number(p.get("nps_mean")) else w(language, "not_researched"))
-    demo = p.get("demographics") if isinstance(p.get("demographics"), Mapping) else {}
-    demographics = ", ".join(str(v) for v in demo.values() if v) or w(language, "not_researched")
+    demographics = (demo or {}).get(pid) or w(language, "not_researched")
     return {
         "id": pid,
         "name": str(p.get("name") or pid),
@@ -108,6 +107,34 @@ def _card(p: Mapping, profile: pd.DataFrame | None, matrix: pd.DataFrame | None,
         "quote": quote or w(language, "persona.no_quote"),
         "price": w(language, "yes") if p.get("price_driven") else w(language, "no"),
     }
+
+
+def persona_demographics(run: RunFolder, language: str) -> dict[str, str]:
+    """persona id -> "median age 41, 74% women": the one description the report computes itself,
+    from the saved survey (``artifacts/tables/survey.parquet``: age, gender) and the persona
+    assignments (``persona_assignments``); empty where either is missing."""
+    path = run.artifacts / "tables" / "survey.parquet"
+    if not path.exists() or not run.has_table("persona_assignments"):
+        return {}
+    survey = pd.read_parquet(path)
+    cols = [c for c in ("age", "gender") if c in survey.columns]
+    if not cols or "respondent_id" not in survey.columns:
+        return {}
+    merged = run.load_table("persona_assignments").merge(survey[["respondent_id", *cols]], on="respondent_id")
+    out = {}
+    for pid, g in merged.groupby("persona", sort=True):
+        parts = []
+        if "age" in cols:
+            age = pd.to_numeric(g["age"], errors="coerce").dropna()
+            if len(age):
+                parts.append(w(language, "persona.median_age", age=fmt_int(age.median(), language)))
+        if "gender" in cols:
+            gender = g["gender"].dropna().astype(str).str.upper().str[:1]
+            if len(gender):
+                parts.append(w(language, "persona.women", share=fmt_pct((gender.isin(["F", "Ж"])).mean(), language, 0)))
+        if parts:
+            out[str(pid)] = ", ".join(parts)
+    return out
 
 
 def _strip_counts(text: str) -> str:
@@ -127,7 +154,8 @@ def personas_section(metrics: Mapping, run: RunFolder, names: Names, language: s
         return out
     profile = read_table(run, "persona_profile")
     matrix = read_table(run, "journey_matrix")
-    out["cards"] = [_card(p, profile, matrix, names, language, currency) for p in personas if isinstance(p, Mapping)]
+    demo = persona_demographics(run, language)
+    out["cards"] = [_card(p, profile, matrix, names, language, currency, demo) for p in personas if isinstance(p, Mapping)]
     k = seg.get("k") or len(personas)
     method = k_method_text(seg, language)
     out["text"] = w(language, "persona.text", k=k, k_txt=fmt_int(k, language), method=method)
