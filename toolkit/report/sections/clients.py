@@ -85,6 +85,11 @@ def _card(p: Mapping, profile: pd.DataFrame | None, matrix: pd.DataFrame | None,
         m = matrix[(matrix["segment_type"] == "persona") & (matrix["segment"].astype(str).isin({pid, str(p.get("name"))}))]
         goals = [one_line(t) for t in m.loc[m["row"] == "goals", "text"] if one_line(t)] if len(m) else []
         jobs = "; ".join(_strip_counts(g) for g in goals[:2])
+        if not jobs:  # the persona's interviews are not separated: everyone's, said so (as on the map)
+            o = matrix[(matrix["segment_type"] == "overall") & (matrix["row"] == "goals")]
+            everyone = [_strip_counts(one_line(t)) for t in o["text"] if one_line(t)]
+            if everyone:
+                jobs = w(language, "persona.jobs_all", jobs="; ".join(everyone[:2]))
     budget = fmt_money(p.get("budget_median"), currency, language) if is_number(p.get("budget_median")) \
         else w(language, "not_researched")
     nps = (w(language, "persona.nps_value", nps=fmt_num((p.get("nps_score") or 0) * 100, language, 0),
