@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import json
 import os
+import platform
 import time
 from pathlib import Path
 
@@ -58,6 +59,8 @@ def test_cjm_lab_prepares_a_workspace_for_a_non_demo_case(tmp_path, capsys):
         assert f'case_dir = "{FASHION.resolve().as_posix()}"' in text
         assert f'out_dir = "{out.resolve().as_posix()}"' in text and "interactive = True" in text
         assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")  # nothing executed
+        assert nb["metadata"]["language_info"]["version"] == platform.python_version()  # what the kernel reports
+        assert nb["metadata"]["kernelspec"]["name"] == "python3"
     assert (lab / "sources").is_symlink() and (lab / "sources").resolve() == NOTEBOOKS_DIR.resolve()
     assert _sources() == before
     # a second call keeps the consultant's copies; --fresh prepares them again

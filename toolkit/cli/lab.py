@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -73,8 +74,20 @@ def prepare_workspace(case_dir: str | Path, out_dir: str | Path | None = None, f
             continue
         pm.execute_notebook(str(src), str(dst), parameters=params, prepare_only=True, progress_bar=False,
                             cwd=str(ws.root))
+        _match_kernel(dst)
         ws.prepared.append(dst)
     return ws
+
+
+def _match_kernel(path: Path) -> None:
+    """Give a workspace notebook the language_info its kernel will report (the Python running
+    cjm is the project kernel), so that JupyterLab has nothing to fill in when it opens it and
+    marks nothing modified, whichever Python patch release wrote the sources."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    info = nb.setdefault("metadata", {}).setdefault("language_info", {"name": "python"})
+    if info.get("version") != platform.python_version():
+        info["version"] = platform.python_version()
+        path.write_text(json.dumps(nb, sort_keys=True, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def lab_arguments(ws: Workspace, port: int | None = None, open_browser: bool = True, token: str | None = None) -> list[str]:
