@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import ibis
 import pandas as pd
 import yaml
@@ -35,6 +36,7 @@ class Engine:
     backend: object
     name: str
     queries: int = 0
+    inline: list[str] = field(default_factory=list)  # tables too large to keep: computed by each query
     _temp: list[str] = field(default_factory=list, repr=False)
 
     def execute(self, expr) -> pd.DataFrame:
@@ -57,7 +59,14 @@ class Engine:
             self._temp.append(name)
             return self.backend.table(name)
         if self.name == EMBEDDED:  # (ibis' overwrite path emits a DROP that this DuckDB rejects)
-            self.backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.backend.compile(expr)}")
+            try:
+                self.backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.backend.compile(expr)}")
+            except duckdb.OutOfMemoryException:
+                # a temporary table lives in memory: beyond DuckDB's memory limit (100M rows at
+                # 2 GB) each query computes the expression itself instead, spilling as it needs
+                self.backend.con.execute(f"DROP TABLE IF EXISTS {name}")
+                self.inline.append(name)
+                return expr
             table = self.backend.table(name)
         else:
             table = self.backend.create_table(name, expr, temp=True)
