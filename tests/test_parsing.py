@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from toolkit.core.text import normalise
 from toolkit.data import parsing as P
 
 
@@ -77,6 +78,6 @@ def test_ids_keep_leading_zeros_and_lose_excel_float_tails():
 
 
 def test_label_matching_ignores_case_quotes_and_yo():
-    choices = {P.normalise_label(x): "prem" for x in ["Эстетика Премиум", "ЭП"]}
+    choices = {normalise(x): "prem" for x in ["Эстетика Премиум", "ЭП"]}
     p = P.match_labels(obj("«эстетика  премиум»", "эп", "Ёлка"), choices)
     assert p.values.tolist()[:2] == ["prem", "prem"] and p.bad.tolist() == [False, False, True]

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from toolkit.coding.morph import morph
+from toolkit.core.text import morph
 
 VERB_POS = frozenset({"INFN", "VERB", "PRTF", "PRTS", "GRND"})
 PREFIXES = (

@@ -54,7 +54,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from toolkit.coding.morph import english_stemmer, morph
+from toolkit.core.text import english_stemmer, morph
 from toolkit.coding.text import DEFAULT_PHRASE_GAP, KeywordIndex, Token, compile_keyword
 
 CLOSING_MAX_TOKENS = 25

@@ -36,7 +36,8 @@ from pathlib import Path
 import pandas as pd
 
 from toolkit.coding.codebook import Codebook
-from toolkit.coding.text import TOKEN_RE, normalise
+from toolkit.coding.text import TOKEN_RE
+from toolkit.core.text import fold
 from toolkit.core.errors import InputFileError
 from toolkit.core.xlsx import neutralise, safe_workbook, unneutralise, write_text
 from toolkit.core.zipfiles import fix_zip
@@ -110,11 +111,11 @@ def _blank(v) -> bool:
 
 def _rich_quote(quote: str, matched: str, bold, plain):
     """Fragments for xlsxwriter's write_rich_string: matched words in ``bold``; ``None`` if none found."""
-    words = {normalise(w.strip()) for w in matched.split(",") if w.strip()}
+    words = {fold(w.strip()) for w in matched.split(",") if w.strip()}
     parts: list = []
     pos = 0
     for m in TOKEN_RE.finditer(quote):
-        if normalise(m.group()) in words:
+        if fold(m.group()) in words:
             if m.start() > pos:
                 parts += [plain, quote[pos : m.start()]]
             parts += [bold, m.group()]

@@ -56,7 +56,7 @@ from functools import lru_cache
 
 from toolkit.coding.families import family_keys, same_family
 from toolkit.coding.lexicon import INTENSIFIER_FACTOR, INTENSIFIERS
-from toolkit.coding.morph import english_stemmer, morph
+from toolkit.core.text import english_stemmer, fold, morph
 
 TOKEN_RE = re.compile(r"\w+(?:[-'’]\w+)*")
 CYRILLIC = re.compile(r"[а-яё]")
@@ -77,10 +77,6 @@ POST_NEGATION_WINDOW = 2  # «ждать не приходилось», «рас
 # A sentence ends at . ! ? … (possibly repeated) followed by space and a capital,
 # a digit, a dash or an opening quote, or at a line break.
 SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"»”)]))\s+(?=[«\"“(\-–—A-ZА-ЯЁ0-9])|\s*\n\s*")
-
-
-def normalise(word: str) -> str:
-    return word.lower().replace("ё", "е").replace("’", "'")
 
 
 @lru_cache(maxsize=200_000)
@@ -160,7 +156,7 @@ def tokenize(sentence: str) -> list[Token]:
     clause = segment = 0
     prev_end = 0
     for m in TOKEN_RE.finditer(sentence):
-        word = normalise(m.group())
+        word = fold(m.group())
         if raw and (CLAUSE_PUNCT.search(sentence[prev_end : m.start()]) or word in CLAUSE_WORDS):
             clause += 1
         if raw and word in CONTRAST_WORDS:
@@ -220,7 +216,7 @@ class Keyword:
 
 def compile_keyword(text: str) -> Keyword | None:
     """Compile one keyword/phrase; ``None`` if it holds no word."""
-    words = [normalise(m.group()) for m in re.finditer(r"\w+(?:[-'’]\w+)*\*?", text)]
+    words = [fold(m.group()) for m in re.finditer(r"\w+(?:[-'’]\w+)*\*?", text)]
     slots = []
     for w in words:
         if w.endswith("*"):
@@ -299,15 +295,6 @@ def find_keyword(tokens: list[Token], keyword: Keyword, phrase_gap: int = DEFAUL
             out.append(Match(keyword, pos, is_negated(tokens, pos, negation_window, keyword.has_negator), "loose"))
     return out
 
-
-def find_matches(
-    tokens: list[Token],
-    keyword: Keyword,
-    phrase_gap: int = DEFAULT_PHRASE_GAP,
-    negation_window: int = DEFAULT_NEGATION_WINDOW,
-) -> list[Match]:
-    """Every occurrence of ``keyword`` in the sentence's tokens, with its negation flag."""
-    return find_keyword(tokens, keyword, phrase_gap, negation_window)
 
 
 class KeywordIndex:

@@ -556,7 +556,7 @@ def _declared(case: Case, kind: str) -> list:
 
 def norm_label(value) -> str:
     """How client labels and values are compared: case-folded, ё -> е, quotes and repeated spaces
-    removed (the loader's ``normalise_label``)."""
+    removed (``toolkit.core.text.normalise``)."""
     v = str(value).replace("\u00a0", " ").casefold().replace("ё", "е")
     v = re.sub(r"[\"'«»“”„]", "", v)
     return re.sub(r"\s+", " ", v).strip()

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from toolkit.data.parsing import normalise_label
+from toolkit.core.text import normalise
 
 HEADER_SEARCH_ROWS = 30
 TOTALS_SEARCH_ROWS = 5
@@ -28,15 +28,15 @@ def _cells(row: Sequence) -> list[str]:
 
 def pick_header(rows: Sequence[Sequence], expect: Iterable[str] | None) -> int | None:
     """Index (in ``rows``, the first rows of a file) of the header row: the earliest row holding
-    the most of the ``expect`` names (compared as ``normalise_label``); without names, or when
+    the most of the ``expect`` names (compared as ``toolkit.core.text.normalise``); without names, or when
     no row holds any, the first non-blank row. None when every row is blank."""
     first = next((i for i, r in enumerate(rows) if any(_cells(r))), None)
-    wanted = {normalise_label(e) for e in (expect or []) if str(e).strip()}
+    wanted = {normalise(e) for e in (expect or []) if str(e).strip()}
     if first is None or not wanted:
         return first
     best, best_score = first, 0
     for i, r in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        score = len(wanted & {normalise_label(c) for c in _cells(r) if c})
+        score = len(wanted & {normalise(c) for c in _cells(r) if c})
         if score > best_score:
             best, best_score = i, score
         if best_score == len(wanted):
@@ -47,7 +47,7 @@ def pick_header(rows: Sequence[Sequence], expect: Iterable[str] | None) -> int |
 def is_totals_row(row: Sequence) -> bool:
     """A row whose first non-blank cell reads "Итого", "Всего", "Total"..."""
     cells = [c for c in _cells(row) if c]
-    return bool(cells) and bool(TOTALS.match(normalise_label(cells[0])))
+    return bool(cells) and bool(TOTALS.match(normalise(cells[0])))
 
 
 def trailing_totals(rows: Sequence[Sequence]) -> int:

@@ -53,6 +53,7 @@ from toolkit.data.names import personal_words
 from toolkit.data.scrub import mask_distinct, mask_names, name_masker
 from toolkit.data.values import describe_unmapped, map_values, unmapped_values
 from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series
+from toolkit.core.text import normalise
 
 ID_COLUMNS_TO_PSEUDONYMISE = ("customer_id",)
 
@@ -135,7 +136,7 @@ def _label_choices(items) -> dict[str, str]:
     for it in items:
         for label in [it.id, it.name, *it.aliases]:
             if label:
-                out.setdefault(P.normalise_label(label), it.id)
+                out.setdefault(normalise(label), it.id)
     return out
 
 
@@ -144,7 +145,7 @@ def _resolve_columns(raw: RawTable, src: Source, table: str) -> dict[str, str]:
     ignoring case, spaces and ё/е. All missing columns are reported in one sentence."""
     for client_col, canon in src.columns.items():
         for base, pos in raw.duplicated_columns.items():
-            if P.normalise_label(base) == P.normalise_label(client_col):
+            if normalise(base) == normalise(client_col):
                 raise InputFileError(
                     f"File {raw.file.name} has column '{base}' {len(pos)} times (positions "
                     f"{', '.join(map(str, pos))}), so it is ambiguous which one is {table}.{canon}; "
@@ -153,20 +154,20 @@ def _resolve_columns(raw: RawTable, src: Source, table: str) -> dict[str, str]:
     present = list(raw.frame.columns)
     by_norm: dict[str, str] = {}
     for c in present:
-        by_norm.setdefault(P.normalise_label(c), c)
+        by_norm.setdefault(normalise(c), c)
     resolved, missing = {}, []
     for client_col, canon in src.columns.items():
         if client_col in raw.frame.columns:
             resolved[canon] = client_col
-        elif P.normalise_label(client_col) in by_norm:
-            resolved[canon] = by_norm[P.normalise_label(client_col)]
+        elif normalise(client_col) in by_norm:
+            resolved[canon] = by_norm[normalise(client_col)]
         else:
             missing.append(client_col)
     if missing:
         parts = []
         for m in missing:
             close = difflib.get_close_matches(m, present, n=1, cutoff=0.5) or difflib.get_close_matches(
-                P.normalise_label(m), list(by_norm), n=1, cutoff=0.5
+                normalise(m), list(by_norm), n=1, cutoff=0.5
             )
             hint = f" (did you mean '{by_norm.get(close[0], close[0])}'?)" if close else ""
             parts.append(f"'{m}'{hint}")
@@ -250,7 +251,7 @@ def _parse_by_kind(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) ->
     if kind == "funnel_stage":
         return P.match_labels(raw, _label_choices(case.funnel_stages))
     if kind == "choice":
-        return P.match_labels(raw, {P.normalise_label(c): c for c in spec.choices})
+        return P.match_labels(raw, {normalise(c): c for c in spec.choices})
     raise ValueError(f"unknown column kind {kind}")
 
 

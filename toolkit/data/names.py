@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
 
+from toolkit.core import text as core_text
+
 NAME_MASK = {"ru": "[имя]", "en": "[name]"}
 WORD = re.compile(r"[A-Za-zА-Яа-яЁё]+(?:['’-][A-Za-zА-Яа-яЁё]+)*")
 _SENTENCE_GAP = re.compile(r"[.!?…:;\"«»“”()\[\]\n]|(^|\s)[-–—]")
@@ -58,17 +60,10 @@ def english_first_names() -> frozenset[str]:
     return frozenset(names - NOT_NAMES)
 
 
-@lru_cache(maxsize=1)
-def _morph():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
 @lru_cache(maxsize=200_000)
 def russian_name_evidence(word: str) -> tuple[bool, bool, bool]:
     """(some reading is a first name/surname, the likeliest reading is one, it is a patronymic)."""
-    parses = _morph().parse(word)
+    parses = core_text.morph().parse(word)
     if not parses:
         return False, False, False
     tagged = [p for p in parses if {"Name", "Surn", "Patr"} & p.tag.grammemes]

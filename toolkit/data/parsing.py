@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from toolkit.core.text import normalise
+
 EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 # Excel serial day numbers accepted as dates: 1954-10-04 .. 2119-01-13. Outside this
 # range a bare number is far more likely an amount or an id mapped to the wrong column.
@@ -112,14 +114,6 @@ def _clean_text(raw: pd.Series) -> pd.Series:
     """Strip whitespace (incl. NBSP) around string values; blanks become <NA>."""
     s = raw.astype("string").str.strip()
     return s.mask(s == "")
-
-
-def normalise_label(value: str) -> str:
-    """The form in which client labels are compared: case-folded, ё→е, quotes and
-    repeated spaces removed (so «Эстетика» == "эстетика" == 'Эстетика ')."""
-    v = str(value).replace("\u00a0", " ").casefold().replace("ё", "е")
-    v = re.sub(r"[\"'«»“”„]", "", v)
-    return re.sub(r"\s+", " ", v).strip()
 
 
 # --------------------------------------------------------------------------- text / ids
@@ -295,7 +289,7 @@ def parse_dates(raw: pd.Series, fmt: str | None = None) -> Parsed:
 
 
 _MONTHS = {
-    # ru (nominative, genitive, short) and en names; compared after normalise_label
+    # ru (nominative, genitive, short) and en names; compared after toolkit.core.text.normalise
     "янв": 1, "январь": 1, "января": 1, "фев": 2, "февраль": 2, "февраля": 2, "мар": 3, "март": 3, "марта": 3,
     "апр": 4, "апрель": 4, "апреля": 4, "май": 5, "мая": 5, "июн": 6, "июнь": 6, "июня": 6,
     "июл": 7, "июль": 7, "июля": 7, "авг": 8, "август": 8, "августа": 8, "сен": 9, "сент": 9,
@@ -310,7 +304,7 @@ _MONTHS = {
 def _period_one(v) -> pd.Timestamp | None:
     if isinstance(v, (dt.date, pd.Timestamp)):
         return pd.Timestamp(v).to_period("M").to_timestamp()
-    s = normalise_label(v).replace(".", " ").replace("/", " ").replace("-", " ").strip()
+    s = normalise(v).replace(".", " ").replace("/", " ").replace("-", " ").strip()
     parts = s.split()
     if len(parts) == 2:
         a, b = parts
@@ -358,7 +352,7 @@ _GENDER = {
 def _vocab(raw: pd.Series, vocab: dict, dtype) -> Parsed:
     blank = blank_mask(raw)
     uniq = pd.Series(raw[~blank].unique(), dtype=object)
-    keys = uniq.map(lambda v: normalise_label(v).rstrip("."))
+    keys = uniq.map(lambda v: normalise(v).rstrip("."))
     lookup = pd.Series(keys.map(vocab).to_numpy(), index=uniq.to_numpy(), dtype=object)
     values = raw.map(lookup)
     values[blank] = None
@@ -380,10 +374,10 @@ def parse_gender(raw: pd.Series) -> Parsed:
 
 def match_labels(raw: pd.Series, choices: dict[str, str]) -> Parsed:
     """Map client labels onto declared ids. ``choices`` maps a normalised label
-    (id, display name or alias, see ``normalise_label``) to the id."""
+    (id, display name or alias, see ``toolkit.core.text.normalise``) to the id."""
     blank = blank_mask(raw)
     uniq = pd.Series(raw[~blank].unique(), dtype=object)
-    lookup = pd.Series(uniq.map(lambda v: choices.get(normalise_label(v))).to_numpy(), index=uniq.to_numpy(), dtype=object)
+    lookup = pd.Series(uniq.map(lambda v: choices.get(normalise(v))).to_numpy(), index=uniq.to_numpy(), dtype=object)
     values = raw.map(lookup)
     values[blank] = None
     bad = ~blank & values.isna()

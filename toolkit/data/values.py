@@ -12,24 +12,25 @@ from __future__ import annotations
 
 import pandas as pd
 
-from toolkit.data.parsing import blank_mask, normalise_label
+from toolkit.core.text import normalise
+from toolkit.data.parsing import blank_mask
 
 MAX_LISTED = 20  # unmapped values listed per column (the most frequent)
 
 
 def map_values(raw: pd.Series, mapping: dict[str, str] | None) -> pd.Series:
-    """``raw`` with the client values of ``mapping`` replaced (matched by ``normalise_label``);
+    """``raw`` with the client values of ``mapping`` replaced (matched by ``toolkit.core.text.normalise``);
     each distinct value is looked up once."""
     if not mapping:
         return raw
-    by_norm = {normalise_label(k): v for k, v in mapping.items()}
+    by_norm = {normalise(k): v for k, v in mapping.items()}
     if isinstance(raw.dtype, pd.CategoricalDtype):
-        cats = [by_norm.get(normalise_label(c), c) for c in raw.cat.categories]
+        cats = [by_norm.get(normalise(c), c) for c in raw.cat.categories]
         if len(set(cats)) == len(cats):
             return raw.cat.rename_categories(cats)
         raw = raw.astype(object)
     uniq = pd.unique(raw[~blank_mask(raw)].to_numpy(dtype=object))
-    lookup = {u: by_norm[normalise_label(u)] for u in uniq if normalise_label(u) in by_norm}
+    lookup = {u: by_norm[normalise(u)] for u in uniq if normalise(u) in by_norm}
     if not lookup:
         return raw
     return raw.replace(lookup)

@@ -15,22 +15,21 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.stats import rate_with_ci
-from toolkit.stage_mapping.funnel import _stage_index, attach_personas
+from toolkit.core.text import normalise
+from toolkit.stage_mapping.funnel import stage_index, attach_personas
 from toolkit.core.stages import stage_model
 
 DAYS_PER_YEAR = 365.25
-_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
-_SPACES = re.compile(r"\s+")
 
 
 def normalise_reason(values: pd.Series) -> pd.Series:
-    """Lost reasons in a comparable form: lower case, ё -> е, punctuation dropped, spaces collapsed.
+    """Lost reasons in a comparable form (``toolkit.core.text.normalise``, punctuation dropped).
 
     Blank or missing values become NA.
     """
     s = pd.Series(values, dtype="string")
-    s = s.str.lower().str.replace("ё", "е", regex=False)
-    s = s.str.replace(_PUNCT, " ", regex=True).str.replace(_SPACES, " ", regex=True).str.strip()
+    forms = {v: normalise(v, drop_punctuation=True) for v in s.dropna().unique()}  # each distinct reason once
+    s = s.map(forms).astype("string")
     return s.where(s.str.len() > 0)
 
 
@@ -69,7 +68,7 @@ def deal_stage(model) -> tuple[str | None, int | None, str]:
 def lead_outcomes(leads: pd.DataFrame, model) -> pd.DataFrame:
     """``leads`` plus ``stage_order`` (NaN: not a funnel stage), ``reached_deal`` and ``lost``."""
     model = stage_model(model)
-    idx = _stage_index(leads, model)  # the funnel module's reading of stage_reached
+    idx = stage_index(leads, model)  # the funnel module's reading of stage_reached
     _, deal_order, _ = deal_stage(model)
     last = len(model.funnel) - 1
     known = idx.notna()

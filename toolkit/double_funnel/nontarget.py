@@ -102,7 +102,7 @@ from toolkit.double_funnel.leak import leak_to_competitors
 from toolkit.double_funnel.recommendation import recommendation, recommendation_text
 from toolkit.double_funnel.scenarios import scenarios, sensitivity_table
 from toolkit.segmentation.personas import brand_audience_comparison, jsonable, price_factor_id
-from toolkit.stage_mapping.funnel import _stage_index
+from toolkit.stage_mapping.funnel import stage_index
 from toolkit.core.stages import StageModel, stage_model
 from toolkit.core.stats import wilson_interval
 
@@ -330,10 +330,10 @@ def double_funnel_analysis(
         notes.append("parameters.price_lost_reasons is empty: the lost-reason rule is not applied")
 
     pl = leads[leads["brand"] == prem.id]
-    unknown = int(_stage_index(pl, model).isna().sum())
+    unknown = int(stage_index(pl, model).isna().sum())
     if unknown:
         notes.append(f"{unknown} premium leads have a stage that is not a funnel stage and are left out")
-    pl = pl[_stage_index(pl, model).notna()]
+    pl = pl[stage_index(pl, model).notna()]
 
     # persona link
     assignments = getattr(personas, "assignments", None)

@@ -35,11 +35,6 @@ class StepContext:
     def table(self, name: str) -> pd.DataFrame:
         return self.run.load_table(name)
 
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """The canonical tables saved by the data-audit step."""
-        folder = self.run.artifacts / "tables"
-        return {p.stem: pd.read_parquet(p) for p in sorted(folder.glob("*.parquet"))}
-
     def data(self):
         """The canonical tables and refunds saved by the data-audit step, as a ``CaseData``:
         each table is read when first used; ``paths`` gives the parquet files themselves."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from toolkit.core import text as core_text
+
 NAMING_MIN_SCORE = 0.2  # a factor must beat the rest by 0.2 SD to give the persona its name
 DOMINANCE_RATIO = 0.5  # second factor below half the first's score: name from the first alone
 
@@ -20,18 +22,6 @@ def _lower_first(phrase: str) -> str:
     return " ".join(words)
 
 
-_MORPH = None
-
-
-def _morph():
-    global _MORPH
-    if _MORPH is None:
-        import pymorphy3  # lazy: ~0.5 s to load the dictionaries
-
-        _MORPH = pymorphy3.MorphAnalyzer()
-    return _MORPH
-
-
 def _ru_accusative(phrase: str) -> str:
     """'Низкая цена' -> 'низкую цену', 'Репутация врача' -> 'репутацию врача' (for 'Ориентированы на ...').
 
@@ -40,7 +30,7 @@ def _ru_accusative(phrase: str) -> str:
     """
     words = phrase.split()
     try:
-        morph = _morph()
+        morph = core_text.morph()
     except Exception:  # no dictionaries: keep the nominative
         return _lower_first(phrase)
     parses = []

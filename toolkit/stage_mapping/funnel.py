@@ -55,7 +55,7 @@ from toolkit.core.run_folder import to_jsonable as jsonable  # the toolkit's one
 NOT_RECORDED = {"ru": "(не указана)", "en": "(not recorded)"}
 
 
-def _stage_index(leads: pd.DataFrame, model: StageModel) -> pd.Series:
+def stage_index(leads: pd.DataFrame, model: StageModel) -> pd.Series:
     """Order of each lead's ``stage_reached`` in the funnel (by id, name or alias); NaN if unknown."""
     order = dict(zip(model.funnel["funnel_stage"], model.funnel["order"]))
     stages = leads["stage_reached"]
@@ -105,7 +105,7 @@ def funnel_table(
     k = len(fn)
     if "persona" in by and "persona" not in leads.columns:
         leads = attach_personas(leads, personas)
-    idx = _stage_index(leads, model)
+    idx = stage_index(leads, model)
     ok = leads.loc[idx.notna()].assign(_order=idx[idx.notna()].astype(int))
     if by:
         ok = ok.dropna(subset=by)
@@ -271,7 +271,7 @@ def lost_reasons(leads: pd.DataFrame, model, by: Sequence[str] = ("brand",)) -> 
     by = list(by)
     fn = model.funnel
     k = len(fn)
-    idx = _stage_index(leads, model)
+    idx = stage_index(leads, model)
     lost = leads.loc[idx.notna() & (idx < k - 1)].assign(_order=idx[idx.notna() & (idx < k - 1)].astype(int))
     if by:
         lost = lost.dropna(subset=by)
