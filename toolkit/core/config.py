@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from toolkit.core.contract import TABLES
 from toolkit.core.errors import CaseConfigError
+from toolkit.core.text import normalise
 
 CASE_FILE = "case.yml"
 
@@ -540,10 +541,10 @@ def _value_map_problems(case: Case, table: str, src: Source, spec, targets: dict
         allowed = allowed_values(case, cspec.kind, cspec.choices) if cspec is not None else None
         if allowed is None:
             continue
-        names = {norm_label(x) for it in _declared(case, cspec.kind) for x in [it.id, it.name, *it.aliases] if x}
-        ok = {norm_label(a) for a in allowed} | names
+        names = {normalise(x) for it in _declared(case, cspec.kind) for x in [it.id, it.name, *it.aliases] if x}
+        ok = {normalise(a) for a in allowed} | names
         for client_value, value in mapping.items():
-            if norm_label(value) not in ok:
+            if normalise(value) not in ok:
                 p.append(f"{where}['{client_value}']: '{value}' is not a value of {table}.{col} "
                          f"(allowed: {', '.join(allowed)})")
     return p
@@ -553,13 +554,6 @@ def _declared(case: Case, kind: str) -> list:
     return {"brand": case.brands, "business_line": case.business_lines, "journey_stage": case.journey_stages,
             "funnel_stage": case.funnel_stages}.get(kind, [])
 
-
-def norm_label(value) -> str:
-    """How client labels and values are compared: case-folded, ё -> е, quotes and repeated spaces
-    removed (``toolkit.core.text.normalise``)."""
-    v = str(value).replace("\u00a0", " ").casefold().replace("ё", "е")
-    v = re.sub(r"[\"'«»“”„]", "", v)
-    return re.sub(r"\s+", " ", v).strip()
 
 
 def _format_loc(loc: tuple) -> str:
