@@ -20,16 +20,19 @@ whole run.)
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.core.config import load_case
 from toolkit.core.engine_note import run_engine_summary
-from toolkit.core.run_folder import RunFolder
 from toolkit.core.errors import CaseError
+from toolkit.core.run_folder import RunFolder
 from toolkit.core.settings import RESOLVED_FILE, has_resolved_case, settings_differ, write_resolved_case
 from toolkit.core.words import word
 from toolkit.pipeline.registry import STEPS, Step, step_named
@@ -83,9 +86,6 @@ class _Kernel:
     plain-TCP warning), its output going to ``kernels.log`` in the run folder."""
 
     def __init__(self, cwd: Path, workdir: Path, log, warm_up: str = WARM_UP):
-        import asyncio
-        import uuid
-
         from jupyter_client import BlockingKernelClient
         from jupyter_client.manager import AsyncKernelManager
 
@@ -111,8 +111,6 @@ class _Kernel:
             raise RuntimeError(f"the kernel could not be reset between two steps: {reply['content'].get('evalue')}")
 
     def shutdown(self) -> None:
-        import asyncio
-
         try:
             self.kc.stop_channels()
         finally:
@@ -166,8 +164,6 @@ def run_case(
     update_settings: bool = False,
 ) -> RunResult:
     """Run the case's notebooks; see the module docstring."""
-    from toolkit.core.config import load_case
-
     case_dir = Path(case_dir).resolve()
     case = load_case(case_dir)  # a broken case.yml stops here, before any kernel starts
     out = Path(out_dir) if out_dir else Path("out") / case_dir.name

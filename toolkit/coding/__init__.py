@@ -31,8 +31,10 @@ from toolkit.coding.autocode import DRAFT_COLUMNS, draft_codes
 from toolkit.coding.codebook import Code, Codebook, read_codebook
 from toolkit.coding.sheet import CODES_COLUMNS, read_coding_review, read_hand_coding, write_draft_sheet
 from toolkit.coding.transcripts import read_transcript, read_transcripts, split_turns, transcript_files
+from toolkit.core.config import load_case
 from toolkit.core.errors import CaseError, InputFileError
 from toolkit.core.limits import check_file_size, check_zip
+from toolkit.core.xlsx import write_frames
 
 DRAFT_FILE = "coding_draft.xlsx"
 
@@ -63,8 +65,6 @@ __all__ = [
 
 def _case(case):
     if isinstance(case, (str, Path)):
-        from toolkit.core.config import load_case
-
         return load_case(case)
     return case
 
@@ -124,8 +124,6 @@ def write_codes_table(codes: pd.DataFrame, path) -> Path:
     """Write a canonical codes table as an xlsx (sheet ``codes``, canonical column names) that
     ``sources.codes`` in case.yml can read with an identity mapping; byte-identical for the
     same table."""
-    from toolkit.core.xlsx import write_frames
-
     return write_frames(Path(path), {REVIEWED_SHEET: codes}, freeze_header=False)
 
 

@@ -25,10 +25,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import docx
 import pandas as pd
+from tqdm.auto import tqdm
 
+from toolkit.core.config import TranscriptSource
 from toolkit.core.errors import InputFileError
-from toolkit.core.limits import DEFAULTS as DEFAULT_LIMITS, check_zip
+from toolkit.core.limits import DEFAULTS as DEFAULT_LIMITS
+from toolkit.core.limits import check_zip
 
 TRANSCRIPT_SUFFIXES = (".docx", ".txt")
 TURN_COLUMNS = ["respondent_id", "turn", "speaker", "text", "question", "file"]
@@ -69,8 +73,6 @@ def label_pattern(interviewer_labels: list[str], respondent_labels: list[str]) -
 
 
 def _docx_lines(path: Path) -> list[str]:
-    import docx
-
     check_zip(path, DEFAULT_LIMITS.max_docx_unzipped_mb, DEFAULT_LIMITS.max_zip_ratio, "max_docx_unzipped_mb")
     try:
         doc = docx.Document(str(path))
@@ -147,8 +149,6 @@ def read_transcript(
     respondent_labels: list[str] | None = None,
 ) -> pd.DataFrame:
     """Turns of one transcript file: respondent_id, turn, speaker, text, question, file."""
-    from toolkit.core.config import TranscriptSource
-
     defaults = TranscriptSource(path=".")
     interviewer_labels = interviewer_labels or defaults.interviewer_labels
     respondent_labels = respondent_labels or defaults.respondent_labels
@@ -197,8 +197,6 @@ def read_transcripts(
     """
     files = transcript_files(folder)
     if progress:
-        from tqdm.auto import tqdm
-
         files_iter = tqdm(files, desc="reading transcripts", unit="file", disable=None)  # off when not a terminal
     else:
         files_iter = files

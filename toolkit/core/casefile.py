@@ -6,6 +6,8 @@ import datetime as dt
 from importlib import resources
 from pathlib import Path
 
+import yaml
+
 from toolkit.core.config import NORMATIVE_STAGES, parse_case
 from toolkit.core.errors import CaseError
 
@@ -35,7 +37,6 @@ def write_starter_case(name: str, parent: Path, language: str = "ru") -> Path:
     if path.exists():
         raise CaseError(f"{path} already exists; choose another name or edit that file.")
     text = starter_case_text(name, language)
-    import yaml
 
     parse_case(yaml.safe_load(text), str(path))  # the starter itself must be valid
     (folder / "raw").mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,8 @@ import matplotlib as mpl
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from toolkit.core.run_folder import atomic_path
+
 FONT = "DejaVu Sans"  # has Cyrillic; ships with matplotlib, so it is always there
 A4_TEXT_WIDTH_IN = 6.3  # 16 cm text width of an A4 page with 2.5 cm margins
 DPI = 200
@@ -91,8 +93,6 @@ def tick_label_problems(fig: Figure) -> list[str]:
 def save_figure(fig: Figure, path: str | Path) -> Path:
     """Save as PNG without a timestamp or software tag, so the bytes are reproducible; the
     tick-label problems of the figure (:func:`tick_label_problems`) ride along as a PNG text chunk."""
-    from toolkit.core.run_folder import atomic_path
-
     path = Path(path)
     problems = json.dumps(tick_label_problems(fig), ensure_ascii=False)
     with atomic_path(path) as tmp:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import xlsxwriter
 
 from toolkit.core.run_folder import atomic_path
 from toolkit.core.zipfiles import fix_zip
@@ -58,8 +59,6 @@ def unneutralise(value):
 def safe_workbook(path: str | Path, title: str | None = None):
     """An xlsxwriter ``Workbook`` at ``path`` that never turns strings into formulas, links
     or numbers, with fixed document dates. Write text with ``write_value``/``write_text``."""
-    import xlsxwriter
-
     wb = xlsxwriter.Workbook(str(path), dict(WORKBOOK_OPTIONS))
     props = {"created": FIXED_CREATED}
     if title:

@@ -38,22 +38,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from toolkit.core.config import Case, Source, allowed_values
-from toolkit.data import parsing as P
 from toolkit.core.contract import TABLE_ORDER, TABLES, ColumnSpec
-from toolkit.data.readers import RawTable, read_raw
-from toolkit.data.schemas import check_contract, coerce_dtypes
 from toolkit.core.errors import InputFileError
+from toolkit.core.text import normalise
+from toolkit.data import parsing as P
 from toolkit.data.ids import normalise_ids
 from toolkit.data.messages import _bad_reason, _expected, _show
 from toolkit.data.names import personal_words
+from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series
+from toolkit.data.readers import RawTable, read_raw
+from toolkit.data.schemas import check_contract, coerce_dtypes
 from toolkit.data.scrub import mask_distinct, mask_names, name_masker
 from toolkit.data.values import describe_unmapped, map_values, unmapped_values
-from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series
-from toolkit.core.text import normalise
 
 ID_COLUMNS_TO_PSEUDONYMISE = ("customer_id",)
 
@@ -212,9 +215,6 @@ def _take(values, codes: np.ndarray, missing: np.ndarray):
     """``values[codes]``, missing where ``missing``; arrow text is expanded by Arrow itself,
     several times faster than pandas' generic take."""
     if isinstance(values, pd.arrays.ArrowStringArray) and values.dtype == pd.StringDtype("pyarrow"):
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
         indices = pa.array(codes.astype(np.int32, copy=False), mask=missing if missing.any() else None)
         return pd.arrays.ArrowStringArray(pc.take(pa.array(values), indices))
     return pd.api.extensions.take(values, codes, allow_fill=True)
@@ -461,8 +461,6 @@ def load_table(case: Case, table: str, key: bytes | None = None):
 def _release_arrow_memory() -> None:
     """Hand the memory of the temporaries back to the system: Arrow's allocator otherwise keeps
     it for reuse, and a 10M-row load would hold ~1 GB it no longer needs."""
-    import pyarrow as pa
-
     pa.default_memory_pool().release_unused()
 
 
@@ -499,9 +497,6 @@ def _rows_sharing_a_hash(frame: pd.DataFrame, among: np.ndarray) -> np.ndarray:
     """Positions (sorted) of the rows in ``among`` whose 64-bit row hash is shared with another
     such row. The hash is DuckDB's ``hash`` of all columns, read from an Arrow view of the frame
     (no copy of the strings); equal values, missing ones included, hash equal."""
-    import duckdb
-    import pyarrow as pa
-
     table = pa.Table.from_pandas(frame, preserve_index=False)
     cols = ", ".join(f'"{c}"' for c in (str(name).replace('"', '""') for name in table.column_names))
     con = duckdb.connect()

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from toolkit.core.text import normalise
 
@@ -129,9 +131,6 @@ def _parse_arrow_text(raw: pd.Series) -> Parsed:
     """``parse_text`` of arrow-backed text (parquet), in Arrow: the same strip as pandas'
     ``str.strip`` (``utf8_trim_whitespace``) and the same blanks; when no cell changes (the
     usual case) the column itself is the result, not a copy."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     cells = pa.chunked_array(raw.array.__arrow_array__())
     stripped = pc.utf8_trim_whitespace(cells)
     empty = pc.fill_null(pc.equal(stripped, ""), False)

@@ -15,14 +15,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from array import array
 import zipfile
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from openpyxl import load_workbook
 
 from toolkit.core.config import Limits
 from toolkit.core.errors import InputFileError
@@ -349,8 +353,6 @@ def _text_frame(records: list[list[str]], columns: list[str]) -> pd.DataFrame:
 
 
 def _release_arrow_memory() -> None:
-    import pyarrow as pa
-
     pa.default_memory_pool().release_unused()
 
 
@@ -428,8 +430,6 @@ def _unique_columns(header: list) -> tuple[list[str], dict[str, list[int]]]:
 
 # --------------------------------------------------------------------------- xlsx
 def read_xlsx(path: Path, sheet: str | None, expect: list[str] | None = None, limits: Limits = DEFAULTS) -> RawTable:
-    from openpyxl import load_workbook
-
     name = path.name
     check_zip(path, limits.max_unzipped_mb, limits.max_zip_ratio)
     try:
@@ -524,8 +524,6 @@ DICTIONARY_MAX_DISTINCT_SHARE = 0.05
 
 def _low_cardinality_text_columns(file, names: list[str]) -> list[str]:
     """The text columns among ``names`` with few distinct values in the file's first rows."""
-    import pyarrow.compute as pc
-
     if not names or file.metadata.num_rows == 0:
         return []
     batch = next(file.iter_batches(batch_size=DICTIONARY_SAMPLE_ROWS, columns=names))
@@ -536,9 +534,6 @@ def _low_cardinality_text_columns(file, names: list[str]) -> list[str]:
 def read_parquet(path: Path) -> RawTable:
     """Read a parquet export with pyarrow: text columns become pandas ``string`` (arrow-backed,
     no copy into Python objects), few-valued text columns ``category`` (see above)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     try:
         file = pq.ParquetFile(path)
         text = [f.name for f in file.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]

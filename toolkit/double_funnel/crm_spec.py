@@ -59,9 +59,11 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.config import Case
-from toolkit.double_funnel.profit import ALL, FACTOR_LABELS, factor_stages
 from toolkit.core.sales import ALL_LINES
 from toolkit.core.stages import stage_model
+from toolkit.core.xlsx import write_frames
+from toolkit.double_funnel.profit import ALL, FACTOR_LABELS, factor_stages
+from toolkit.stage_mapping.funnel import stage_kpis
 
 LEAD_SHARE = 0.1
 COLUMNS = [
@@ -257,8 +259,6 @@ def crm_spec(
     rows: list[dict] = []
     rows += _profit_metrics(_case_row(profit), fs)
     if funnel is not None and len(funnel):
-        from toolkit.stage_mapping.funnel import stage_kpis
-
         for lang_rows in [stage_kpis(funnel, model, "ru")]:
             en = stage_kpis(funnel, model, "en")
             for st, items in lang_rows.items():
@@ -341,8 +341,6 @@ def write_crm_spec(spec: pd.DataFrame, path: str | Path, language: str = "ru") -
     Numbers stay numbers (rates as fractions with a percent format would hide n; they are kept
     raw); the zip entries and document dates are fixed so that two runs give the same bytes.
     """
-    from toolkit.core.xlsx import write_frames
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sheet = crm_sheet(spec, language)

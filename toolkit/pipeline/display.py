@@ -25,6 +25,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
+from toolkit.core.figures import DPI
 from toolkit.core.fmt import fmt_int, fmt_num, fmt_pct, fmt_range
 from toolkit.core.words import has_word, word
 from toolkit.double_funnel.recommendation import recommendation_text
@@ -262,7 +263,6 @@ def screen_png(path: Path) -> bytes:
     palette, ~60 KB instead of ~350 KB, in ~0.05 s instead of drawing the figure again."""
     from PIL import Image as PILImage
 
-    from toolkit.core.figures import DPI
 
     with PILImage.open(path) as im:
         small = im.convert("RGB").reduce(max(1, DPI // 100)).quantize(colors=256)

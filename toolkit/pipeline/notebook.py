@@ -16,12 +16,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from toolkit.core.config import Case
+from toolkit.core.figures import save_figure
 from toolkit.core.run_folder import RunFolder
+from toolkit.core.settings import case_for_step
+from toolkit.core.words import word
+from toolkit.data.load import CaseData, SavedTables
 from toolkit.pipeline import display as _display
 from toolkit.pipeline.display import live_control, picker, show_figure, show_markdown, show_table  # noqa: F401
 from toolkit.pipeline.workspace import check_needs, scratch_run
-from toolkit.core.config import Case
-from toolkit.core.settings import case_for_step
 
 
 @dataclass
@@ -38,8 +41,6 @@ class StepContext:
     def data(self):
         """The canonical tables and refunds saved by the data-audit step, as a ``CaseData``:
         each table is read when first used; ``paths`` gives the parquet files themselves."""
-        from toolkit.data.load import CaseData, SavedTables
-
         folder = self.run.artifacts / "tables"
         files = {p.stem: p for p in sorted(folder.glob("*.parquet"))}
         refunds = self.run.load_table("refunds") if self.run.has_table("refunds") else pd.DataFrame()
@@ -52,15 +53,11 @@ class StepContext:
 
     def figure(self, name: str, fig) -> Path:
         """Save a report figure under ``figures/<name>.png``."""
-        from toolkit.core.figures import save_figure
-
         path = save_figure(fig, self.run.figure_path(name))
         fig._cjm_saved_png = path  # show_figure shows this file rather than drawing the figure again
         return path
 
     def word(self, key: str, **values) -> str:
-        from toolkit.core.words import word
-
         return word(key, self.language, **values)
 
     def names(self, kind: str) -> dict[str, str]:
