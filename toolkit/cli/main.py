@@ -16,16 +16,20 @@ shows the traceback as well.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 from pathlib import Path
 
 from toolkit import __version__
+from toolkit.core.casefile import write_starter_case
+from toolkit.core.config import load_case
 from toolkit.core.errors import CaseError
+from toolkit.data.load import load_case_data, quality_table
+from toolkit.data.usable import check_rows_lost
 
 
 def _print_quality(data) -> None:
-    from toolkit.data.load import quality_table
 
     case = data.case
     print(f"Case: {case.client}  ({case.name}, language {case.language}, currency {case.currency}, as of {case.as_of})")
@@ -75,9 +79,6 @@ def _print_unmapped(data) -> None:
 
 
 def cmd_validate(args) -> int:
-    from toolkit.core.config import load_case
-    from toolkit.data.load import load_case_data
-    from toolkit.data.usable import check_rows_lost
 
     case = load_case(args.case_dir)
     data = load_case_data(case)
@@ -92,7 +93,6 @@ def cmd_validate(args) -> int:
 
 
 def cmd_new_case(args) -> int:
-    from toolkit.core.casefile import write_starter_case
 
     path = write_starter_case(args.name, Path(args.dir), language=args.lang)
     print(f"Created {path}. Put the client's exports in {path.parent / 'raw'} and edit the column mappings.")
@@ -197,7 +197,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into `head` and the like: not an error
-        import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
