@@ -18,10 +18,21 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
+from pydantic import ValidationError
 
 from engine_cases import CLINIC, analytics, assert_same_analytics, clinic, file_history, free_port
-from toolkit.core.engine import backend_engine
-from toolkit.core.sales import sales_history_in
+from toolkit.core.config import DatabaseSource, Source, Sources
+from toolkit.core.engine import backend_engine, resolve_url
+from toolkit.core.engine_note import run_engine_summary
+from toolkit.core.errors import CaseError
+from toolkit.core.run_folder import RunFolder
+from toolkit.core.sales import sales_history_for_case, sales_history_in
+from toolkit.data import step as data_audit
+from toolkit.loyalty import step as loyalty
+from toolkit.pipeline.notebook import start_step
+from toolkit.segmentation import step as segmentation
+from toolkit.segmentation.rfm import rfm_scores
 
 
 def _pg_bin() -> str | None:
@@ -119,8 +130,6 @@ def test_postgres_query_source_and_no_cache(loaded):
     sales = sales_history_in(engine, t, as_of=case.as_of, cache=False)
     want_sales = file_history()
     try:
-        from toolkit.segmentation.rfm import rfm_scores
-
         got, want = rfm_scores(sales, per_line=True), rfm_scores(want_sales, per_line=True)
     finally:
         sales.close()
@@ -132,7 +141,6 @@ def test_postgres_query_source_and_no_cache(loaded):
 def test_case_yml_database_source_with_secret_in_the_environment(loaded, tmp_path, monkeypatch):
     """``sources.transactions.database`` in case.yml: the url names the password by a
     placeholder filled from the environment, the analyses run in PostgreSQL."""
-    from toolkit.core.sales import sales_history_for_case
 
     con, port = loaded
     case = clinic()[0]
@@ -159,17 +167,11 @@ class _NoTables:
 
 
 def _database_source(url: str, table: str):
-    from toolkit.core.config import DatabaseSource
-
     return DatabaseSource(url=url, table=table)
 
 
 def _run_sales_steps(case_dir, out_dir) -> dict:
     """The data audit, segmentation and loyalty steps as their notebooks run them; their metrics."""
-    from toolkit.data import step as data_audit
-    from toolkit.loyalty import step as loyalty
-    from toolkit.pipeline.notebook import start_step
-    from toolkit.segmentation import step as segmentation
 
     for step in (data_audit, segmentation, loyalty):
         step.run(start_step(str(case_dir), str(out_dir), ""))
@@ -180,11 +182,6 @@ def test_steps_with_a_database_source_give_the_file_runs_metrics(loaded, tmp_pat
     """A copy of the clinic case whose case.yml names the transactions table in PostgreSQL
     (password from the environment): the segmentation and loyalty steps run their analytics
     there, record the engine and the rows read, and their metrics equal the file run's."""
-    import yaml
-
-    from toolkit.core.engine_note import run_engine_summary
-    from toolkit.core.run_folder import RunFolder
-
     con, port = loaded
     con.raw_sql("ALTER USER postgres PASSWORD 's3cret'")
     monkeypatch.setenv("CJM_TEST_PG_PASSWORD", "s3cret")
@@ -217,10 +214,6 @@ def test_steps_with_a_database_source_give_the_file_runs_metrics(loaded, tmp_pat
 
 
 def test_database_source_is_validated():
-    from pydantic import ValidationError
-
-    from toolkit.core.config import DatabaseSource, Source, Sources
-
     ok = DatabaseSource(url="postgres://analyst:{PGPASSWORD}@db:5432/sales", table="sales.receipts")
     assert ok.table == "sales.receipts"
     with pytest.raises(ValidationError, match="password"):
@@ -238,9 +231,6 @@ def test_database_source_is_validated():
 
 
 def test_url_placeholders_come_from_the_environment_or_the_secrets_file(tmp_path, monkeypatch):
-    from toolkit.core.engine import resolve_url
-    from toolkit.core.errors import CaseError
-
     (tmp_path / ".secrets.yml").write_text("PG_USER_PASSWORD: from-file\n", encoding="utf-8")
     monkeypatch.setenv("PG_HOST_FOR_TEST", "db.local")
     url = "postgres://me:{PG_USER_PASSWORD}@{PG_HOST_FOR_TEST}:5432/sales"
