@@ -41,7 +41,7 @@ STEPS: tuple[Step, ...] = (
          makes=("rfm_segments", "persona_profile", "personas", "metrics/segments")),
     Step("03_stage_mapping", "toolkit.stage_mapping.step", "step.stage_mapping",
          needs=("tables/transactions",),
-         makes=("journey_matrix", "emotion_curve", "funnel", "metrics/funnel")),
+         makes=("journey_matrix", "emotion_curve", "segment_quotes", "funnel", "metrics/funnel")),
     Step("04_loyalty", "toolkit.loyalty.step", "step.loyalty",
          needs=("tables/transactions",),
          makes=("repeat_curve", "loyalty_visits", "gaps", "ltv", "metrics/loyalty", "metrics/cross_penetration",

@@ -29,6 +29,8 @@ METRICS_USED = {
 }
 
 ARTIFACTS_USED: dict[str, tuple[str, ...]] = {
+    # toolkit.stage_mapping.quotes.segment_quotes (the persona cards' quote)
+    "segment_quotes": ("segment_type", "segment", "quote"),
     # toolkit.stage_mapping.journey.journey_matrix (every segment: overall, personas, business lines)
     "journey_matrix": ("segment_type", "segment", "segment_respondents", "stage", "stage_name", "stage_order",
                        "row", "row_order", "text", "evidence"),

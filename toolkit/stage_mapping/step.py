@@ -12,6 +12,7 @@ from toolkit.core.stages import stage_model
 from toolkit.stage_mapping.emotions import emotion_curve
 from toolkit.stage_mapping.factors import choice_factor_summary, choice_factors
 from toolkit.stage_mapping.journey import case_code_labels, journey_matrix, stage_problems
+from toolkit.stage_mapping.quotes import segment_quotes
 
 
 def run(ctx: StepContext) -> dict:
@@ -55,8 +56,9 @@ def run(ctx: StepContext) -> dict:
         curve = emotion_curve(codes, model, respondents=respondents, survey=survey)
         factors = choice_factors(codes, model, respondents=respondents)
         factor_summary = choice_factor_summary(codes, model, respondents=respondents)
+        quotes = segment_quotes(codes, respondents, min_respondents=p.evidence_min_respondents)
         for name, frame in (("journey_matrix", matrix), ("emotion_curve", curve), ("choice_factors", factors),
-                            ("choice_factor_summary", factor_summary)):
+                            ("choice_factor_summary", factor_summary), ("segment_quotes", quotes)):
             ctx.run.save_table(name, frame)
         out.update(journey_matrix=matrix, emotion_curve=curve, choice_factors=factors)
         names = {b.id: b.label for b in case.business_lines}

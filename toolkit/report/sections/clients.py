@@ -72,7 +72,7 @@ def _factor_line(rows: pd.DataFrame, kind: str, names: Names, language: str) -> 
 
 
 def _card(p: Mapping, profile: pd.DataFrame | None, matrix: pd.DataFrame | None, names: Names, language: str,
-          currency: str, demo: Mapping[str, str] | None = None) -> dict:
+          currency: str, demo: Mapping[str, str] | None = None, quotes: pd.DataFrame | None = None) -> dict:
     pid = str(p.get("persona", p.get("id", "")))
     above = pd.DataFrame()
     if profile is not None and len(profile) and {"persona", "factor_id", "score"} <= set(profile.columns):
@@ -90,6 +90,9 @@ def _card(p: Mapping, profile: pd.DataFrame | None, matrix: pd.DataFrame | None,
             everyone = [_strip_counts(one_line(t)) for t in o["text"] if one_line(t)]
             if everyone:
                 jobs = w(language, "persona.jobs_all", jobs="; ".join(everyone[:2]))
+    if quotes is not None and len(quotes):
+        q = quotes[(quotes["segment_type"] == "persona") & (quotes["segment"].astype(str).isin({pid, str(p.get("name"))}))]
+        quote = w(language, "quoted", text=one_line(q["quote"].iloc[0])) if len(q) else ""
     budget = fmt_money(p.get("budget_median"), currency, language) if is_number(p.get("budget_median")) \
         else w(language, "not_researched")
     nps = (w(language, "persona.nps_value", nps=fmt_num((p.get("nps_score") or 0) * 100, language, 0),
@@ -160,7 +163,9 @@ def personas_section(metrics: Mapping, run: RunFolder, names: Names, language: s
     profile = read_table(run, "persona_profile")
     matrix = read_table(run, "journey_matrix")
     demo = persona_demographics(run, language)
-    out["cards"] = [_card(p, profile, matrix, names, language, currency, demo) for p in personas if isinstance(p, Mapping)]
+    quotes = read_table(run, "segment_quotes")
+    out["cards"] = [_card(p, profile, matrix, names, language, currency, demo, quotes)
+                    for p in personas if isinstance(p, Mapping)]
     k = seg.get("k") or len(personas)
     method = k_method_text(seg, language)
     out["text"] = w(language, "persona.text", k=k, k_txt=fmt_int(k, language), method=method)
