@@ -86,8 +86,8 @@ def every_chart(language: str) -> dict[str, Figure]:
         "eligible": [200, 100, 50, 10],
         "returned": [80, 60, 40, 8],
         "p_return": [0.4, 0.6, 0.8, 0.8],
-        "ci_low": [0.33, 0.5, 0.67, 0.49],
-        "ci_high": [0.47, 0.69, 0.89, 0.94],
+        "ci_lo": [0.33, 0.5, 0.67, 0.49],
+        "ci_hi": [0.47, 0.69, 0.89, 0.94],
     })
     gaps = pd.DataFrame({"scope": ["all_lines"] * 3, "visit_number": [2, 3, 4], "gaps": [60, 40, 0],
                          "gap_q25": [30.0, 20.0, None], "gap_median": [50.0, 35.0, None], "gap_q75": [80.0, 50.0, None]})
@@ -262,8 +262,8 @@ def test_barriers_top_n_whiskers_and_stage_colours():
 
 def test_repeat_curve_marks_the_loyalty_visit_and_drops_sparse_points():
     curve = pd.DataFrame({"scope": ["all_lines"] * 4, "visit_number": [1, 2, 3, 4], "eligible": [200, 100, 50, 10],
-                          "p_return": [0.4, 0.6, 0.8, 0.8], "ci_low": [0.33, 0.5, 0.67, 0.49],
-                          "ci_high": [0.47, 0.69, 0.89, 0.94]})
+                          "p_return": [0.4, 0.6, 0.8, 0.8], "ci_lo": [0.33, 0.5, 0.67, 0.49],
+                          "ci_hi": [0.47, 0.69, 0.89, 0.94]})
     fig = loyalty_charts.repeat_curve_chart(curve, {"all_lines": 3}, "ru", min_eligible=30)
     ax = fig.axes[0]
     main = [ln for ln in ax.get_lines() if ln.get_marker() == "o"][0]

@@ -99,7 +99,7 @@ def test_metric_values_carried_from_the_analyses():
     assert m.loc["traffic", "stage"] == "framing" and m.loc["traffic", "value"] == 300.0
     assert m.loc["traffic_to_lead", "stage"] == "evaluation" and m.loc["traffic_to_lead", "value"] == 0.02
     assert m.loc["lead_to_deal", "stage"] == "deal" and m.loc["lead_to_deal", "n"] == 6
-    assert m.loc["average_check", "stage"] == "deal" and m.loc["average_check", "ci_high"] == 250.0
+    assert m.loc["average_check", "stage"] == "deal" and m.loc["average_check", "ci_hi"] == 250.0
     assert m.loc["purchases_per_customer", "stage"] == "loyalty_loop"
     assert m.loc["p_return_1", "stage"] == "experience" and m.loc["p_return_1", "value"] == 0.4
     assert m.loc["loyalty_visit", "value"] == 0.8
@@ -156,8 +156,8 @@ def test_one_off_lines_get_cross_sell_instead_of_reminders():
         "gap_median": [None, 150.0], "gap_q75": [None, 170.0]})], ignore_index=True)
     cross = pd.DataFrame({"from_line": ["surgery", "surgery", "cosmetology"],
                           "to_line": ["cosmetology", "dentistry", "surgery"], "base": [200, 200, 500],
-                          "share_after": [0.25, 0.05, 0.02], "share_after_ci_low": [0.19, 0.03, 0.01],
-                          "share_after_ci_high": [0.31, 0.09, 0.04]})
+                          "share_after": [0.25, 0.05, 0.02], "share_after_ci_lo": [0.19, 0.03, 0.01],
+                          "share_after_ci_hi": [0.31, 0.09, 0.04]})
     spec = crm_spec(case, loyalty_stages=stages, cross_penetration=cross)
     assert not ((spec["scope"] == "surgery") & spec["kind"].isin(["reminder", "win_back"])).any()
     cs = spec[spec["kind"] == "cross_sell"]

@@ -275,11 +275,11 @@ def test_table_frame_reads_like_a_report():
         "visit_number": [1, 2, 3],
         "eligible": [11612, 5289, np.nan],
         "p_return": [0.511281, 0.592929, np.nan],
-        "ci_low": [0.502187, 0.579626, np.nan],
-        "ci_high": [0.520368, 0.606097, np.nan],
+        "ci_lo": [0.502187, 0.579626, np.nan],
+        "ci_hi": [0.520368, 0.606097, np.nan],
         "revenue": [1.789409e+06, 838415340.0, np.nan],
     })
-    ru = display.table_frame(frame, ["scope", "eligible", "p_return", "ci_low", "ci_high", "revenue"], "ru", case)
+    ru = display.table_frame(frame, ["scope", "eligible", "p_return", "ci_lo", "ci_hi", "revenue"], "ru", case)
     assert list(ru.columns) == ["Направление", "Клиентов под наблюдением", "Вероятность возврата",
                                 "Доверительный интервал", "Выручка"]
     assert len(ru) == 2  # the row with nothing to show is dropped

@@ -86,11 +86,11 @@ def test_repeat_curve_wilson_interval(curve_sales):
     c = c.set_index("visit_number")
     # Wilson 2/3, z = 1.95996: denom = 1 + z^2/3 = 2.28049, centre = (0.66667 + z^2/6) / denom = 0.57308,
     # half = z * sqrt(0.66667*0.33333/3 + z^2/36) / denom = 0.36542 -> [0.20766, 0.93851]
-    assert c.loc[1, "ci_low"] == pytest.approx(0.20766, abs=1e-4)
-    assert c.loc[1, "ci_high"] == pytest.approx(0.93851, abs=1e-4)
+    assert c.loc[1, "ci_lo"] == pytest.approx(0.20766, abs=1e-4)
+    assert c.loc[1, "ci_hi"] == pytest.approx(0.93851, abs=1e-4)
     # Wilson 0/1: [0, z^2/(1+z^2)] = [0, 3.84146/4.84146] = [0, 0.79345]
-    assert c.loc[2, "ci_low"] == 0.0
-    assert c.loc[2, "ci_high"] == pytest.approx(0.79345, abs=1e-4)
+    assert c.loc[2, "ci_lo"] == 0.0
+    assert c.loc[2, "ci_hi"] == pytest.approx(0.79345, abs=1e-4)
     assert set(c["scope"]) == {ALL_LINES}
 
 
@@ -186,7 +186,7 @@ def curve_of(p, eligible):
         p_hat = np.where(e > 0, r / np.maximum(e, 1), np.nan)
     return pd.DataFrame(
         {"scope": "x", "visit_number": np.arange(1, len(e) + 1), "eligible": e, "returned": r,
-         "p_return": p_hat, "ci_low": lo, "ci_high": hi}
+         "p_return": p_hat, "ci_lo": lo, "ci_hi": hi}
     )
 
 
@@ -317,8 +317,8 @@ def test_cross_penetration_also_and_after():
     assert (cp.loc[("z", "x"), "share_also"], cp.loc[("z", "x"), "share_after"]) == (1.0, 0.0)
     assert cp.loc[("y", "z"), "share_also"] == 0.0  # a real zero (base 4), not suppressed
     lo, hi = wilson_interval(3, 4)
-    assert cp.loc[("x", "y"), "share_also_ci_low"] == pytest.approx(lo)
-    assert cp.loc[("x", "y"), "share_also_ci_high"] == pytest.approx(hi)
+    assert cp.loc[("x", "y"), "share_also_ci_lo"] == pytest.approx(lo)
+    assert cp.loc[("x", "y"), "share_also_ci_hi"] == pytest.approx(hi)
     assert len(cp) == 6  # 3 lines x 2 other lines
 
 
@@ -419,8 +419,8 @@ def test_staff_dependency():
     assert d.loc["x", "top_staff_revenue"] == 1100.0
     assert d.loc["x", "top_staff_revenue_share"] == 0.55
     lo, hi = wilson_interval(2, 5)
-    assert d.loc["x", "top_staff_share_of_repeat_customers_ci_low"] == pytest.approx(lo)
-    assert d.loc["x", "top_staff_share_of_repeat_customers_ci_high"] == pytest.approx(hi)
+    assert d.loc["x", "top_staff_share_of_repeat_customers_ci_lo"] == pytest.approx(lo)
+    assert d.loc["x", "top_staff_share_of_repeat_customers_ci_hi"] == pytest.approx(hi)
     # y: s8 and s9 have one attached customer each -> the smaller id
     assert d.loc["y", "top_staff"] == "s8" and d.loc["y", "top_staff_share_of_repeat_customers"] == 0.5
     # z: nobody can be judged -> no repeat customer with a known staff member, no top staff, suppressed

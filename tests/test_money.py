@@ -131,8 +131,8 @@ def test_revenue_at_risk_and_sensitivity():
 
 def _loyalty():
     curve = pd.DataFrame({"scope": "all_lines", "visit_number": [1, 2, 3, 4],
-                          "p_return": [0.5, 0.6, 0.8, np.nan], "ci_low": [0.4, 0.5, 0.7, np.nan],
-                          "ci_high": [0.6, 0.7, 0.9, np.nan]})
+                          "p_return": [0.5, 0.6, 0.8, np.nan], "ci_lo": [0.4, 0.5, 0.7, np.nan],
+                          "ci_hi": [0.6, 0.7, 0.9, np.nan]})
     checks = pd.DataFrame({"scope": "all_lines", "visit_number": [1, 2, 3, 4], "average_check": [100.0, 80.0, 60.0, 50.0]})
     gaps = pd.DataFrame({"scope": "all_lines", "visit_number": [2, 3, 4], "gap_median": [100.0, 200.0, 100.0]})
     return curve, checks, gaps
@@ -160,8 +160,8 @@ def test_repeat_losses_by_stage():
     # experience: 200 visits x (1 - 0.5) = 100 do not return, each worth the check of visit 2 (80) -> 8 000
     assert r.loc["experience", "lost_per_year"] == pytest.approx(100)
     assert r.loc["experience", "annual_loss"] == pytest.approx(100 * 80)
-    assert r.loc["experience", "low"] == pytest.approx(200 * 0.4 * 80)  # 1 - ci_high
-    assert r.loc["experience", "high"] == pytest.approx(200 * 0.6 * 80)  # 1 - ci_low
+    assert r.loc["experience", "low"] == pytest.approx(200 * 0.4 * 80)  # 1 - ci_hi
+    assert r.loc["experience", "high"] == pytest.approx(200 * 0.6 * 80)  # 1 - ci_lo
     # trigger: visit 2: 100 x 0.4 x 60 = 2 400; visit 3: 50 x 0.2 x 50 = 500
     assert r.loc["trigger", "annual_loss"] == pytest.approx(2400 + 500)
     # a short history: the same counts over half a year are twice as many a year

@@ -201,7 +201,7 @@ def repeat_losses(curve: pd.DataFrame, average_check: pd.DataFrame, gap_interval
         made = float(visits[n])
         v = return_value_12m(ck, gp, n)
         rows.append({"stage": stages[n], "lost": made * (1 - r["p_return"]), "value": made * (1 - r["p_return"]) * v,
-                     "low": made * (1 - r["ci_high"]) * v, "high": made * (1 - r["ci_low"]) * v})
+                     "low": made * (1 - r["ci_hi"]) * v, "high": made * (1 - r["ci_lo"]) * v})
     if not rows:
         return pd.DataFrame(columns=LOSS_COLUMNS)
     g = pd.DataFrame(rows).groupby("stage", sort=False)[["lost", "value", "low", "high"]].sum().reset_index()

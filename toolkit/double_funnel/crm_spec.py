@@ -67,7 +67,7 @@ from toolkit.stage_mapping.funnel import stage_kpis
 
 LEAD_SHARE = 0.1
 COLUMNS = [
-    "order", "stage", "stage_name", "kind", "metric_id", "metric_ru", "metric_en", "value", "ci_low", "ci_high",
+    "order", "stage", "stage_name", "kind", "metric_id", "metric_ru", "metric_en", "value", "ci_lo", "ci_hi",
     "n", "touchpoints", "scope", "loyalty_stage", "after_visits", "median_gap_days", "send_day", "action_ru",
     "action_en", "source",
 ]  # fmt: skip
@@ -103,7 +103,7 @@ def _case_row(profit: pd.DataFrame | None) -> dict | None:
 
 def _metric(stage: str, mid: str, ru: str, en: str, value=None, ci=(None, None), n=None, source: str = "") -> dict:
     return {"stage": stage, "kind": "metric", "metric_id": mid, "metric_ru": ru, "metric_en": en, "value": value,
-            "ci_low": ci[0], "ci_high": ci[1], "n": n, "source": source}
+            "ci_lo": ci[0], "ci_hi": ci[1], "n": n, "source": source}
 
 
 def _profit_metrics(row: dict | None, fs: dict[str, list[str]]) -> list[dict]:
@@ -220,8 +220,8 @@ def _cross_sell(cross: pd.DataFrame | None, stage: str, line_names: dict, one_of
         a_ru, a_en = line_names.get(r["from_line"], (r["from_line"],) * 2)
         b_ru, b_en = line_names.get(r["to_line"], (r["to_line"],) * 2)
         out.append({"stage": stage, "kind": "cross_sell", "scope": r["from_line"], "source": "cross_penetration",
-                    "value": r["share_after"], "ci_low": r.get("share_after_ci_low"),
-                    "ci_high": r.get("share_after_ci_high"), "n": int(r["base"]), "_first_visit": 1,
+                    "value": r["share_after"], "ci_lo": r.get("share_after_ci_lo"),
+                    "ci_hi": r.get("share_after_ci_hi"), "n": int(r["base"]), "_first_visit": 1,
                     "after_visits": "1", "metric_ru": f"Доля клиентов «{a_ru}», купивших потом «{b_ru}»",
                     "metric_en": f"Share of {a_en} customers who later bought {b_en}",
                     "action_ru": f"{a_ru}: после визита предложить «{b_ru}» (его уже покупают потом "
@@ -321,8 +321,8 @@ def crm_sheet(spec: pd.DataFrame, language: str = "ru") -> pd.DataFrame:
         "stage": spec["stage_name"].fillna(spec["stage"]),
         "metric": spec[f"metric_{lang}"],
         "value": spec["value"],
-        "lo": spec["ci_low"],
-        "hi": spec["ci_high"],
+        "lo": spec["ci_lo"],
+        "hi": spec["ci_hi"],
         "n": spec["n"],
         "touchpoints": spec["touchpoints"],
         "trigger": spec[f"action_{lang}"],

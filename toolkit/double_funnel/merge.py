@@ -53,7 +53,7 @@ def brand_penetration(transactions: pd.DataFrame | None, premium: str, budget: s
         r = cp[(cp["from_line"] == a) & (cp["to_line"] == b)]
         if len(r):
             r = r.iloc[0]
-            out[key] = {"share": float(r["share_also"]), "ci": [float(r["share_also_ci_low"]), float(r["share_also_ci_high"])],
+            out[key] = {"share": float(r["share_also"]), "ci": [float(r["share_also_ci_lo"]), float(r["share_also_ci_hi"])],
                         "base": int(r["base"]), "also_bought": int(r["also_bought"]), "bought_after": int(r["bought_after"])}
     customers = t.groupby("customer_id")["brand"].nunique()
     out["both"] = rate_with_ci(int((customers >= 2).sum()), int(len(customers)), confidence)

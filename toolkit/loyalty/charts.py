@@ -32,7 +32,7 @@ def repeat_curve_chart(
     band; the loyalty visit of a scope is marked with a star and a dotted vertical line.
 
     ``curve``: ``toolkit.loyalty.repeat.repeat_curve`` (``scope``, ``visit_number``, ``eligible``,
-    ``p_return``, ``ci_low``, ``ci_high``); ``loyalty_visits``: ``{scope: k or None}``;
+    ``p_return``, ``ci_lo``, ``ci_hi``); ``loyalty_visits``: ``{scope: k or None}``;
     points with fewer than ``min_eligible`` eligible customers are not drawn.
     """
     fig, ax = new_figure(height_in=3.2)
@@ -50,7 +50,7 @@ def repeat_curve_chart(
             continue
         colour = PALETTE[i % len(PALETTE)]
         x = g["visit_number"].to_numpy(dtype=float)
-        ax.fill_between(x, g["ci_low"].to_numpy(float), g["ci_high"].to_numpy(float), color=colour, alpha=0.15, lw=0)
+        ax.fill_between(x, g["ci_lo"].to_numpy(float), g["ci_hi"].to_numpy(float), color=colour, alpha=0.15, lw=0)
         k = kv.get(scope)
         label = display_name(line_names, scope, language)
         hit = g[g["visit_number"] == int(k)] if is_number(k) else g.iloc[0:0]
@@ -218,7 +218,7 @@ def staff_dependency_chart(
     for col, colour, lab, dy in series:
         v = num_array(s[col]) if col in s.columns else np.full(len(s), np.nan)
         ax.barh(y + dy, np.nan_to_num(v), height=h, color=colour, label=t(lab, language))
-        lo_c, hi_c = f"{col}_ci_low", f"{col}_ci_high"
+        lo_c, hi_c = f"{col}_ci_lo", f"{col}_ci_hi"
         if lo_c in s.columns and hi_c in s.columns:
             lo, hi = num_array(s[lo_c]), num_array(s[hi_c])
             ok = np.isfinite(lo) & np.isfinite(hi) & np.isfinite(v)

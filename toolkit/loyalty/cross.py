@@ -67,7 +67,7 @@ def cross_penetration(
     the age at ``as_of`` from ``birth_year`` (as_of year - birth year) or else ``age``, in
     bands <25, 25-34, 35-44, 45-54, 55+); customers without the attribute fall in
     ``"unknown"``. One row per from_line, to_line (and group): ``base`` (customers of
-    from_line), ``also_bought``, ``share_also`` (+ ``share_also_ci_low/high``),
+    from_line), ``also_bought``, ``share_also`` (+ ``share_also_ci_lo/high``),
     ``bought_after``, ``share_after`` (+ CI), ``suppressed`` (the reason, when ``base`` <
     ``min_segment_size``: the shares are then null, never 0).
     """
@@ -121,8 +121,8 @@ def cross_penetration(
         share = (df[count] / df["base"]).astype(float)
         lo, hi = wilson_interval(df[count].to_numpy(), df["base"].to_numpy(), confidence)
         df[f"share_{what}"] = share.where(~small)
-        df[f"share_{what}_ci_low"] = pd.Series(np.atleast_1d(lo), index=df.index).where(~small)
-        df[f"share_{what}_ci_high"] = pd.Series(np.atleast_1d(hi), index=df.index).where(~small)
+        df[f"share_{what}_ci_lo"] = pd.Series(np.atleast_1d(lo), index=df.index).where(~small)
+        df[f"share_{what}_ci_hi"] = pd.Series(np.atleast_1d(hi), index=df.index).where(~small)
     df["suppressed"] = pd.Series(
         np.where(small, "base " + df["base"].astype(str) + f" < min_segment_size {min_segment_size}", None),
         index=df.index,

@@ -189,9 +189,9 @@ def repeat_curve_from_table(
     with np.errstate(divide="ignore", invalid="ignore"):
         out["p_return"] = np.where(out["eligible"] > 0, out["returned"] / out["eligible"], np.nan)
     lo, hi = wilson_interval(out["returned"].to_numpy(), out["eligible"].to_numpy(), confidence)
-    out["ci_low"], out["ci_high"] = np.atleast_1d(lo), np.atleast_1d(hi)
+    out["ci_lo"], out["ci_hi"] = np.atleast_1d(lo), np.atleast_1d(hi)
     return out[
-        ["scope", "visit_number", "eligible", "returned", "p_return", "ci_low", "ci_high", "return_window_days"]
+        ["scope", "visit_number", "eligible", "returned", "p_return", "ci_lo", "ci_hi", "return_window_days"]
     ]
 
 
@@ -208,7 +208,7 @@ def repeat_curve(
 
     One row per scope (``all_lines`` first, then each line with ``per_line``) and n:
     ``eligible``, ``returned``, ``p_return`` (NaN when nobody is eligible), the Wilson interval
-    ``ci_low``/``ci_high`` at ``confidence``, and the scope's ``return_window_days``.
+    ``ci_lo``/``ci_hi`` at ``confidence``, and the scope's ``return_window_days``.
     """
     table = visit_number_table(
         sales, per_line=per_line, return_window_days=return_window_days, quantile=quantile,

@@ -36,7 +36,7 @@ def intervals_by_stage(
     ``stages``: ``{scope: stage starts}`` (see :func:`loyalty_stages`); scopes not in it are left
     out. One row per scope and stage: ``stage`` (label), ``first_visit``/``last_visit`` (visit
     numbers; last is null for the open stage), ``customers`` (customers who reached the stage),
-    ``visits``, ``average_check``, ``eligible``/``returned``/``p_return``/``ci_low``/``ci_high``
+    ``visits``, ``average_check``, ``eligible``/``returned``/``p_return``/``ci_lo``/``ci_hi``
     (return after a visit of the stage), ``gaps``, ``gap_q25``/``gap_median``/``gap_q75``
     (the gaps *before* the stage's visits, among the returns: visit n-1 eligible, visit n in the
     stage within W days).
@@ -64,7 +64,7 @@ def intervals_by_stage(
     if not stages:
         return pd.DataFrame(columns=list(stage_table.columns.drop("stage_index")) + [
             "customers", "visits", "average_check", "eligible", "returned", "gaps", "gap_q25", "gap_median",
-            "gap_q75", "p_return", "ci_low", "ci_high"])
+            "gap_q75", "p_return", "ci_lo", "ci_hi"])
     # visits of the stage and the returns after them
     v = e.mutate(stage_index=stage_of(e.visit_number), starts_stage=first_visit)
     v = v.filter(v.stage_index.notnull())
@@ -92,7 +92,7 @@ def intervals_by_stage(
     with np.errstate(divide="ignore", invalid="ignore"):
         df["p_return"] = np.where(df["eligible"] > 0, df["returned"] / df["eligible"], np.nan)
     lo, hi = wilson_interval(df["returned"].to_numpy(), df["eligible"].to_numpy(), confidence)
-    df["ci_low"], df["ci_high"] = np.atleast_1d(lo), np.atleast_1d(hi)
+    df["ci_lo"], df["ci_hi"] = np.atleast_1d(lo), np.atleast_1d(hi)
     return df.drop(columns="stage_index").reset_index(drop=True)
 
 

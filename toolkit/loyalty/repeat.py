@@ -215,7 +215,7 @@ def loyalty_metrics(sales, parameters: Parameters | None = None, tables: dict | 
             "p_return": {str(n): _num(v, 4) for n, v in zip(c["visit_number"], c["p_return"])},
             "p_return_ci": {
                 str(n): None if pd.isna(lo) else [_num(lo, 4), _num(hi, 4)]
-                for n, lo, hi in zip(c["visit_number"], c["ci_low"], c["ci_high"])
+                for n, lo, hi in zip(c["visit_number"], c["ci_lo"], c["ci_hi"])
             },
             "eligible": {str(n): int(e) for n, e in zip(c["visit_number"], c["eligible"])},
             "loyalty_visit": k,

@@ -118,8 +118,8 @@ def staff_dependency(sales, *, min_segment_size: int = 30, confidence: float = 0
             share = np.where(n > 0, k.to_numpy() / np.maximum(n, 1), np.nan)
         lo, hi = wilson_interval(k.to_numpy(), n, confidence)
         out[name] = pd.Series(share, index=out.index).where(~small)
-        out[f"{name}_ci_low"] = pd.Series(np.atleast_1d(lo), index=out.index).where(~small)
-        out[f"{name}_ci_high"] = pd.Series(np.atleast_1d(hi), index=out.index).where(~small)
+        out[f"{name}_ci_lo"] = pd.Series(np.atleast_1d(lo), index=out.index).where(~small)
+        out[f"{name}_ci_hi"] = pd.Series(np.atleast_1d(hi), index=out.index).where(~small)
     with np.errstate(divide="ignore", invalid="ignore"):
         rev_share = out["top_staff_revenue"] / out["line_revenue"]
     out["top_staff_revenue_share"] = rev_share.where(~small)

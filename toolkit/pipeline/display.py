@@ -58,9 +58,9 @@ VALUE_WORDS = {c: f"nb.value.{c}." for c in ("magnitude", "evidence", "code_type
 VALUE_WORDS["segment"] = "rfm.segment."
 # (lower, upper) column pairs merged into one interval column named by the first element
 INTERVALS = (
-    ("ci_low", "ci_high"), ("ci_lo", "ci_hi"), ("share_lo", "share_hi"), ("severity_lo", "severity_hi"),
-    ("share_also_ci_low", "share_also_ci_high"), ("share_after_ci_low", "share_after_ci_high"),
-    ("attached_share_ci_low", "attached_share_ci_high"), ("revenue_low", "revenue_high"),
+    ("ci_lo", "ci_hi"), ("share_lo", "share_hi"), ("severity_lo", "severity_hi"),
+    ("share_also_ci_lo", "share_also_ci_hi"), ("share_after_ci_lo", "share_after_ci_hi"),
+    ("attached_share_ci_lo", "attached_share_ci_hi"), ("revenue_low", "revenue_high"),
     ("client_share_lo", "client_share_hi"), ("nps_lo", "nps_hi"), ("annual_impact_low", "annual_impact_high"),
     ("incremental_low", "incremental_high"),
 )

@@ -35,10 +35,10 @@ ARTIFACTS_USED: dict[str, tuple[str, ...]] = {
     "journey_matrix": ("segment_type", "segment", "segment_respondents", "stage", "stage_name", "stage_order",
                        "row", "row_order", "text", "evidence"),
     # toolkit.loyalty.repeat.intervals_by_stage (loyalty_tables()["stages"])
-    "loyalty_stages": ("scope", "stage", "first_visit", "customers", "p_return", "ci_low", "ci_high",
+    "loyalty_stages": ("scope", "stage", "first_visit", "customers", "p_return", "ci_lo", "ci_hi",
                        "gap_median", "gap_q25", "gap_q75", "average_check"),
     # toolkit.double_funnel.crm_spec.crm_spec
-    "crm_spec": ("stage", "stage_name", "kind", "metric_id", "metric_ru", "metric_en", "value", "ci_low", "ci_high",
+    "crm_spec": ("stage", "stage_name", "kind", "metric_id", "metric_ru", "metric_en", "value", "ci_lo", "ci_hi",
                  "n", "touchpoints", "action_ru", "action_en", "send_day"),
     # toolkit.data.load.quality_table (only kind == "value blanked/kept" rows: the warnings)
     "quality": ("table", "problem", "kind", "rows"),

@@ -317,8 +317,8 @@ def _repeat_curve(metrics: dict) -> pd.DataFrame:
             ci = d["p_return_ci"][str(n)] or [np.nan, np.nan]
             e = d["eligible"][str(n)]
             rows.append({"scope": scope, "visit_number": n, "eligible": e, "returned": round((p or 0) * e),
-                         "p_return": p if (e and p is not None) else np.nan, "ci_low": ci[0] if e else np.nan,
-                         "ci_high": ci[1] if e else np.nan, "return_window_days": 240})
+                         "p_return": p if (e and p is not None) else np.nan, "ci_lo": ci[0] if e else np.nan,
+                         "ci_hi": ci[1] if e else np.nan, "return_window_days": 240})
     return pd.DataFrame(rows)
 
 
@@ -343,7 +343,7 @@ def _loyalty_stages() -> pd.DataFrame:
         ("cosmetology", "2-5", 2, 5, 2400, 0.64, 0.63, 0.65, 48.0, 33.0, 70.0, 10400.0),
         ("cosmetology", "6+", 6, None, 410, 0.85, 0.83, 0.87, 36.0, 28.0, 45.0, 11200.0),
     ]
-    cols = ["scope", "stage", "first_visit", "last_visit", "customers", "p_return", "ci_low", "ci_high", "gap_median",
+    cols = ["scope", "stage", "first_visit", "last_visit", "customers", "p_return", "ci_lo", "ci_hi", "gap_median",
             "gap_q25", "gap_q75", "average_check"]
     df = pd.DataFrame(rows, columns=cols)
     df["last_visit"] = df["last_visit"].astype("Int64")
@@ -360,11 +360,11 @@ def _crm(case: Case) -> pd.DataFrame:
          "value": 73000.0, "n": None, "touchpoints": "Сайт" if ru else "Website", "source": "profit"},
         {"order": 1, "stage": "evaluation", "stage_name": STAGE_NAMES[case.language][1], "kind": "metric",
          "metric_id": "traffic_to_lead", "metric_ru": "Конверсия трафика в лид", "metric_en": "Traffic -> lead conversion",
-         "value": 0.0839, "ci_low": 0.0819, "ci_high": 0.0859, "n": 73000, "touchpoints": "Колл-центр" if ru else "Call centre",
+         "value": 0.0839, "ci_lo": 0.0819, "ci_hi": 0.0859, "n": 73000, "touchpoints": "Колл-центр" if ru else "Call centre",
          "source": "profit"},
         {"order": 2, "stage": "deal", "stage_name": STAGE_NAMES[case.language][2], "kind": "metric",
          "metric_id": "average_check", "metric_ru": "Средний чек", "metric_en": "Average check", "value": 33400.0,
-         "ci_low": 32800.0, "ci_high": 34000.0, "n": 47650, "source": "profit"},
+         "ci_lo": 32800.0, "ci_hi": 34000.0, "n": 47650, "source": "profit"},
         {"order": 4, "stage": "trigger", "stage_name": STAGE_NAMES[case.language][4], "kind": "reminder",
          "scope": "cosmetology", "loyalty_stage": "2-5", "median_gap_days": 48.0, "send_day": 43,
          "action_ru": "Косметология, визиты 2-5: напоминание о записи на 43-й день после визита",
