@@ -7,6 +7,8 @@ not produced it holds ``{"skipped": "<reason>"}`` — never an invented number.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from toolkit import __version__
 from toolkit.core.run_folder import RunFolder, write_json
 
@@ -47,7 +49,8 @@ def skipped(reason: str) -> dict:
 
 
 def is_skipped(value) -> bool:
-    return isinstance(value, dict) and set(value) == {"skipped"}
+    """Whether a metrics part (or one of its keys) says it was skipped: ``{"skipped": reason, ...}``."""
+    return isinstance(value, Mapping) and "skipped" in value
 
 
 def assemble_metrics(run: RunFolder, case=None) -> dict:

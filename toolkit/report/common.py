@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-import json
-import re
 
 import numpy as np
 import pandas as pd
-
 from babel.dates import format_date
 
-from toolkit.core.fmt import DASH, fmt_money_short, is_number
 from toolkit.core.config import NORMATIVE_STAGES
+from toolkit.core.fmt import DASH, fmt_money_short, is_number
+from toolkit.core.metrics import is_skipped
 from toolkit.core.run_folder import RunFolder
 from toolkit.core.words import has_word, word
 from toolkit.report.inputs import ALL_LINES
@@ -111,9 +111,6 @@ def one_line(text) -> str:
     if text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
         return ""
     return re.sub(r"\s*\n\s*", "; ", str(text)).strip()
-
-def is_skipped(value) -> bool:
-    return isinstance(value, Mapping) and "skipped" in value
 
 def load_metrics(run: RunFolder) -> dict:
     """``metrics.json`` of the run, else its assembled parts (nothing is written)."""

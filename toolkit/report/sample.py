@@ -419,7 +419,15 @@ def sample_tables(case: Case, metrics: dict) -> dict[str, pd.DataFrame]:
         {"table": "transactions", "file": "raw/sales_2023_2025.csv", "rows_read": None, "rows_used": None,
          "problem": "bad_staff_id", "kind": "value blanked/kept", "rows": 44},
     ])
+    ru_quotes = ["Врача выбирала по отзывам и фотографиям работ, это решило всё.",
+                 "Дорого, но мне важно, чтобы потом не переделывать."]
+    en_quotes = ["I picked the doctor by the reviews and the photos of her work.",
+                 "It was expensive, but I do not want to redo it later."]
+    quotes = pd.DataFrame({"segment_type": ["persona", "persona"], "segment": ["P1", "P2"],
+                           "code": ["doctor_reviews", "good_result"], "respondents": [9, 7],
+                           "quote": ru_quotes if case.language == "ru" else en_quotes})
     return {
+        "segment_quotes": quotes,
         "journey_matrix": _matrix(case),
         "emotion_curve": _emotion(case),
         "repeat_curve": _repeat_curve(metrics),
