@@ -3,18 +3,32 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from toolkit.barriers import charts
-from toolkit.barriers.impact import case_stage_losses, revenue_at_risk, sensitivity, stage_losses
-from toolkit.barriers.ranking import barrier_metrics, barrier_table, load_recommendations, missing_recommendations
+from toolkit.barriers.impact import (
+    case_stage_losses,
+    revenue_at_risk,
+    sensitivity,
+    stage_losses,
+)
+from toolkit.barriers.ranking import (
+    barrier_metrics,
+    barrier_table,
+    load_recommendations,
+    missing_recommendations,
+)
 from toolkit.core.metrics import skipped
 from toolkit.core.money import assumption, case_money, money_range, period_from_dict
 from toolkit.core.sales import sales_history_for_case
-from toolkit.pipeline.notebook import StepContext
-from toolkit.stage_mapping.funnel import jsonable
 from toolkit.core.stages import stage_model
+from toolkit.stage_mapping.funnel import jsonable
 from toolkit.stage_mapping.journey import case_code_labels
+
+if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not import the pipeline
+    from toolkit.pipeline.notebook import StepContext
 
 LOYALTY_TABLES = ("repeat_curve", "average_check", "gap_intervals")
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
+from toolkit.core.metrics import case_block
 from toolkit.core.xlsx import write_frames
 from toolkit.data.load import CaseData, load_case_data, quality_table
-from toolkit.core.metrics import case_block
-from toolkit.pipeline.notebook import StepContext
+
+if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not import the pipeline
+    from toolkit.pipeline.notebook import StepContext
 
 
 def write_data_quality_xlsx(data: CaseData, path) -> None:

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from toolkit.double_funnel import charts
-from toolkit.double_funnel.crm_spec import crm_spec, write_crm_spec
-from toolkit.double_funnel.nontarget import double_funnel_analysis
-from toolkit.stage_mapping.funnel import funnel_table
-from toolkit.pipeline.notebook import StepContext
-from toolkit.double_funnel.profit import decomposition, formula_stages, profit_metrics, profit_table, what_if_actual
-from toolkit.double_funnel.roadmap import roadmap
 from toolkit.core.money import case_money, period_from_dict
 from toolkit.core.sales import sales_history_for_case
 from toolkit.core.words import word
+from toolkit.double_funnel import charts
+from toolkit.double_funnel.crm_spec import crm_spec, write_crm_spec
+from toolkit.double_funnel.nontarget import double_funnel_analysis
+from toolkit.double_funnel.profit import (
+    decomposition,
+    formula_stages,
+    profit_metrics,
+    profit_table,
+    what_if_actual,
+)
+from toolkit.double_funnel.roadmap import roadmap
+from toolkit.stage_mapping.funnel import funnel_table
+
+if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not import the pipeline
+    from toolkit.pipeline.notebook import StepContext
 
 
 def run(ctx: StepContext) -> dict:

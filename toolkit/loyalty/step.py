@@ -1,8 +1,12 @@
-"""Step 05: repeat curve, loyalty visit, intervals, LTV, cross-penetration and staff
+"""Step 04: repeat curve, loyalty visit, intervals, LTV, cross-penetration and staff
 dependency, from the sales history."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from toolkit.core.metrics import skipped
+from toolkit.core.sales import has_sales_history, record_engine, sales_history_for_case
 from toolkit.loyalty import charts
 from toolkit.loyalty.repeat import (
     cross_penetration,
@@ -12,9 +16,9 @@ from toolkit.loyalty.repeat import (
     staff_dependency,
     staff_dependency_metrics,
 )
-from toolkit.core.metrics import skipped
-from toolkit.pipeline.notebook import StepContext
-from toolkit.core.sales import has_sales_history, record_engine, sales_history_for_case
+
+if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not import the pipeline
+    from toolkit.pipeline.notebook import StepContext
 
 
 NO_LINE = "skip.no_business_line"  # the sales history has no business-line column

@@ -4,10 +4,14 @@ as warnings naming the page and the text)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from toolkit.core.metrics import assemble_metrics
-from toolkit.pipeline.notebook import StepContext
 from toolkit.report.release import release_report
 from toolkit.report.render import REPORT_NAME
+
+if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not import the pipeline
+    from toolkit.pipeline.notebook import StepContext
 
 
 def run(ctx: StepContext) -> dict:

@@ -3,12 +3,20 @@ comparison of the premium and budget brands' audiences."""
 
 from __future__ import annotations
 
-from toolkit.segmentation import charts
+from typing import TYPE_CHECKING
+
 from toolkit.core.metrics import skipped
-from toolkit.pipeline.notebook import StepContext
-from toolkit.segmentation.personas import brand_audience_comparison, personas_to_metrics, survey_personas
-from toolkit.segmentation.rfm import rfm_metrics, rfm_scores, segment_table
 from toolkit.core.sales import has_sales_history, record_engine, sales_history_for_case
+from toolkit.segmentation import charts
+from toolkit.segmentation.personas import (
+    brand_audience_comparison,
+    personas_to_metrics,
+    survey_personas,
+)
+from toolkit.segmentation.rfm import rfm_metrics, rfm_scores, segment_table
+
+if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not import the pipeline
+    from toolkit.pipeline.notebook import StepContext
 
 
 def run(ctx: StepContext) -> dict:

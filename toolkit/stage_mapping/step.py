@@ -3,16 +3,30 @@ lead funnel with its bottleneck."""
 
 from __future__ import annotations
 
-from toolkit.stage_mapping import charts
-from toolkit.core.vocabulary import load_recommendations
-from toolkit.stage_mapping.funnel import bottleneck, funnel_metrics, funnel_table, lost_reasons, stage_kpis
+from typing import TYPE_CHECKING
+
 from toolkit.core.metrics import skipped
-from toolkit.pipeline.notebook import StepContext
 from toolkit.core.stages import stage_model
+from toolkit.core.vocabulary import load_recommendations
+from toolkit.stage_mapping import charts
 from toolkit.stage_mapping.emotions import emotion_curve
 from toolkit.stage_mapping.factors import choice_factor_summary, choice_factors
-from toolkit.stage_mapping.journey import case_code_labels, journey_matrix, stage_problems
+from toolkit.stage_mapping.funnel import (
+    bottleneck,
+    funnel_metrics,
+    funnel_table,
+    lost_reasons,
+    stage_kpis,
+)
+from toolkit.stage_mapping.journey import (
+    case_code_labels,
+    journey_matrix,
+    stage_problems,
+)
 from toolkit.stage_mapping.quotes import segment_quotes
+
+if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not import the pipeline
+    from toolkit.pipeline.notebook import StepContext
 
 
 def run(ctx: StepContext) -> dict:
