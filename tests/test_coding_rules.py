@@ -11,7 +11,7 @@ import pytest
 from toolkit.coding.autocode import code_sentence, draft_codes
 from toolkit.coding.codebook import read_codebook
 from toolkit.coding.families import family_keys, same_family
-from toolkit.coding.text import compile_keyword, find_matches, sentence_sentiment, tokenize
+from toolkit.coding.text import compile_keyword, find_keyword, sentence_sentiment, tokenize
 from toolkit.coding.transcripts import split_turns
 
 CODEBOOK = textwrap.dedent(
@@ -211,9 +211,9 @@ def test_families_and_loose_order_in_sentences(codebook):
 
 def test_match_kinds():
     toks = tokenize("Рассрочки у них нет.")
-    (m,) = find_matches(toks, compile_keyword("нет рассрочки"))
+    (m,) = find_keyword(toks, compile_keyword("нет рассрочки"))
     assert m.kind == "loose" and not m.negated
-    (m,) = find_matches(tokenize("Меня это взбесило."), compile_keyword("бесить"))
+    (m,) = find_keyword(tokenize("Меня это взбесило."), compile_keyword("бесить"))
     assert m.kind == "family"
 
 
