@@ -33,7 +33,6 @@ against its customer's monetary value by the sales analytics.
 from __future__ import annotations
 
 import difflib
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +46,7 @@ import pyarrow.compute as pc
 from toolkit.core.config import Case, Source, allowed_values
 from toolkit.core.contract import TABLE_ORDER, TABLES, ColumnSpec
 from toolkit.core.errors import InputFileError
+from toolkit.core.settings import file_sha256
 from toolkit.core.text import normalise
 from toolkit.data import parsing as P
 from toolkit.data.ids import normalise_ids
@@ -125,14 +125,6 @@ class SavedTables(Mapping):
 
 
 # --------------------------------------------------------------------------- helpers
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _label_choices(items) -> dict[str, str]:
     """normalised id / name / alias -> id, for matching the client's labels."""
     out: dict[str, str] = {}
@@ -267,7 +259,7 @@ def load_table(case: Case, table: str, key: bytes | None = None):
         )
     raw = read_raw(path, sheet=src.sheet, encoding=src.encoding, sep=src.sep, expect=list(src.columns),
                    limits=case.limits)
-    q = TableQuality(table=table, file=case.display_path(src.path), sha256=_sha256(path), notes=list(raw.notes))
+    q = TableQuality(table=table, file=case.display_path(src.path), sha256=file_sha256(path), notes=list(raw.notes))
     q.rows_read = len(raw.frame) + len(raw.malformed_rows)
     if len(raw.frame) == 0:
         what = "has a header but no data rows" if len(raw.frame.columns) else "has no data"
