@@ -17,7 +17,13 @@ import numpy as np
 import pandas as pd
 
 from toolkit.core.config import Parameters, load_case
-from toolkit.core.sales import SalesHistory, customer_summary, sales_history
+from toolkit.core.engine import backend_engine
+from toolkit.core.sales import (
+    SalesHistory,
+    customer_summary,
+    sales_history,
+    sales_history_in,
+)
 from toolkit.data.load import load_case_data
 from toolkit.loyalty.repeat import (
     cross_penetration,
@@ -83,6 +89,29 @@ def analytics(sales: SalesHistory, parameters: Parameters) -> dict:
         "staff_dependency": staff,
         "staff_dependency_metrics": staff_dependency_metrics(sales, p, table=staff),
     }
+
+
+def file_and_engine_analytics(con, table: str, engine_name: str, rows: int) -> None:
+    """The clinic's sales analytics from the file run and from ``table`` in the engine behind the
+    ibis connection ``con``: the engine is the one named, it read every row, nothing was copied
+    into the embedded DuckDB, and the numbers are the same."""
+    case = clinic()[0]
+    p = case.parameters
+    want_sales = file_history()
+    try:
+        want = analytics(want_sales, p)
+    finally:
+        want_sales.close()
+    engine = backend_engine(con)
+    sales = sales_history_in(engine, con.table(table), as_of=case.as_of, visit_definition=p.visit_definition)
+    try:
+        got = analytics(sales, p)
+        assert engine.name == engine_name
+        assert sales.rows_read == rows
+        assert sales.con is None  # nothing of the table was copied into the embedded DuckDB
+    finally:
+        sales.close()
+    assert_same_analytics(got, want)
 
 
 def assert_same_analytics(got: dict, want: dict) -> None:

@@ -19,9 +19,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from engine_cases import (
+    CLINIC,
+    analytics,
+    assert_same_analytics,
+    clinic,
+    file_and_engine_analytics,
+    file_history,
+    free_port,
+)
 from pydantic import ValidationError
 
-from engine_cases import CLINIC, analytics, assert_same_analytics, clinic, file_history, free_port
 from toolkit.core.config import DatabaseSource, Source, Sources
 from toolkit.core.engine import backend_engine, resolve_url
 from toolkit.core.engine_note import run_engine_summary
@@ -100,24 +108,7 @@ def loaded(postgres):
 
 def test_postgres_sales_analytics_equal_the_file_run(loaded):
     con, _ = loaded
-    case = clinic()[0]
-    p = case.parameters
-    want_sales = file_history()
-    try:
-        want = analytics(want_sales, p)
-    finally:
-        want_sales.close()
-    engine = backend_engine(con)
-    sales = sales_history_in(engine, con.table("clinic_transactions"), as_of=case.as_of,
-                             visit_definition=p.visit_definition)
-    try:
-        got = analytics(sales, p)
-        assert engine.name == "postgres"
-        assert sales.rows_read == len(clinic()[3])
-        assert sales.con is None  # nothing of the table was copied into the embedded DuckDB
-    finally:
-        sales.close()
-    assert_same_analytics(got, want)
+    file_and_engine_analytics(con, "clinic_transactions", "postgres", len(clinic()[3]))
 
 
 def test_postgres_query_source_and_no_cache(loaded):

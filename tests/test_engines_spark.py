@@ -10,10 +10,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
-from engine_cases import analytics, assert_same_analytics, clinic, file_history
-from toolkit.core.engine import backend_engine
-from toolkit.core.sales import sales_history_in
+from engine_cases import clinic, file_and_engine_analytics
 
 
 @pytest.fixture(scope="module")
@@ -49,20 +46,4 @@ def test_spark_sales_analytics_equal_the_file_run(spark):
     case, _, _, both = clinic()
     session.createDataFrame(both).createOrReplaceTempView("clinic_transactions")
     session.catalog.cacheTable("clinic_transactions")  # held by Spark, not read from Python again per query
-    p = case.parameters
-    want_sales = file_history()
-    try:
-        want = analytics(want_sales, p)
-    finally:
-        want_sales.close()
-    engine = backend_engine(con)
-    sales = sales_history_in(engine, con.table("clinic_transactions"), as_of=case.as_of,
-                             visit_definition=p.visit_definition)
-    try:
-        got = analytics(sales, p)
-        assert engine.name == "pyspark"
-        assert sales.rows_read == len(both)
-        assert sales.con is None
-    finally:
-        sales.close()
-    assert_same_analytics(got, want)
+    file_and_engine_analytics(con, "clinic_transactions", "pyspark", len(both))
