@@ -142,14 +142,7 @@ def funnel_losses(leads: pd.DataFrame | None, model, period: Period, checks: pd.
                 p = lo = hi = 1.0
             rows.append({"stage": stage_of[i], "lost": lost, "deals": lost * p, "value": lost * p * c["check"],
                          "low": lost * lo * c["check_lo"], "high": lost * hi * c["check_hi"]})
-    if not rows:
-        return pd.DataFrame(columns=LOSS_COLUMNS)
-    g = pd.DataFrame(rows).groupby("stage", sort=False)[["lost", "value", "low", "high"]].sum().reset_index()
-    return pd.DataFrame({
-        "stage": g["stage"], "source": "funnel", "lost_per_year": annualise(g["lost"], covered),
-        "annual_loss": annualise(g["value"], covered), "low": annualise(g["low"], covered),
-        "high": annualise(g["high"], covered),
-    })
+    return _stage_losses(rows, "funnel", covered)
 
 
 def return_value_12m(checks: pd.Series, gaps: pd.Series, n: int) -> float:
@@ -202,14 +195,7 @@ def repeat_losses(curve: pd.DataFrame, average_check: pd.DataFrame, gap_interval
         v = return_value_12m(ck, gp, n)
         rows.append({"stage": stages[n], "lost": made * (1 - r["p_return"]), "value": made * (1 - r["p_return"]) * v,
                      "low": made * (1 - r["ci_hi"]) * v, "high": made * (1 - r["ci_lo"]) * v})
-    if not rows:
-        return pd.DataFrame(columns=LOSS_COLUMNS)
-    g = pd.DataFrame(rows).groupby("stage", sort=False)[["lost", "value", "low", "high"]].sum().reset_index()
-    return pd.DataFrame({
-        "stage": g["stage"], "source": "repeat_curve", "lost_per_year": annualise(g["lost"], period),
-        "annual_loss": annualise(g["value"], period), "low": annualise(g["low"], period),
-        "high": annualise(g["high"], period),
-    })
+    return _stage_losses(rows, "repeat_curve", period)
 
 
 def stage_losses(*parts: pd.DataFrame) -> pd.DataFrame:
@@ -297,3 +283,16 @@ def case_stage_losses(case, sales: SalesHistory, leads: pd.DataFrame | None, per
     else:
         notes.append("money.note.no_loyalty_tables")
     return stage_losses(funnel, repeat), notes
+
+
+def _stage_losses(rows: list[dict], source: str, period) -> pd.DataFrame:
+    """Loss rows (stage, lost, value, low, high over ``period``) summed per stage and annualised:
+    the ``LOSS_COLUMNS`` table."""
+    if not rows:
+        return pd.DataFrame(columns=LOSS_COLUMNS)
+    g = pd.DataFrame(rows).groupby("stage", sort=False)[["lost", "value", "low", "high"]].sum().reset_index()
+    return pd.DataFrame({
+        "stage": g["stage"], "source": source, "lost_per_year": annualise(g["lost"], period),
+        "annual_loss": annualise(g["value"], period), "low": annualise(g["low"], period),
+        "high": annualise(g["high"], period),
+    })

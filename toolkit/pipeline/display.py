@@ -286,20 +286,10 @@ def picker(ctx, label: str, options: Sequence[tuple[str, object]], render: Calla
     if not interactive or not options:
         return
     import ipywidgets as widgets
-    from IPython.display import display
 
     dropdown = widgets.Dropdown(options=list(options), value=value if value is not None else options[0][1],
                                 layout=widgets.Layout(width="max-content", min_width="18em"))
-    out = widgets.Output()
-
-    def update(change=None):
-        with out:
-            out.clear_output(wait=True)
-            render(dropdown.value)
-
-    dropdown.observe(update, names="value")
-    update()
-    display(widgets.VBox([widgets.HBox([_label_widget(word("nb.pick." + label, ctx.language)), dropdown]), out]))
+    _show_control(word("nb.pick." + label, ctx.language), dropdown, render)
 
 
 def live_control(ctx, label: str, options: Sequence[tuple[str, object]], compute: Callable[[object], None],
@@ -309,20 +299,10 @@ def live_control(ctx, label: str, options: Sequence[tuple[str, object]], compute
     if not interactive or not options:
         return
     import ipywidgets as widgets
-    from IPython.display import display
 
     slider = widgets.SelectionSlider(options=list(options), value=value if value is not None else options[0][1],
                                      continuous_update=False, layout=widgets.Layout(width="32em"))
-    out = widgets.Output()
-
-    def update(change=None):
-        with out:
-            out.clear_output(wait=True)
-            compute(slider.value)
-
-    slider.observe(update, names="value")
-    update()
-    display(widgets.VBox([widgets.HBox([_label_widget(word("nb.param." + label, ctx.language)), slider]), out]))
+    _show_control(word("nb.param." + label, ctx.language), slider, compute)
 
 
 def loyalty_sentence(loyalty: dict, case, language: str) -> str:
@@ -356,3 +336,21 @@ def metrics_status(metrics: dict, language: str) -> pd.DataFrame:
             status = word("nb.status_ok", language)
         rows.append({"part": part, "status": status})
     return pd.DataFrame(rows, columns=["part", "status"])
+
+
+def _show_control(label: str, control, render: Callable[[object], None]) -> None:
+    """Show ``control`` with its label and an output area that ``render(value)`` fills now and
+    again at every change of the value."""
+    import ipywidgets as widgets
+    from IPython.display import display
+
+    out = widgets.Output()
+
+    def update(change=None):
+        with out:
+            out.clear_output(wait=True)
+            render(control.value)
+
+    control.observe(update, names="value")
+    update()
+    display(widgets.VBox([widgets.HBox([_label_widget(label), control]), out]))
