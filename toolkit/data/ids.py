@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from toolkit.core.config import Case
 from toolkit.data import parsing as P
+from toolkit.data.compact import TEXT, is_compact, map_distinct, used_values
+
+# the characters Python's re ``\s`` matches among ASCII (RE2's ``\s`` leaves out \v and \x1c-\x1f)
+_ASCII_SPACE = r"[\t\n\x0b\x0c\r\x1c-\x1f ]+"
 
 
 def normalise_ids(p: P.Parsed, case: Case, notes: list[str], warn: bool = True) -> P.Parsed:
@@ -16,23 +22,62 @@ def normalise_ids(p: P.Parsed, case: Case, notes: list[str], warn: bool = True) 
     values = p.values
     if not (case.normalise_ids or warn) or not values.notna().any():
         return p
-    distinct = pd.Series(values.dropna().unique()).astype("string")  # Arrow's unique on Arrow text
-    keys = distinct.str.replace(r"\s+", "", regex=True).str.upper()
-    merged = int(len(distinct) - keys.nunique())
+    distinct = used_values(values) if is_compact(values) else pd.Series(values.dropna().unique()).astype(TEXT)
     if case.normalise_ids:
+        keys = id_keys(distinct)
+        merged = int(len(distinct) - keys.nunique())
         if merged or (keys != distinct).any():
-            lookup = pd.Series(keys.to_numpy(), index=distinct.to_numpy())
-            values = values.astype("string").map(lookup).astype("string")
+            values = _rewrite(values, distinct, keys)
         if merged:
             notes.append(f"normalise_ids: {merged} id(s) written in another letter case or with inner spaces "
                          f"merged into the same id ({len(distinct):,} written forms -> {keys.nunique():,} ids)"
                          + _examples(distinct, keys, case))
         return P.Parsed(values, p.blank, p.bad)
-    by_case = int(len(distinct) - distinct.str.upper().nunique())
+    by_case = int(len(distinct) - upper(distinct).nunique())
     if by_case:
         notes.append(f"warning: {by_case} id(s) differ from another id only in letter case (e.g. C-01 and c-01) "
                        "and are kept as different customers; set 'normalise_ids: true' in case.yml if they are the same")
     return p
+
+
+def upper(ids: pd.Series) -> pd.Series:
+    """``str.upper`` of each id (text, none missing): Arrow's for ASCII ids, Python's for others."""
+    return _by_ascii(ids, pc.ascii_upper, lambda s: s.str.upper())
+
+
+def id_keys(ids: pd.Series) -> pd.Series:
+    """The key an id is compared by under ``normalise_ids``: without whitespace (as Python's re
+    ``\\s``), upper-case (as ``str.upper``)."""
+    return _by_ascii(ids, lambda a: pc.ascii_upper(pc.replace_substring_regex(a, _ASCII_SPACE, "")),
+                     lambda s: s.str.replace(r"\s+", "", regex=True).str.upper())
+
+
+def _by_ascii(ids: pd.Series, arrow_op, python_op) -> pd.Series:
+    """``python_op`` of each id, computed by ``arrow_op`` (the same result on ASCII text) for the
+    ASCII ids and by ``python_op`` itself for the others."""
+    ids = ids.astype(TEXT).reset_index(drop=True)
+    cells = _arrow(ids)
+    out = pd.Series(pd.arrays.ArrowStringArray(arrow_op(cells)), dtype=TEXT)
+    other = ~pc.string_is_ascii(cells).to_numpy(zero_copy_only=False)
+    if other.any():
+        out[other] = python_op(ids[other]).astype(TEXT)
+    return out
+
+
+def _rewrite(values: pd.Series, distinct: pd.Series, keys: pd.Series) -> pd.Series:
+    """Each id replaced by its key (``distinct[i]`` -> ``keys[i]``), missing left missing."""
+    if is_compact(values):
+        lookup = pd.Series(keys.to_numpy(), index=distinct.to_numpy())
+        return map_distinct(values, lambda v: v.map(lookup).astype(TEXT))
+    at = pc.index_in(pa.array(values.astype(TEXT).array), value_set=_arrow(distinct))
+    out = pc.take(_arrow(keys), at)
+    return pd.Series(pd.arrays.ArrowStringArray(out), index=values.index, name=values.name)
+
+
+def _arrow(text: pd.Series) -> pa.Array:
+    """A text Series' cells as one Arrow array (no copy when it is one chunk already)."""
+    cells = pa.array(text.array)
+    return cells.combine_chunks() if isinstance(cells, pa.ChunkedArray) else cells
 
 
 def _examples(distinct: pd.Series, keys: pd.Series, case: Case) -> str:

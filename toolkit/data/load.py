@@ -41,7 +41,6 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from toolkit.core.config import Case, Source, allowed_values
 from toolkit.core.contract import TABLE_ORDER, TABLES, ColumnSpec
@@ -49,11 +48,13 @@ from toolkit.core.errors import InputFileError
 from toolkit.core.settings import file_sha256
 from toolkit.core.text import normalise
 from toolkit.data import parsing as P
+from toolkit.data.compact import compact_strings, expand_frame, is_compact, map_distinct, put
 from toolkit.data.ids import normalise_ids
 from toolkit.data.messages import _bad_reason, _expected, _show
 from toolkit.data.names import personal_words
 from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series
 from toolkit.data.readers import RawTable, read_raw
+from toolkit.data.save import write_table
 from toolkit.data.schemas import check_contract, coerce_dtypes
 from toolkit.data.scrub import mask_distinct, mask_names, name_masker
 from toolkit.data.values import describe_unmapped, map_values, unmapped_values
@@ -184,7 +185,8 @@ def _parse_column(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> 
 
 
 def _on_distinct_values(parse, raw: pd.Series) -> P.Parsed:
-    """``parse`` applied to the categories of a categorical column, spread back over its rows.
+    """``parse`` applied to the categories of a categorical column, spread back over its rows;
+    text values stay compact (``toolkit.data.compact``: codes into the distinct parsed values).
 
     Every parser reads each cell on its own (a column-wide choice such as the decimal
     separator is made from the distinct values anyway), so this is the same result as parsing
@@ -196,20 +198,14 @@ def _on_distinct_values(parse, raw: pd.Series) -> P.Parsed:
     p = parse(categories)
     missing = codes < 0
     safe = np.where(missing, 0, codes)
-    values = _take(p.values.array, codes, missing)
+    if isinstance(p.values.dtype, pd.StringDtype):
+        values = compact_strings(codes, p.values.reset_index(drop=True), raw.index, raw.name)
+    else:
+        values = pd.Series(pd.api.extensions.take(p.values.array, codes, allow_fill=True), index=raw.index,
+                           name=raw.name)
     blank = p.blank.to_numpy(dtype=bool)[safe] | missing
     bad = p.bad.to_numpy(dtype=bool)[safe] & ~missing
-    return P.Parsed(pd.Series(values, index=raw.index, name=raw.name), pd.Series(blank, index=raw.index),
-                    pd.Series(bad, index=raw.index))
-
-
-def _take(values, codes: np.ndarray, missing: np.ndarray):
-    """``values[codes]``, missing where ``missing``; arrow text is expanded by Arrow itself,
-    several times faster than pandas' generic take."""
-    if isinstance(values, pd.arrays.ArrowStringArray) and values.dtype == pd.StringDtype("pyarrow"):
-        indices = pa.array(codes.astype(np.int32, copy=False), mask=missing if missing.any() else None)
-        return pd.arrays.ArrowStringArray(pc.take(pa.array(values), indices))
-    return pd.api.extensions.take(values, codes, allow_fill=True)
+    return P.Parsed(values, pd.Series(blank, index=raw.index), pd.Series(bad, index=raw.index))
 
 
 def _parse_by_kind(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> P.Parsed:
@@ -250,6 +246,24 @@ def _parse_by_kind(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) ->
 # --------------------------------------------------------------------------- one table
 def load_table(case: Case, table: str, key: bytes | None = None):
     """Load one canonical table; returns (clean, quarantine, quality, refunds)."""
+    clean, quarantine, q, refunds = load_compact_table(case, table, key)
+    clean = finish_table(table, clean)
+    return clean, quarantine, q, finish_table(table, refunds, check=False)
+
+
+def finish_table(table: str, frame: pd.DataFrame, check: bool = True) -> pd.DataFrame:
+    """A loaded table as the contract has it: compact text expanded, contract dtypes, and (``check``)
+    the contract checked (a violation is a toolkit bug). Works on a whole table or on a slice of
+    its rows (the checks are row by row)."""
+    frame = coerce_dtypes(table, expand_frame(frame))
+    if check:
+        check_contract(table, frame)
+    return frame
+
+
+def load_compact_table(case: Case, table: str, key: bytes | None = None):
+    """``load_table`` with few-valued text left compact (``toolkit.data.compact``) and the
+    contract not yet applied: ``finish_table`` does that, at once or a row group at a time."""
     spec = TABLES[table]
     src: Source = getattr(case.sources, table)
     path = case.path(src.path, f"sources.{table}.path")
@@ -358,9 +372,10 @@ def load_table(case: Case, table: str, key: bytes | None = None):
         if cspec.kind in ("brand", "business_line") and bad.any():
             # an undeclared brand/line is kept as the client wrote it
             rawcol = raw.frame[columns[canon]]
-            as_text = (_on_distinct_values(P.parse_text, rawcol) if isinstance(rawcol.dtype, pd.CategoricalDtype)
-                       else P.parse_text(rawcol))
-            clean.loc[bad, canon] = as_text.values[bad]
+            if isinstance(rawcol.dtype, pd.CategoricalDtype):
+                clean[canon] = put(clean[canon], bad.to_numpy(), _on_distinct_values(P.parse_text, rawcol).values)
+            else:
+                clean.loc[bad, canon] = P.parse_text(rawcol).values[bad]
             q.warnings[_bad_reason(cspec)] = int(bad.sum())
         elif bad.any():
             clean.loc[bad, canon] = None
@@ -380,26 +395,32 @@ def load_table(case: Case, table: str, key: bytes | None = None):
     # duplicates among the rows still standing
     alive = reason.isna().to_numpy()
     if alive.any():
-        dup = repeated_rows(clean, alive)
+        keyed_table = bool(spec.key) and spec.key in clean
+        # an exact repeat repeats its key, and so does a repeated key: on a large table only the
+        # rows whose key hash is shared with another standing row can be either (the same answer)
+        shared = (_rows_sharing_a_hash_mask(clean[[spec.key]], alive)
+                  if keyed_table and len(clean) > EXACT_DUPLICATE_CHECK_ROWS else alive)
+        dup = repeated_rows(clean, alive & shared)
         flag(pd.Series(dup, index=clean.index), "duplicate", None)
-        if spec.key and spec.key in clean:
+        if keyed_table:
             keyed = reason.isna().to_numpy() & clean[spec.key].notna().to_numpy()
-            dup_id = repeated_rows(clean[[spec.key]], keyed)
+            dup_id = repeated_rows(clean[[spec.key]], keyed & shared)
             flag(pd.Series(dup_id, index=clean.index), "duplicate_id", columns[spec.key], clean[spec.key])
 
     # text: scrub free text of phones and e-mails (quotes, reasons, comments)
     for canon in ordered:
         if spec.column(canon).kind == "text" and clean[canon].notna().any():
-            rawcol = raw.frame[columns[canon]]
-            if isinstance(rawcol.dtype, pd.CategoricalDtype) and _scrub_changes_nothing(rawcol, case):
-                continue  # a few distinct values, none with a phone or e-mail: nothing to rewrite
-            clean[canon] = scrub_series(clean[canon].astype("string"), case.language)
+            if is_compact(clean[canon]):  # scrubbed on its few distinct values
+                clean[canon] = map_distinct(clean[canon], lambda v: scrub_series(v, case.language))
+            else:
+                clean[canon] = scrub_series(clean[canon].astype("string"), case.language)
 
     # pseudonymised ids
     if key is not None:
         for canon in ID_COLUMNS_TO_PSEUDONYMISE:
             if canon in clean:
-                clean[canon] = pseudonymise(clean[canon], key)
+                clean[canon] = (map_distinct(clean[canon], lambda v: pseudonymise(v, key)) if is_compact(clean[canon])
+                                else pseudonymise(clean[canon], key))
 
     refunds = clean.iloc[0:0]
     if table == "transactions":
@@ -437,15 +458,12 @@ def load_table(case: Case, table: str, key: bytes | None = None):
         )
     if bad_rows.any():  # the clean table is copied only when some rows leave it
         clean = clean[~bad_rows.to_numpy()].reset_index(drop=True)
-    clean = coerce_dtypes(table, clean)
-    refunds = coerce_dtypes(table, refunds)
     q.rows_used = len(clean)
     counts = quarantine["reason"].value_counts()
     q.quarantined = {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
     if q.rows_used == 0:
         top = ", ".join(f"{k}: {v}" for k, v in q.quarantined.items())
         raise InputFileError(f"File {path.name} ({table}): no row is usable ({top}).{describe_unmapped(table, q.unmapped)}")
-    check_contract(table, clean, refunds)
     _release_arrow_memory()
     return clean, quarantine.astype({"row": "int64"}), q, refunds
 
@@ -475,13 +493,20 @@ def repeated_rows(frame: pd.DataFrame, among: np.ndarray | None = None) -> np.nd
     rows = np.flatnonzero(among)
     if rows.size < 2:
         return out
-    if n <= EXACT_DUPLICATE_CHECK_ROWS:
+    if rows.size <= EXACT_DUPLICATE_CHECK_ROWS:
         out[rows] = frame.iloc[rows].duplicated(keep="first").to_numpy()
         return out
     # every row equal to another one is among the candidates, together with it, in file order
     candidates = _rows_sharing_a_hash(frame, among)
     if candidates.size:
         out[candidates] = frame.iloc[candidates].duplicated(keep="first").to_numpy()
+    return out
+
+
+def _rows_sharing_a_hash_mask(frame: pd.DataFrame, among: np.ndarray) -> np.ndarray:
+    """``_rows_sharing_a_hash`` as a mask over all rows."""
+    out = np.zeros(len(frame), dtype=bool)
+    out[_rows_sharing_a_hash(frame, among)] = True
     return out
 
 
@@ -506,17 +531,13 @@ def _rows_sharing_a_hash(frame: pd.DataFrame, among: np.ndarray) -> np.ndarray:
     return rows[np.isin(hashes, np.unique(shared))]
 
 
-def _scrub_changes_nothing(rawcol: pd.Series, case: Case) -> bool:
-    """True when scrubbing a dictionary-encoded text column would change none of its values
-    (checked on its distinct values, parsed as the column was)."""
-    categories = pd.Series(rawcol.cat.categories.to_numpy(dtype=object), dtype=object)
-    values = P.parse_text(categories).values.dropna().astype("string")
-    return bool((scrub_series(values, case.language) == values).all())
-
-
 # --------------------------------------------------------------------------- the case
-def load_case_data(case: Case, tables: list[str] | None = None) -> CaseData:
-    """Load every table the case declares (or just ``tables``)."""
+def load_case_data(case: Case, tables: list[str] | None = None, write_to: Path | None = None) -> CaseData:
+    """Load every table the case declares (or just ``tables``).
+
+    With ``write_to`` (a folder), each canonical table is written there as ``<table>.parquet`` a
+    row group at a time (``toolkit.data.save``) and ``CaseData.tables`` reads those files when
+    used: the tables' text is never all in memory at once."""
     # a source in the client's database is not loaded here: the sales analytics run there
     files = case.sources.tables()
     wanted = [t for t in TABLE_ORDER if t in files and (tables is None or t in tables)]
@@ -531,7 +552,7 @@ def load_case_data(case: Case, tables: list[str] | None = None) -> CaseData:
     quarantines = []
     refunds = pd.DataFrame()
     for t in wanted:
-        clean, quar, q, ref = load_table(case, t, key)
+        clean, quar, q, ref = load_compact_table(case, t, key)
         out[t] = clean
         quality[t] = q
         quarantines.append(quar)
@@ -545,10 +566,19 @@ def load_case_data(case: Case, tables: list[str] | None = None) -> CaseData:
         else pd.DataFrame(columns=["table", "row", "reason", "column", "value"])
     )
     masker = name_masker(case, quality.values())
-    for t, frame in out.items():
-        out[t] = mask_names(t, frame, masker)
+    for t in list(out):
+        out[t] = mask_names(t, out[t], masker)
     if len(refunds):
         refunds = mask_names("transactions", refunds, masker)
+    refunds = finish_table("transactions", refunds, check=False)
+    paths: dict[str, Path] = {}
+    for t in list(out):
+        if write_to is None:
+            out[t] = finish_table(t, out[t])
+        else:
+            paths[t] = write_table(Path(write_to) / f"{t}.parquet", out[t], lambda rows, t=t: finish_table(t, rows))
+            out[t] = None  # the compact table is let go before the next one is written
+        _release_arrow_memory()
     if len(quarantine):
         quarantine["value"] = mask_distinct(quarantine["value"], masker)
     for q in quality.values():  # unmapped values are shown by validate: names masked as in the quarantine
@@ -557,7 +587,9 @@ def load_case_data(case: Case, tables: list[str] | None = None) -> CaseData:
             for v, n in u["values"].items():
                 masked[masker(v)] = masked.get(masker(v), 0) + n
             u["values"] = masked
-    return CaseData(case=case, tables=out, refunds=refunds, quarantine=quarantine, quality=quality)
+    tables_out = SavedTables(paths) if write_to is not None else out
+    return CaseData(case=case, tables=tables_out, refunds=refunds, quarantine=quarantine, quality=quality,
+                    paths=paths)
 
 
 def quality_table(data: CaseData) -> pd.DataFrame:

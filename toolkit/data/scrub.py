@@ -8,6 +8,7 @@ import pandas as pd
 
 from toolkit.core.config import Case
 from toolkit.core.contract import TABLES
+from toolkit.data.compact import is_compact, map_distinct
 from toolkit.data.names import NameMasker
 
 
@@ -36,7 +37,9 @@ def mask_names(table: str, frame: pd.DataFrame, masker: NameMasker) -> pd.DataFr
 
 
 def mask_distinct(values: pd.Series, masker: NameMasker) -> pd.Series:
-    """``masker`` applied to each distinct value once."""
+    """``masker`` applied to each distinct value once (a compact column: to its categories)."""
+    if is_compact(values):
+        return map_distinct(values, lambda v: mask_distinct(v, masker))
     uniq = pd.unique(values.dropna().to_numpy(dtype=object))
     lookup = {v: masker(v) if isinstance(v, str) else v for v in uniq}
     if all(k is v or k == v for k, v in lookup.items()):
