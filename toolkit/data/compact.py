@@ -33,9 +33,11 @@ def compact_strings(codes: np.ndarray, values: pd.Series, index: pd.Index, name=
     """The column whose row i holds ``values[codes[i]]`` (missing where ``codes[i] < 0`` or that
     value is missing), compact: equal values share one category, whatever their position."""
     value_codes, distinct = pd.factorize(values.astype(TEXT), use_na_sentinel=True)
-    # -1 (a missing cell) picks the appended -1
-    lookup = np.append(value_codes, -1).astype(np.int32)
-    new_codes = lookup[np.asarray(codes)]
+    codes = np.asarray(codes)
+    if np.array_equal(value_codes, np.arange(len(values))):  # the values are distinct and present
+        new_codes = codes
+    else:  # -1 (a missing cell) picks the appended -1
+        new_codes = np.append(value_codes, -1).astype(np.int32)[codes]
     dtype = pd.CategoricalDtype(pd.Index(distinct, dtype=TEXT))
     return pd.Series(pd.Categorical.from_codes(new_codes, dtype=dtype), index=index, name=name)
 

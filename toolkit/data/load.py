@@ -287,18 +287,8 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
 
     n = len(raw.frame)
     clean = pd.DataFrame(index=pd.RangeIndex(n))
-    reason = pd.Series(pd.NA, index=clean.index, dtype="string")
-    reason_col = pd.Series(pd.NA, index=clean.index, dtype="string")
-    reason_val = pd.Series(pd.NA, index=clean.index, dtype="string")
-
-    def flag(mask: pd.Series, why: str, col: str | None, values: pd.Series | None = None):
-        new = mask & reason.isna()
-        if new.any():
-            reason[new] = why
-            if col is not None:
-                reason_col[new] = col
-            if values is not None:
-                reason_val[new] = values[new].astype("string")
+    reasons = RowReasons(n)
+    flag = reasons.flag
 
     # canonical order, so output tables look the same whatever the file's order
     ordered = [c.name for c in spec.columns if c.name in columns] + sorted(
@@ -368,12 +358,12 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
         cspec, p = spec.column(canon), parsed[canon]
         if cspec.required or cspec.kind == "sentiment":
             continue
-        bad = p.bad & reason.isna()
+        bad = p.bad.to_numpy(dtype=bool) & reasons.standing()
         if cspec.kind in ("brand", "business_line") and bad.any():
             # an undeclared brand/line is kept as the client wrote it
             rawcol = raw.frame[columns[canon]]
             if isinstance(rawcol.dtype, pd.CategoricalDtype):
-                clean[canon] = put(clean[canon], bad.to_numpy(), _on_distinct_values(P.parse_text, rawcol).values)
+                clean[canon] = put(clean[canon], bad, _on_distinct_values(P.parse_text, rawcol).values)
             else:
                 clean.loc[bad, canon] = P.parse_text(rawcol).values[bad]
             q.warnings[_bad_reason(cspec)] = int(bad.sum())
@@ -393,7 +383,7 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
                 q.warnings[f"bad_{canon}"] = int(bad.sum())
 
     # duplicates among the rows still standing
-    alive = reason.isna().to_numpy()
+    alive = reasons.standing()
     if alive.any():
         keyed_table = bool(spec.key) and spec.key in clean
         # an exact repeat repeats its key, and so does a repeated key: on a large table only the
@@ -403,7 +393,7 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
         dup = repeated_rows(clean, alive & shared)
         flag(pd.Series(dup, index=clean.index), "duplicate", None)
         if keyed_table:
-            keyed = reason.isna().to_numpy() & clean[spec.key].notna().to_numpy()
+            keyed = reasons.standing() & clean[spec.key].notna().to_numpy()
             dup_id = repeated_rows(clean[[spec.key]], keyed & shared)
             flag(pd.Series(dup_id, index=clean.index), "duplicate_id", columns[spec.key], clean[spec.key])
 
@@ -424,20 +414,19 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
 
     refunds = clean.iloc[0:0]
     if table == "transactions":
-        is_refund = reason.isna() & (clean["amount"] < 0)
+        is_refund = reasons.standing() & (clean["amount"] < 0).to_numpy(dtype=bool)
         if is_refund.any():
-            reason[is_refund] = "refund"
-            reason_col[is_refund] = columns["amount"]
-        refunds = clean[is_refund].reset_index(drop=True)
+            flag(is_refund, "refund", columns["amount"])
+            refunds = clean[is_refund].reset_index(drop=True)
 
-    bad_rows = reason.notna()
+    bad_rows = ~reasons.standing()
     quarantine = pd.DataFrame(
         {
             "table": table,
-            "row": raw.rows[bad_rows.to_numpy()],
-            "reason": reason[bad_rows].to_numpy(),
-            "column": reason_col[bad_rows].to_numpy(),
-            "value": scrub_series(reason_val[bad_rows], case.language).to_numpy(),
+            "row": raw.rows[bad_rows],
+            "reason": reasons.why(bad_rows),
+            "column": reasons.column(bad_rows),
+            "value": scrub_series(reasons.value(bad_rows), case.language).to_numpy(),
         }
     )
     if raw.malformed_rows:
@@ -457,7 +446,7 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
             ignore_index=True,
         )
     if bad_rows.any():  # the clean table is copied only when some rows leave it
-        clean = clean[~bad_rows.to_numpy()].reset_index(drop=True)
+        clean = clean[~bad_rows].reset_index(drop=True)
     q.rows_used = len(clean)
     counts = quarantine["reason"].value_counts()
     q.quarantined = {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}
@@ -466,6 +455,54 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
         raise InputFileError(f"File {path.name} ({table}): no row is usable ({top}).{describe_unmapped(table, q.unmapped)}")
     _release_arrow_memory()
     return clean, quarantine.astype({"row": "int64"}), q, refunds
+
+
+class RowReasons:
+    """Why rows leave a table: each row's first reason, its column and the value shown, kept as
+    small codes (a 10M-row table holds no column of reason strings)."""
+
+    def __init__(self, n: int):
+        self.code = np.zeros(n, dtype=np.int16)  # 0: the row stands; k: self.whys[k - 1]
+        self.col = np.zeros(n, dtype=np.int16)  # 0: no column; k: self.cols[k - 1]
+        self.whys: list[str] = []
+        self.cols: list[str] = []
+        self.values: list[tuple[np.ndarray, pd.Series]] = []  # (rows, their values as text)
+
+    def standing(self) -> np.ndarray:
+        return self.code == 0
+
+    def flag(self, mask, why: str, col: str | None, values: pd.Series | None = None) -> None:
+        """The rows of ``mask`` still standing leave for ``why`` (in ``col``, showing ``values``)."""
+        mask = mask.to_numpy(dtype=bool, na_value=False) if isinstance(mask, pd.Series) else np.asarray(mask, bool)
+        new = mask & (self.code == 0)
+        if not new.any():
+            return
+        self.code[new] = self._index(self.whys, why)
+        if col is not None:
+            self.col[new] = self._index(self.cols, col)
+        if values is not None:
+            rows = np.flatnonzero(new)
+            self.values.append((rows, values.iloc[rows].astype("string").reset_index(drop=True)))
+
+    @staticmethod
+    def _index(names: list[str], name: str) -> int:
+        if name not in names:
+            names.append(name)
+        return names.index(name) + 1
+
+    def why(self, rows: np.ndarray) -> np.ndarray:
+        return np.array([None, *self.whys], dtype=object)[self.code[rows]]
+
+    def column(self, rows: np.ndarray) -> np.ndarray:
+        return np.array([pd.NA, *self.cols], dtype=object)[self.col[rows]]
+
+    def value(self, rows: np.ndarray) -> pd.Series:
+        """The values shown for ``rows`` (a mask), missing where none was flagged."""
+        at = np.flatnonzero(rows)
+        out = pd.Series(pd.NA, index=pd.RangeIndex(len(at)), dtype="string")
+        for flagged, values in self.values:
+            out.iloc[np.searchsorted(at, flagged)] = values.to_numpy()
+        return out
 
 
 def _release_arrow_memory() -> None:

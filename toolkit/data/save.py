@@ -9,6 +9,7 @@ only one row group of it is ever finished (compact text expanded, contract check
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -23,21 +24,26 @@ ROW_GROUP_ROWS = 1024 * 1024  # pyarrow's default row_group_size
 def write_table(path: Path, frame: pd.DataFrame, finish: Callable[[pd.DataFrame], pd.DataFrame],
                 rows_per_group: int = ROW_GROUP_ROWS) -> Path:
     """Write ``finish(rows)`` of each row group of ``frame`` to ``path`` (atomically): the file
-    ``finish(frame).to_parquet(path, index=False)`` would write."""
+    ``finish(frame).to_parquet(path, index=False)`` would write. One thread writes row group i
+    (Arrow's encoder runs without the GIL) while row group i+1 is finished, in order."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        writer = None
+    with atomic_path(path) as tmp, ThreadPoolExecutor(max_workers=1) as pool:
+        writer, pending = None, None
         try:
             for start in range(0, max(len(frame), 1), rows_per_group):
-                part = finish(frame.iloc[start : start + rows_per_group])
-                arrow = pa.Table.from_pandas(part, preserve_index=False)
-                del part
+                arrow = pa.Table.from_pandas(finish(frame.iloc[start : start + rows_per_group]), preserve_index=False)
                 if writer is None:
                     writer = pq.ParquetWriter(tmp, arrow.schema)
-                writer.write_table(arrow, row_group_size=rows_per_group)
+                if pending is not None:
+                    pending.result()  # at most one row group waits to be written
+                pending = pool.submit(writer.write_table, arrow, row_group_size=rows_per_group)
                 del arrow
+            if pending is not None:
+                pending.result()
         finally:
+            if pending is not None:
+                pending.exception()  # never close the writer under a running write
             if writer is not None:
                 writer.close()
     return path
