@@ -16,7 +16,7 @@ from toolkit.core.config import load_case
 from toolkit.data import compact as C
 from toolkit.data import load as L
 from toolkit.data import parsing as P
-from toolkit.data.ids import id_keys, normalise_ids, upper
+from toolkit.data.ids import id_keys, ids_differing_in_case_only, normalise_ids, upper
 from toolkit.data.load import RowReasons, finish_table, load_case_data
 from toolkit.data.save import write_table
 
@@ -24,7 +24,7 @@ TEXT = pd.StringDtype()
 
 
 def _compact(values: list, categories: list) -> pd.Series:
-    codes = np.array([-1 if v is None else categories.index(v) for v in values], dtype=np.int8)
+    codes = np.array([-1 if v is None else categories.index(v) for v in values], dtype=np.int32)
     return C.compact_strings(codes, pd.Series(categories, dtype=object), pd.RangeIndex(len(values)), "x")
 
 
@@ -179,3 +179,20 @@ def test_written_tables_equal_the_loaded_ones(tmp_path):
     pd.testing.assert_frame_equal(written.tables["transactions"], loaded.tables["transactions"])
     pd.testing.assert_frame_equal(written.refunds, loaded.refunds)
     pd.testing.assert_frame_equal(written.quarantine, loaded.quarantine)
+
+
+def test_ids_differing_in_case_only_equals_counting_all_distinct_ids():
+    rng = np.random.default_rng(7)
+    letters = np.array(list("aAbBcC1-éÉßẞﬁ") + ["FI", " "])
+    for trial in range(60):
+        n = int(rng.integers(1, 400))
+        length = int(rng.integers(1, 4))
+        ids = ["".join(rng.choice(letters[: int(rng.integers(2, len(letters) + 1))], length)) for _ in range(n)]
+        values = pd.Series(ids, dtype=TEXT)
+        values[rng.random(n) < 0.1] = None
+        distinct = pd.Series(values.dropna().unique(), dtype=TEXT)
+        expected = int(len(distinct) - distinct.str.upper().nunique())
+        assert ids_differing_in_case_only(values) == expected, (trial, ids)
+        compact = _compact([None if pd.isna(v) else v for v in values], list(dict.fromkeys(values.dropna())))
+        assert ids_differing_in_case_only(compact) == expected
+    assert ids_differing_in_case_only(pd.Series(["A1", "B2", None], dtype=TEXT)) == 0

@@ -22,22 +22,49 @@ def normalise_ids(p: P.Parsed, case: Case, notes: list[str], warn: bool = True) 
     values = p.values
     if not (case.normalise_ids or warn) or not values.notna().any():
         return p
-    distinct = used_values(values) if is_compact(values) else pd.Series(values.dropna().unique()).astype(TEXT)
-    if case.normalise_ids:
-        keys = id_keys(distinct)
-        merged = int(len(distinct) - keys.nunique())
-        if merged or (keys != distinct).any():
-            values = _rewrite(values, distinct, keys)
-        if merged:
-            notes.append(f"normalise_ids: {merged} id(s) written in another letter case or with inner spaces "
-                         f"merged into the same id ({len(distinct):,} written forms -> {keys.nunique():,} ids)"
-                         + _examples(distinct, keys, case))
-        return P.Parsed(values, p.blank, p.bad)
-    by_case = int(len(distinct) - upper(distinct).nunique())
-    if by_case:
-        notes.append(f"warning: {by_case} id(s) differ from another id only in letter case (e.g. C-01 and c-01) "
-                       "and are kept as different customers; set 'normalise_ids: true' in case.yml if they are the same")
-    return p
+    if not case.normalise_ids:
+        by_case = ids_differing_in_case_only(values)
+        if by_case:
+            notes.append(f"warning: {by_case} id(s) differ from another id only in letter case (e.g. C-01 and c-01) "
+                         "and are kept as different customers; set 'normalise_ids: true' in case.yml if they are the same")
+        return p
+    distinct = _distinct(values)
+    keys = id_keys(distinct)
+    merged = int(len(distinct) - keys.nunique())
+    if merged or (keys != distinct).any():
+        values = _rewrite(values, distinct, keys)
+    if merged:
+        notes.append(f"normalise_ids: {merged} id(s) written in another letter case or with inner spaces "
+                     f"merged into the same id ({len(distinct):,} written forms -> {keys.nunique():,} ids)"
+                     + _examples(distinct, keys, case))
+    return P.Parsed(values, p.blank, p.bad)
+
+
+def _distinct(values: pd.Series) -> pd.Series:
+    """The distinct ids (missing left out) in order of first appearance, as text."""
+    return used_values(values) if is_compact(values) else pd.Series(values.dropna().unique()).astype(TEXT)
+
+
+def ids_differing_in_case_only(values: pd.Series) -> int:
+    """How many distinct ids another id equals in upper case: ``len(D) - len(upper(D))`` for the
+    distinct ids D.
+
+    Only an id that upper-casing changes can fold onto another, so a large column is not hashed
+    whole: with F the ids upper-casing leaves alone and B the others, the answer is
+    ``len(B) - len(upper(B) - F)``; B is usually small, and F is only probed for upper(B)."""
+    if is_compact(values) or not isinstance(values.dtype, pd.StringDtype):
+        distinct = _distinct(values)
+        return int(len(distinct) - upper(distinct).nunique())
+    cells = pa.array(values.array)
+    changed = pc.fill_null(pc.not_equal(pc.utf8_upper(cells), cells), False)
+    if not pc.any(changed).as_py():
+        return 0
+    b = _distinct(pd.Series(pd.arrays.ArrowStringArray(pc.filter(cells, changed))))
+    upper_b = upper(b).drop_duplicates()
+    unchanged = pc.invert(changed)  # missing cells are in neither set
+    fixed = pc.and_(pc.fill_null(pc.is_in(cells, value_set=_arrow(upper_b)), False), unchanged)
+    found = pc.count_distinct(pc.filter(cells, fixed)).as_py()
+    return int(len(b) - (len(upper_b) - found))
 
 
 def upper(ids: pd.Series) -> pd.Series:
