@@ -72,6 +72,38 @@ def test_negation_after_the_keyword(codebook):
     assert codes_of("Ждать не только долго, но и скучно.", codebook) == ["waiting_time"]
 
 
+@pytest.mark.parametrize("sentence", [
+    "Никакой очереди, сразу приняли.",
+    "Ждать никогда не приходилось.",
+    "Никогда не ждала дольше пяти минут.",
+    "Никаких тебе очередей, всё по времени.",
+    "Страшно ничуть.",
+    "Nobody was scared, it was fine.",
+    "I've never had to wait there.",
+    "None of it was expensive.",
+    "Nothing expensive, just basics.",
+])
+def test_negative_pronouns_negate_like_a_particle(sentence, codebook):
+    assert codes_of(sentence, codebook) == [], sentence
+
+
+def test_exclamations_with_a_negative_pronoun_do_not_negate(codebook):
+    assert codes_of("Ну ничего себе дорого, это ж моя зарплата.", codebook) == ["high_price"]
+    assert codes_of("Never mind, it was expensive anyway.", codebook) == ["high_price"]
+    # the pronoun in another clause does not reach the keyword
+    assert codes_of("Никто не звонил, а ждать пришлось час.", codebook) == ["waiting_time"]
+
+
+def test_negative_pronoun_weakens_and_flips_sentiment(codebook):
+    lex = codebook.lexicon_index()
+    def s(text):
+        return sentence_sentiment(tokenize(text), lex)
+
+    assert s("Хамство.") == -2 and s("Никакого хамства.") == 1
+    assert s("Rude.") == -2 and s("Nobody was rude.") == 1
+    assert s("Bad.") == -1 and s("Nothing bad happened.") == 1
+
+
 def test_denial_opener_scopes_over_the_next_clause(codebook):
     assert codes_of("Не скажу, что прям внимательные.", codebook) == []
     assert codes_of("Не скажу, что дорого, но и не копейки.", codebook) == []
@@ -174,6 +206,16 @@ def test_a_bare_yes_answer_carries_the_code_of_the_question(codebook):
     assert d["code"].tolist() == ["emotion_fear"] and d["matched_words"].tolist() == ["страшно"]
     lines = ["Интервьюер: Было страшно?", "Респондент: Нет."]
     assert drafted(lines, codebook) == []
+
+
+def test_a_bare_yes_does_not_take_the_interviewers_politeness(codebook):
+    # the thanks before the question is not its topic; only the interrogative sentence counts
+    lines = ["Интервьюер: Андрей, спасибо, что согласились. Вы долго ждали приёма?", "Респондент: Да."]
+    assert drafted(lines, codebook) == ["waiting_time"]
+    lines = ["Интервьюер: Спасибо, очень интересно. Расскажите, как всё началось.", "Респондент: Да."]
+    assert drafted(lines, codebook) == []
+    lines = ["Интервьюер: Вы им благодарны? Спасибо сказали?", "Респондент: Конечно."]
+    assert drafted(lines, codebook) == ["emotion_gratitude"]  # «благодарный» is the topic asked about
 
 
 # --- word families and loose phrases ---------------------------------------------------------

@@ -157,6 +157,23 @@ def keyword_evidence(tokens: list[Token], clean: str, codebook: Codebook, ctx: C
     return found
 
 
+def question_evidence(question: str, codebook: Codebook) -> dict[str, Evidence]:
+    """Codes an interviewer's question names, for a bare «да»/"yes" answer: only its
+    interrogative sentences count («Андрей, спасибо, что согласились. Вы проходили программу
+    вместе с женой?» asks about the programme, not gratitude), and a match made only of
+    thanks or farewell words is politeness, not a topic."""
+    asked = [q for q in split_sentences(question) if q.rstrip(" .…»\"”").endswith("?")]
+    found: dict[str, Evidence] = {}
+    for q in asked:
+        tokens = tokenize(q)
+        for code, ev in keyword_evidence(tokens, q, codebook).items():
+            if all(tokens[k].text in rules.FAREWELL for k in ev.positions):
+                continue
+            if code not in found or ev.confidence > found[code].confidence:
+                found[code] = ev
+    return found
+
+
 def code_sentence(sentence: str, codebook: Codebook) -> tuple[list[tuple[str, list[str]]], int | None, list[Token]]:
     """Codes a sentence's keywords carry (no conversation context), each with its matched words,
     and the sentiment suggestion."""
@@ -239,7 +256,7 @@ def _code_turn(rid, turn, text, question, codebook: Codebook, last_turn: bool) -
         hits = sentiment_hits(tokens, codebook.lexicon_index())
         found = keyword_evidence(tokens, clean, codebook, ctx, hits)
         if n == 1 and rules.is_short_affirmation(tokens) and q_tokens:
-            for code, ev in keyword_evidence(q_tokens, q_clean, codebook).items():
+            for code, ev in question_evidence(q_clean, codebook).items():
                 if code not in found:
                     found[code] = Evidence(CONFIDENCE["question"], ev.words)
         negated = any(is_negator(t.text) for t in tokens)  # the proposer cannot tell a negation's scope

@@ -24,11 +24,15 @@ Terms used throughout the coding package:
   forms (``toolkit.coding.families``; kind "family": «пугать» ~ «испугалась»,
   «бесить» ~ «выбешивало»).
 - **negated**: a negation particle (ru «не», «ни», «нет», «без», «нельзя»; en not, no, never,
-  without, nor, any "-n't" form) stands within ``negation_window`` tokens (default 3)
-  before the match, or within two tokens after it, *in the same clause* (clauses are cut at , ; : ( )
+  without, nor, any "-n't" form) or a negative pronoun or adverb (``NEGATIVE_PRONOUNS``:
+  «никакой», «никто», «ничего», «никогда», «нигде»..., none, nobody, nothing, nowhere) stands
+  within ``negation_window`` tokens (default 3) before the match — a negative pronoun
+  anywhere before it in its clause («Никто из врачей меня ни разу не торопил», "None of it
+  was expensive") — or within two tokens after it, *in the same clause* (clauses are cut at , ; : ( )
   dashes and at «но», «а», «однако», «зато», but, however, although, though):
   «совсем не страшно», "not too expensive", «ждать не приходилось», «рассрочку брать не
-  хотела» are negated; «Нет, дорого» is not («не только» / "not only" never negates).
+  хотела», «никакой очереди», "never had to wait" are negated; «Нет, дорого» is not
+  («не только» / "not only", «ничего себе», "never mind" never negate).
   So is everything in the scope of a denial opener («не скажу, что…», «не то чтобы»,
   "I wouldn't say", "not that": the rest of its clause, or the next clause when the
   opener ends its own). A negated keyword does not code its code; a phrase that itself
@@ -67,6 +71,16 @@ CLAUSE_PUNCT = re.compile(r"[.!?…,;:()\[\]«»\"“”]|\s[-–—]\s|[–—]
 CONTRAST_WORDS = frozenset({"но", "а", "однако", "зато", "хотя", "but", "however", "although", "though", "whereas"})
 CLAUSE_WORDS = CONTRAST_WORDS
 NEGATORS = frozenset({"не", "ни", "нет", "без", "нельзя", "not", "no", "never", "without", "nor", "cannot", "dont"})
+# Negative pronouns and adverbs negate like a particle: «никакой очереди», «никогда не ждала»,
+# «никто не звонил», "none of them", "nobody helped", "nothing wrong" (every case form listed:
+# the test is on the surface form, as for the particles).
+NEGATIVE_PRONOUNS = frozenset("""
+никакой никакая никакое никакие никакого никакую никаких никаким никакими никакому никакою
+никто никого никому никем ничто ничего ничему ничем никогда нигде никуда ниоткуда нисколько ничуть
+none nobody nothing nowhere neither noone
+""".split())
+# «ничего себе» (an exclamation), "nothing but", "never mind" do not deny what follows.
+NOT_NEGATING_AFTER = {"ничего": ("себе",), "nothing": ("but",), "never": ("mind",)}
 # A phrase opening with a preposition-like negator keeps its order («без рассрочки» is not
 # «рассрочка без процентов»); other phrases also match out of order within a clause.
 ORDERED_NEGATORS = frozenset({"без"})
@@ -106,7 +120,7 @@ def keyword_lemma(word: str) -> frozenset[str]:
 
 
 def is_negator(token: str) -> bool:
-    return token in NEGATORS or token.endswith("n't")
+    return token in NEGATORS or token in NEGATIVE_PRONOUNS or token.endswith("n't")
 
 
 # «не скажу, что…», «не то чтобы», "I wouldn't say", "not that": the rest of the sentence
@@ -356,8 +370,12 @@ def is_negated(tokens: list[Token], positions, window: int = DEFAULT_NEGATION_WI
     if keyword_has_negator:
         return False
     clause = tokens[first].clause
-    for j in range(max(0, first - window), first):
-        if tokens[j].clause == clause and is_negator(tokens[j].text):
+    for j in range(first - 1, -1, -1):  # the clause before the match
+        if tokens[j].clause != clause:
+            break
+        near = j >= first - window
+        pronoun = tokens[j].text in NEGATIVE_PRONOUNS  # a negative subject denies its whole clause
+        if (near or pronoun) and is_negator(tokens[j].text) and not _not_only(tokens, j):
             return True
     if after:
         clause = tokens[last].clause
@@ -370,8 +388,9 @@ def is_negated(tokens: list[Token], positions, window: int = DEFAULT_NEGATION_WI
 
 
 def _not_only(tokens: list[Token], j: int) -> bool:
-    """«не только», "not only", «нет-нет да»: a particle that does not negate."""
-    return j + 1 < len(tokens) and tokens[j + 1].text in ("только", "лишь", "only", "just")
+    """«не только», "not only", «ничего себе», "never mind": a negator that does not negate."""
+    nxt = tokens[j + 1].text if j + 1 < len(tokens) else None
+    return nxt in ("только", "лишь", "only", "just") or nxt in NOT_NEGATING_AFTER.get(tokens[j].text, ())
 
 
 def round_half_away(x: float) -> int:
