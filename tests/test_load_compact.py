@@ -10,14 +10,17 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 
 from tests.conftest import write_case
 from toolkit.core.config import load_case
+from toolkit.core.errors import InputFileError
 from toolkit.data import compact as C
-from toolkit.data import load as L
 from toolkit.data import parsing as P
+from toolkit.data import rows as R
 from toolkit.data.ids import id_keys, ids_differing_in_case_only, normalise_ids, upper
-from toolkit.data.load import RowReasons, finish_table, load_case_data
+from toolkit.data.load import finish_table, load_case_data
+from toolkit.data.rows import RowReasons
 from toolkit.data.save import write_table
 
 TEXT = pd.StringDtype()
@@ -78,7 +81,7 @@ def test_write_table_gives_the_file_to_parquet_gives(tmp_path):
         "amount": np.arange(n) * 1.5,
         "service": _compact([["Чистка", "Пилинг", None][i % 3] for i in range(n)], ["Чистка", "Пилинг"]),
     })
-    finish = lambda rows: finish_table("transactions", rows, check=False)  # noqa: E731
+    finish = lambda rows: finish_table("transactions", rows, check=False)
     for per_group in (4, 23, 100):  # several row groups, one exactly full, one larger than the table
         write_table(tmp_path / "rows.parquet", frame, finish, rows_per_group=per_group)
         finish(frame).to_parquet(tmp_path / "plain.parquet", index=False, row_group_size=per_group)
@@ -160,7 +163,7 @@ def _transactions_case(folder, n=120):
 def test_duplicates_through_the_key_hash_equal_the_plain_search(tmp_path, monkeypatch):
     case = load_case(_transactions_case(tmp_path / "c"))
     plain = load_case_data(case)
-    monkeypatch.setattr(L, "EXACT_DUPLICATE_CHECK_ROWS", 0)  # large-table path: key hash first
+    monkeypatch.setattr(R, "EXACT_DUPLICATE_CHECK_ROWS", 0)  # large-table path: key hash first
     hashed = load_case_data(case)
     assert plain.quality["transactions"].quarantined == hashed.quality["transactions"].quarantined
     assert {"duplicate", "duplicate_id", "refund"} <= set(plain.quality["transactions"].quarantined)
@@ -196,3 +199,17 @@ def test_ids_differing_in_case_only_equals_counting_all_distinct_ids():
         compact = _compact([None if pd.isna(v) else v for v in values], list(dict.fromkeys(values.dropna())))
         assert ids_differing_in_case_only(compact) == expected
     assert ids_differing_in_case_only(pd.Series(["A1", "B2", None], dtype=TEXT)) == 0
+
+
+def test_a_failed_load_leaves_no_table_written(tmp_path):
+    case_dir = _transactions_case(tmp_path / "c")
+    case = load_case(case_dir)
+    # transactions load (and are handed to the writer), then the customers file is missing
+    text = (case_dir / "case.yml").read_text(encoding="utf-8")
+    (case_dir / "case.yml").write_text(text.replace("sources:\n", "sources:\n  customers:\n    path: raw/none.csv\n"
+                                                    "    columns: {customer_id: customer_id}\n", 1), encoding="utf-8")
+    case = load_case(case_dir)
+    assert "customers" in case.sources.tables()
+    with pytest.raises(InputFileError, match="does not exist"):
+        load_case_data(case, write_to=tmp_path / "tables")
+    assert not (tmp_path / "tables" / "transactions.parquet").exists()

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from tests.conftest import write_case
 from toolkit.core.config import load_case
-from toolkit.data import load as L
 from toolkit.data import parsing as P
-from toolkit.data.load import load_case_data, repeated_rows
+from toolkit.data import rows as R
+from toolkit.data.load import load_case_data
 from toolkit.data.readers import read_parquet
+from toolkit.data.rows import repeated_rows
 
 
 def test_repeated_rows_through_the_hash_equals_pandas(monkeypatch):
-    monkeypatch.setattr(L, "EXACT_DUPLICATE_CHECK_ROWS", 0)  # force the hash path on a tiny frame
+    monkeypatch.setattr(R, "EXACT_DUPLICATE_CHECK_ROWS", 0)  # force the hash path on a tiny frame
     frame = pd.DataFrame({
         "customer_id": pd.array(["A", "A", "B", None, None, "A", "B"], dtype="string"),
         "amount": [1.0, 1.0, 0.0, np.nan, np.nan, 1.0, -0.0],
@@ -34,7 +34,7 @@ def test_repeated_rows_through_the_hash_equals_pandas(monkeypatch):
 
 
 def test_repeated_rows_without_any_repeat(monkeypatch):
-    monkeypatch.setattr(L, "EXACT_DUPLICATE_CHECK_ROWS", 0)
+    monkeypatch.setattr(R, "EXACT_DUPLICATE_CHECK_ROWS", 0)
     frame = pd.DataFrame({"transaction_id": pd.array([str(i) for i in range(50)], dtype="string")})
     assert not repeated_rows(frame).any()
 
@@ -76,7 +76,7 @@ def test_dictionary_encoded_parquet_loads_like_plain_text(tmp_path, monkeypatch)
 
     # the same file read as plain text (no dictionary): the result must not change
     monkeypatch.setattr("toolkit.data.readers.DICTIONARY_MAX_DISTINCT_SHARE", 0.0)
-    monkeypatch.setattr(L, "EXACT_DUPLICATE_CHECK_ROWS", 0)
+    monkeypatch.setattr(R, "EXACT_DUPLICATE_CHECK_ROWS", 0)
     assert not isinstance(read_parquet(case_dir / "raw" / "tx.parquet").frame["business_line"].dtype,
                           pd.CategoricalDtype)
     plain = load_case_data(load_case(case_dir))

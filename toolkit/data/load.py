@@ -37,7 +37,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -48,15 +47,23 @@ from toolkit.core.errors import InputFileError
 from toolkit.core.settings import file_sha256
 from toolkit.core.text import normalise
 from toolkit.data import parsing as P
-from toolkit.data.compact import compact_strings, expand_frame, is_compact, map_distinct, put
+from toolkit.data import rows as R
+from toolkit.data.compact import (
+    compact_strings,
+    expand_frame,
+    is_compact,
+    map_distinct,
+    put,
+)
 from toolkit.data.ids import normalise_ids
 from toolkit.data.messages import _bad_reason, _expected, _show
 from toolkit.data.names import personal_words
 from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series
 from toolkit.data.readers import RawTable, read_raw
-from toolkit.data.save import write_table
+from toolkit.data.rows import RowReasons, repeated_rows, rows_sharing_a_hash_mask
+from toolkit.data.save import TableWriter
 from toolkit.data.schemas import check_contract, coerce_dtypes
-from toolkit.data.scrub import mask_distinct, mask_names, name_masker
+from toolkit.data.scrub import free_text_columns, mask_distinct, mask_names, name_masker
 from toolkit.data.values import describe_unmapped, map_values, unmapped_values
 
 ID_COLUMNS_TO_PSEUDONYMISE = ("customer_id",)
@@ -388,8 +395,8 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
         keyed_table = bool(spec.key) and spec.key in clean
         # an exact repeat repeats its key, and so does a repeated key: on a large table only the
         # rows whose key hash is shared with another standing row can be either (the same answer)
-        shared = (_rows_sharing_a_hash_mask(clean[[spec.key]], alive)
-                  if keyed_table and len(clean) > EXACT_DUPLICATE_CHECK_ROWS else alive)
+        shared = (rows_sharing_a_hash_mask(clean[[spec.key]], alive)
+                  if keyed_table and len(clean) > R.EXACT_DUPLICATE_CHECK_ROWS else alive)
         dup = repeated_rows(clean, alive & shared)
         flag(pd.Series(dup, index=clean.index), "duplicate", None)
         if keyed_table:
@@ -457,115 +464,10 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
     return clean, quarantine.astype({"row": "int64"}), q, refunds
 
 
-class RowReasons:
-    """Why rows leave a table: each row's first reason, its column and the value shown, kept as
-    small codes (a 10M-row table holds no column of reason strings)."""
-
-    def __init__(self, n: int):
-        self.code = np.zeros(n, dtype=np.int16)  # 0: the row stands; k: self.whys[k - 1]
-        self.col = np.zeros(n, dtype=np.int16)  # 0: no column; k: self.cols[k - 1]
-        self.whys: list[str] = []
-        self.cols: list[str] = []
-        self.values: list[tuple[np.ndarray, pd.Series]] = []  # (rows, their values as text)
-
-    def standing(self) -> np.ndarray:
-        return self.code == 0
-
-    def flag(self, mask, why: str, col: str | None, values: pd.Series | None = None) -> None:
-        """The rows of ``mask`` still standing leave for ``why`` (in ``col``, showing ``values``)."""
-        mask = mask.to_numpy(dtype=bool, na_value=False) if isinstance(mask, pd.Series) else np.asarray(mask, bool)
-        new = mask & (self.code == 0)
-        if not new.any():
-            return
-        self.code[new] = self._index(self.whys, why)
-        if col is not None:
-            self.col[new] = self._index(self.cols, col)
-        if values is not None:
-            rows = np.flatnonzero(new)
-            self.values.append((rows, values.iloc[rows].astype("string").reset_index(drop=True)))
-
-    @staticmethod
-    def _index(names: list[str], name: str) -> int:
-        if name not in names:
-            names.append(name)
-        return names.index(name) + 1
-
-    def why(self, rows: np.ndarray) -> np.ndarray:
-        return np.array([None, *self.whys], dtype=object)[self.code[rows]]
-
-    def column(self, rows: np.ndarray) -> np.ndarray:
-        return np.array([pd.NA, *self.cols], dtype=object)[self.col[rows]]
-
-    def value(self, rows: np.ndarray) -> pd.Series:
-        """The values shown for ``rows`` (a mask), missing where none was flagged."""
-        at = np.flatnonzero(rows)
-        out = pd.Series(pd.NA, index=pd.RangeIndex(len(at)), dtype="string")
-        for flagged, values in self.values:
-            out.iloc[np.searchsorted(at, flagged)] = values.to_numpy()
-        return out
-
-
 def _release_arrow_memory() -> None:
     """Hand the memory of the temporaries back to the system: Arrow's allocator otherwise keeps
     it for reuse, and a 10M-row load would hold ~1 GB it no longer needs."""
     pa.default_memory_pool().release_unused()
-
-
-# --------------------------------------------------------------------------- duplicates
-EXACT_DUPLICATE_CHECK_ROWS = 200_000
-
-
-def repeated_rows(frame: pd.DataFrame, among: np.ndarray | None = None) -> np.ndarray:
-    """``frame[among].duplicated(keep="first")`` spread back over all rows (False outside ``among``):
-    a row is a repeat when an earlier row of ``among`` has the same value in every column
-    (missing equals missing).
-
-    Large tables are not compared column by column: a 64-bit hash of each row (DuckDB) finds the
-    few rows that share a hash with another row, and only those are compared exactly, so the
-    answer is exact and no copy of the table is made.
-    """
-    n = len(frame)
-    among = np.ones(n, dtype=bool) if among is None else np.asarray(among, dtype=bool)
-    out = np.zeros(n, dtype=bool)
-    rows = np.flatnonzero(among)
-    if rows.size < 2:
-        return out
-    if rows.size <= EXACT_DUPLICATE_CHECK_ROWS:
-        out[rows] = frame.iloc[rows].duplicated(keep="first").to_numpy()
-        return out
-    # every row equal to another one is among the candidates, together with it, in file order
-    candidates = _rows_sharing_a_hash(frame, among)
-    if candidates.size:
-        out[candidates] = frame.iloc[candidates].duplicated(keep="first").to_numpy()
-    return out
-
-
-def _rows_sharing_a_hash_mask(frame: pd.DataFrame, among: np.ndarray) -> np.ndarray:
-    """``_rows_sharing_a_hash`` as a mask over all rows."""
-    out = np.zeros(len(frame), dtype=bool)
-    out[_rows_sharing_a_hash(frame, among)] = True
-    return out
-
-
-def _rows_sharing_a_hash(frame: pd.DataFrame, among: np.ndarray) -> np.ndarray:
-    """Positions (sorted) of the rows in ``among`` whose 64-bit row hash is shared with another
-    such row. The hash is DuckDB's ``hash`` of all columns, read from an Arrow view of the frame
-    (no copy of the strings); equal values, missing ones included, hash equal."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    cols = ", ".join(f'"{c}"' for c in (str(name).replace('"', '""') for name in table.column_names))
-    con = duckdb.connect()
-    try:
-        con.register("frame_to_hash", table)
-        hashes = con.execute(f"SELECT hash({cols}) AS h FROM frame_to_hash").fetchnumpy()["h"]
-    finally:
-        con.close()
-    rows = np.flatnonzero(among)
-    hashes = np.asarray(hashes)[rows]
-    ordered = np.sort(hashes)
-    shared = ordered[1:][ordered[1:] == ordered[:-1]]
-    if not shared.size:
-        return rows[:0]
-    return rows[np.isin(hashes, np.unique(shared))]
 
 
 # --------------------------------------------------------------------------- the case
@@ -584,17 +486,31 @@ def load_case_data(case: Case, tables: list[str] | None = None, write_to: Path |
         key, created = load_or_create_key(case.path(case.privacy.secrets_file, "privacy.secrets_file"))
         if created:
             key_note = f"created a new pseudonymisation key in {case.privacy.secrets_file} (keep it; never commit it)"
+    writer = None if write_to is None else TableWriter(write_to, finish_table, _release_arrow_memory)
+    try:
+        return _load_tables(case, wanted, key, key_note, writer)
+    except BaseException:
+        if writer is not None:
+            writer.abandon()
+        raise
+
+
+def _load_tables(case: Case, wanted: list[str], key: bytes | None, key_note: str | None,
+                 writer: TableWriter | None) -> CaseData:
     out: dict[str, pd.DataFrame] = {}
     quality: dict[str, TableQuality] = {}
     quarantines = []
     refunds = pd.DataFrame()
     for t in wanted:
         clean, quar, q, ref = load_compact_table(case, t, key)
-        out[t] = clean
         quality[t] = q
         quarantines.append(quar)
         if t == "transactions":
             refunds = ref
+        if writer is not None and not free_text_columns(t, clean):
+            writer.submit(t, clean)  # no names to mask: written while the next table loads
+        else:
+            out[t] = clean
     if key_note and quality:
         next(iter(quality.values())).notes.append(key_note)
     quarantine = (
@@ -608,14 +524,16 @@ def load_case_data(case: Case, tables: list[str] | None = None, write_to: Path |
     if len(refunds):
         refunds = mask_names("transactions", refunds, masker)
     refunds = finish_table("transactions", refunds, check=False)
-    paths: dict[str, Path] = {}
     for t in list(out):
-        if write_to is None:
+        if writer is None:
             out[t] = finish_table(t, out[t])
+            _release_arrow_memory()
         else:
-            paths[t] = write_table(Path(write_to) / f"{t}.parquet", out[t], lambda rows, t=t: finish_table(t, rows))
-            out[t] = None  # the compact table is let go before the next one is written
-        _release_arrow_memory()
+            writer.submit(t, out.pop(t))
+    paths = {}
+    if writer is not None:
+        written = writer.close()
+        paths = {t: written[t] for t in wanted}
     if len(quarantine):
         quarantine["value"] = mask_distinct(quarantine["value"], masker)
     for q in quality.values():  # unmapped values are shown by validate: names masked as in the quarantine
@@ -624,7 +542,7 @@ def load_case_data(case: Case, tables: list[str] | None = None, write_to: Path |
             for v, n in u["values"].items():
                 masked[masker(v)] = masked.get(masker(v), 0) + n
             u["values"] = masked
-    tables_out = SavedTables(paths) if write_to is not None else out
+    tables_out = SavedTables(paths) if writer is not None else out
     return CaseData(case=case, tables=tables_out, refunds=refunds, quarantine=quarantine, quality=quality,
                     paths=paths)
 

@@ -9,7 +9,7 @@ only one row group of it is ever finished (compact text expanded, contract check
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -47,3 +47,36 @@ def write_table(path: Path, frame: pd.DataFrame, finish: Callable[[pd.DataFrame]
             if writer is not None:
                 writer.close()
     return path
+
+
+class TableWriter:
+    """Writes tables to ``folder`` as ``<table>.parquet`` (``write_table``) on one background thread,
+    in the order they are handed over, so a table is written while the next one is loaded."""
+
+    def __init__(self, folder: Path, finish: Callable[[str, pd.DataFrame], pd.DataFrame],
+                 after: Callable[[], None] = lambda: None):
+        self.folder, self.finish, self.after = Path(folder), finish, after
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.pending: dict[str, Future] = {}
+
+    def submit(self, table: str, frame: pd.DataFrame) -> None:
+        self.pending[table] = self.pool.submit(self._write, table, frame)
+
+    def _write(self, table: str, frame: pd.DataFrame) -> Path:
+        path = write_table(self.folder / f"{table}.parquet", frame, lambda rows: self.finish(table, rows))
+        self.after()
+        return path
+
+    def close(self) -> dict[str, Path]:
+        """Wait for every table; table -> its file (the first failure is raised)."""
+        try:
+            return {t: f.result() for t, f in self.pending.items()}
+        finally:
+            self.pool.shutdown()
+
+    def abandon(self) -> None:
+        """After a failure elsewhere: wait for the writes under way and remove what they wrote."""
+        self.pool.shutdown(cancel_futures=True)
+        for f in self.pending.values():
+            if not f.cancelled() and f.exception() is None:
+                f.result().unlink(missing_ok=True)

@@ -11,7 +11,6 @@ from toolkit.core.contract import TABLES
 from toolkit.data.compact import is_compact, map_distinct
 from toolkit.data.names import NameMasker
 
-
 FREE_TEXT = re.compile(r"quote|reason|comment|note|feedback|review|text|answer")
 
 
@@ -27,13 +26,17 @@ def name_masker(case: Case, quality) -> NameMasker:
 def mask_names(table: str, frame: pd.DataFrame, masker: NameMasker) -> pd.DataFrame:
     """Personal names masked in a table's free-text columns (quotes, lost reasons, comments:
     the columns marked ``scrub`` in the contract or named like free text)."""
-    spec = TABLES[table]
-    for c in frame.columns:
-        cspec = spec.column(c)
-        if cspec is not None and cspec.kind == "text" and (cspec.scrub or FREE_TEXT.search(c)) \
-                and frame[c].notna().any():
-            frame[c] = mask_distinct(frame[c], masker)
+    for c in free_text_columns(table, frame):
+        frame[c] = mask_distinct(frame[c], masker)
     return frame
+
+
+def free_text_columns(table: str, frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` whose names ``mask_names`` masks (free text with some value)."""
+    spec = TABLES[table]
+    return [c for c in frame.columns
+            if (cspec := spec.column(c)) is not None and cspec.kind == "text" and (cspec.scrub or FREE_TEXT.search(c))
+            and frame[c].notna().any()]
 
 
 def mask_distinct(values: pd.Series, masker: NameMasker) -> pd.Series:
