@@ -2,8 +2,9 @@
 
 tests/coding_realistic holds Russian clinic and English retail interviews written as people
 speak, a codebook per language and an independent hand coding (see its README). The eval
-subsets (R17-R22, E17-E22) were written and committed before the final tuning on the dev
-subsets; precision >= 0.8 and recall >= 0.6 of (respondent, code) pairs are required on them.
+subsets (R23-R32, E23-E32: ten interviews per language) were written and committed before the
+last round of tuning on the dev subsets (R01-R22, E01-E22); precision >= 0.8 and recall >= 0.6
+of (respondent, code) pairs are required on them.
 The figures are printed (run with -s to see them; `cjm code tests/coding_realistic/ru/eval
 --evaluate` prints the per-code table too).
 """
@@ -27,16 +28,16 @@ def _measure(part: str):
     return turns, draft, evaluate_case(case, draft)
 
 
-# Measured on the third held-out set (R17-R22 / E17-E22, written before the last tuning round):
-# ru precision 0.64 (25/39), recall 0.44 (25/57); en precision 0.80 (20/25), recall 0.56 (20/36).
+# Measured on the fourth held-out set (R23-R32 / E23-E32, written before the last tuning round):
+# ru precision 0.72 (63/87), recall 0.51 (63/124); en precision 0.81 (47/58), recall 0.58 (47/81).
 # The issue's acceptance is NOT met; the test states it and is expected to fail until it is
 # (strict: when the coder reaches it, the marker must go). See tests/coding_realistic/README.md.
 ACCEPTANCE_NOT_MET = pytest.mark.xfail(
     strict=True,
-    reason="issue 19 acceptance not met on held-out speech: ru P 0.64 R 0.44, en P 0.80 R 0.56",
+    reason="issue 19 acceptance not met on held-out speech: ru P 0.72 R 0.51, en P 0.81 R 0.58",
 )
-# Floors under today's held-out figures, so that a change that makes the coder worse fails.
-FLOORS = {"ru": (0.6, 0.4), "en": (0.75, 0.5)}
+# Floors just under today's held-out figures, so that a change that makes the coder worse fails.
+FLOORS = {"ru": (0.7, 0.5), "en": (0.8, 0.57)}
 
 
 @pytest.mark.parametrize("lang", [pytest.param("ru", marks=ACCEPTANCE_NOT_MET),
@@ -46,7 +47,7 @@ def test_held_out_precision_and_recall(lang, capsys):
     with capsys.disabled():
         print(f"\n[{lang} held-out, {turns['respondent_id'].nunique()} interviews]")
         print_agreement(a)
-    assert turns["respondent_id"].nunique() >= 6 and a.n_hand >= 30
+    assert turns["respondent_id"].nunique() >= 10 and a.n_hand >= 60
     assert a.precision >= 0.8, f"{lang}: precision {a.precision:.2f} ({a.n_both}/{a.n_draft})"
     assert a.recall >= 0.6, f"{lang}: recall {a.recall:.2f} ({a.n_both}/{a.n_hand})"
 

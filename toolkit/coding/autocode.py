@@ -14,7 +14,7 @@
   exchange, sentences echoing the question, other people's clauses and other places'
   experiences are not coded; irony (positive codes), hypotheticals and quotations lower
   the confidence; an idea needs a wish; a bare «да»/"very" answer carries the codes its
-  question names.
+  question (its interrogative sentences, not its thanks) names.
 - **Meaning evidence** (``toolkit.coding.similar``): a code not found by its keywords may be
   proposed when the fragment is close to the code's example sentences.
 - **Confidence** (0..1) of a row: ``CONFIDENCE`` by how the code was found (a phrase in

@@ -46,7 +46,9 @@ the package defaults (Russian and English side by side: the scripts never collid
   «хотелось бы», "I wish", "it would", "if I could", "let me"); without such a word its
   confidence is multiplied by ``NO_WISH_FACTOR`` (a mention of the app is not an idea).
 - **Short affirmation**: an answer that opens with a bare «да»/«очень»/"yes"/"very"
-  carries the codes its question names («Результатом довольны? — Очень.»).
+  carries the codes its question names («Результатом довольны? — Очень.»): only the
+  question's interrogative sentences, and never a match made of thanks or farewell words
+  («Андрей, спасибо, что согласились. Вы проходили программу?» does not ask about gratitude).
 """
 
 from __future__ import annotations
