@@ -81,3 +81,12 @@ def test_label_matching_ignores_case_quotes_and_yo():
     choices = {normalise(x): "prem" for x in ["Эстетика Премиум", "ЭП"]}
     p = P.match_labels(obj("«эстетика  премиум»", "эп", "Ёлка"), choices)
     assert p.values.tolist()[:2] == ["prem", "prem"] and p.bad.tolist() == [False, False, True]
+
+
+def test_dates_already_at_midnight_are_kept_and_others_floored():
+    midnight = pd.Series(pd.to_datetime(["2024-01-02", None, "1969-12-31"])).astype("datetime64[ns]")  # (< 1970: ns < 0)
+    pd.testing.assert_series_equal(P.parse_dates(midnight).values, midnight)
+    timed = pd.Series(pd.to_datetime(["2024-01-02 13:45:00", None, "1969-12-31 23:59:59"])).astype("datetime64[ns]")
+    assert P.parse_dates(timed).values.tolist()[0] == pd.Timestamp("2024-01-02")
+    pd.testing.assert_series_equal(P.parse_dates(timed).values, timed.dt.floor("D"))
+    assert P.parse_dates(timed).values.iloc[2] == pd.Timestamp("1969-12-31")

@@ -204,15 +204,27 @@ def _on_distinct_values(parse, raw: pd.Series) -> P.Parsed:
         categories = pd.Series([None], dtype=object)
     p = parse(categories)
     missing = codes < 0
-    safe = np.where(missing, 0, codes)
+    safe = np.where(missing, 0, codes) if missing.any() else codes
     if isinstance(p.values.dtype, pd.StringDtype):
         values = compact_strings(codes, p.values.reset_index(drop=True), raw.index, raw.name)
     else:
         values = pd.Series(pd.api.extensions.take(p.values.array, codes, allow_fill=True), index=raw.index,
                            name=raw.name)
-    blank = p.blank.to_numpy(dtype=bool)[safe] | missing
-    bad = p.bad.to_numpy(dtype=bool)[safe] & ~missing
-    return P.Parsed(values, pd.Series(blank, index=raw.index), pd.Series(bad, index=raw.index))
+    return P.Parsed(values, pd.Series(_spread(p.blank, safe, missing, True), index=raw.index, copy=False),
+                    pd.Series(_spread(p.bad, safe, missing, False), index=raw.index, copy=False))
+
+
+def _spread(per_category: pd.Series, safe: np.ndarray, missing: np.ndarray, if_missing: bool) -> np.ndarray:
+    """A per-category mask spread over the rows (``if_missing`` where a cell is missing); a mask
+    that is the same for every category is not gathered row by row."""
+    flags = per_category.to_numpy(dtype=bool)
+    if not flags.any() or flags.all():  # (zeros/ones: no pass over the rows to fill them)
+        out = (np.ones if flags.any() else np.zeros)(len(safe), dtype=bool)
+    else:
+        out = flags[safe]
+    if missing.any():
+        out[missing] = if_missing
+    return out
 
 
 def _parse_by_kind(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> P.Parsed:
@@ -398,11 +410,11 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
         shared = (rows_sharing_a_hash_mask(clean[[spec.key]], alive)
                   if keyed_table and len(clean) > R.EXACT_DUPLICATE_CHECK_ROWS else alive)
         dup = repeated_rows(clean, alive & shared)
-        flag(pd.Series(dup, index=clean.index), "duplicate", None)
+        flag(dup, "duplicate", None)
         if keyed_table:
             keyed = reasons.standing() & clean[spec.key].notna().to_numpy()
             dup_id = repeated_rows(clean[[spec.key]], keyed & shared)
-            flag(pd.Series(dup_id, index=clean.index), "duplicate_id", columns[spec.key], clean[spec.key])
+            flag(dup_id, "duplicate_id", columns[spec.key], clean[spec.key])
 
     # text: scrub free text of phones and e-mails (quotes, reasons, comments)
     for canon in ordered:

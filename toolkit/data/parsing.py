@@ -134,7 +134,7 @@ def _parse_arrow_text(raw: pd.Series) -> Parsed:
     cells = pa.chunked_array(raw.array.__arrow_array__())
     stripped = pc.utf8_trim_whitespace(cells)
     empty = pc.fill_null(pc.equal(stripped, ""), False)
-    blank = pd.Series(pc.or_(pc.is_null(cells), empty).to_numpy(zero_copy_only=False), index=raw.index)
+    blank = pd.Series(pc.or_(pc.is_null(cells), empty).to_numpy(zero_copy_only=False), index=raw.index, copy=False)
     if not pc.any(empty).as_py() and pc.all(pc.equal(stripped, cells)).as_py() is not False:
         values = raw
     else:
@@ -237,6 +237,18 @@ def _excel_serial(num: pd.Series) -> pd.Series:
     return (EXCEL_EPOCH + pd.to_timedelta(days, unit="D")).dt.floor("D")
 
 
+_DAY_NS = 86_400 * 10**9
+
+
+def _to_midnight(values: pd.Series) -> pd.Series:
+    """``values.dt.floor("D")``; a column already at midnight (dates exported as dates) is
+    returned as it is rather than rounded again."""
+    ns = values.to_numpy().view("i8")
+    if ((ns % _DAY_NS == 0) | values.isna().to_numpy()).all():
+        return values
+    return values.dt.floor("D")
+
+
 def parse_dates(raw: pd.Series, fmt: str | None = None) -> Parsed:
     """Dates as ``dd.mm.yyyy`` (with or without time), ISO ``yyyy-mm-dd``,
     ``dd/mm/yyyy`` or ``mm/dd/yyyy`` (the order decided per column by ``date_order``; an
@@ -246,7 +258,7 @@ def parse_dates(raw: pd.Series, fmt: str | None = None) -> Parsed:
     blank = blank_mask(raw)
     if pd.api.types.is_datetime64_any_dtype(raw.dtype):
         values = pd.to_datetime(raw).dt.tz_localize(None) if getattr(raw.dt, "tz", None) else raw
-        values = values.astype("datetime64[ns]").dt.floor("D")
+        values = _to_midnight(values.astype("datetime64[ns]"))
         return Parsed(values, blank, pd.Series(False, index=raw.index))
 
     uniq = pd.Series(raw[~blank].unique(), dtype=object)

@@ -66,9 +66,9 @@ def repeated_rows(frame: pd.DataFrame, among: np.ndarray | None = None) -> np.nd
     a row is a repeat when an earlier row of ``among`` has the same value in every column
     (missing equals missing).
 
-    Large tables are not compared column by column: a 64-bit hash of each row (DuckDB) finds the
-    few rows that share a hash with another row, and only those are compared exactly, so the
-    answer is exact and no copy of the table is made.
+    Large tables are not compared column by column: a fingerprint of each row (DuckDB's hash)
+    finds the few rows that share one with another row, and only those are compared exactly, so
+    the answer is exact and no copy of the table is made.
     """
     n = len(frame)
     among = np.ones(n, dtype=bool) if among is None else np.asarray(among, dtype=bool)
@@ -94,21 +94,25 @@ def rows_sharing_a_hash_mask(frame: pd.DataFrame, among: np.ndarray) -> np.ndarr
 
 
 def _rows_sharing_a_hash(frame: pd.DataFrame, among: np.ndarray) -> np.ndarray:
-    """Positions (sorted) of the rows in ``among`` whose 64-bit row hash is shared with another
-    such row. The hash is DuckDB's ``hash`` of all columns, read from an Arrow view of the frame
-    (no copy of the strings); equal values, missing ones included, hash equal."""
+    """Positions (sorted) of the rows in ``among`` whose row fingerprint is shared with another
+    such row: a superset of the rows equal to another one. The fingerprint is the top 32 bits of
+    DuckDB's 64-bit ``hash`` of all columns, read from an Arrow view of the frame (no copy of the
+    strings); equal values, missing ones included, hash equal. 32 bits sort fast and let a few
+    unequal rows through (about n^2 / 2^33 pairs), which the exact comparison then sets apart."""
     table = pa.Table.from_pandas(frame, preserve_index=False)
     cols = ", ".join(f'"{c}"' for c in (str(name).replace('"', '""') for name in table.column_names))
     con = duckdb.connect()
     try:
         con.register("frame_to_hash", table)
-        hashes = con.execute(f"SELECT hash({cols}) AS h FROM frame_to_hash").fetchnumpy()["h"]
+        hashes = con.execute(f"SELECT CAST(hash({cols}) >> 32 AS UINTEGER) AS h FROM frame_to_hash").fetchnumpy()["h"]
     finally:
         con.close()
+    hashes = np.asarray(hashes)
     rows = np.flatnonzero(among)
-    hashes = np.asarray(hashes)[rows]
+    if rows.size < len(hashes):
+        hashes = hashes[rows]
     ordered = np.sort(hashes)
     shared = ordered[1:][ordered[1:] == ordered[:-1]]
     if not shared.size:
         return rows[:0]
-    return rows[np.isin(hashes, np.unique(shared))]
+    return rows[pd.Series(hashes, copy=False).isin(np.unique(shared)).to_numpy()]
