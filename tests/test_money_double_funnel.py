@@ -51,7 +51,8 @@ def test_leak_measured_from_lost_reasons_and_from_the_sales_history():
     r2 = competitor_reason_share(c, ["Выбрал другую клинику"], price_reasons=["Дорого"])
     assert (r2["k"], r2["n"]) == (1, 2)
     # never seen as customers: n1, n2, n3 linked; c2 bought on 2024-03-01 (after the lead) -> 2 of 3 not seen
-    tx = pd.DataFrame({"customer_id": ["c2", "c3"], "date": pd.to_datetime(["2024-03-01", "2023-06-01"])})
+    tx = pd.DataFrame({"customer_id": ["c2", "c3", "c3"], "date": pd.to_datetime(["2024-03-01", "2023-06-01", "2024-04-01"]),
+                       "amount": [100.0, 100.0, -100.0]})  # c3's later row is a refund, not a purchase
     s = not_seen_share(c, tx)
     assert (s["k"], s["n"]) == (2, 3)
 

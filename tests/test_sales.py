@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from toolkit.core.sales import ALL_LINES, build_visits, customer_summary, sales_history
+from toolkit.core.sales import ALL_LINES, build_visits, customer_summary, customer_visits, sales_history
 
 
 def tx(rows, columns=("customer_id", "date", "amount", "business_line", "staff_id")):
@@ -175,3 +176,59 @@ def test_input_order_does_not_change_the_visits():
         build_visits(sales_history(BASIC, as_of="2024-03-01")),
         build_visits(sales_history(shuffled, as_of="2024-03-01")),
     )
+
+
+# --------------------------------------------------------------------------- subsets and the visits of a few customers
+
+
+def _random_tx(seed: int, n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    days = pd.to_datetime("2024-01-01") + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+    df = pd.DataFrame({
+        "customer_id": [f"c{i}" for i in rng.integers(0, 40, n)],
+        "date": days,
+        "amount": rng.choice([10.0, 20.0, 30.0, 50.0], n),  # ties between lines of a day are frequent
+        "business_line": rng.choice(["dentistry", "cosmetology", "ivf"], n),
+        "staff_id": [f"s{i}" for i in rng.integers(0, 5, n)],
+        "brand": rng.choice(["prem", "bud"], n),
+    })
+    return df
+
+
+@pytest.mark.parametrize("definition", ["customer_day", "row"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_customer_visits_are_the_full_visit_table_of_those_customers(seed, definition):
+    df = _random_tx(seed)
+    sales = sales_history(df, visit_definition=definition)
+    try:
+        full = build_visits(sales)
+        ids = sorted(set(df["customer_id"]))[::3]
+        some = customer_visits(sales, ids)
+    finally:
+        sales.close()
+    want = full[full["customer_id"].isin(ids)].reset_index(drop=True)
+    cols = ["customer_id", "visit_date", "visit_number", "amount", "business_line", "days_to_next", "service_rows"]
+    pd.testing.assert_frame_equal(some[cols], want[cols], check_dtype=False)
+
+
+def test_brand_subset_is_the_history_of_that_brands_rows_only():
+    df = _random_tx(5)
+    sales = sales_history(df)
+    try:
+        assert sales.brands() == ["bud", "prem"]
+        bud = sales.subset(brands=["bud"])
+        assert sales.subset(brands=["bud"]) is bud  # one history per brand, its visit table reused
+        got = build_visits(bud)
+        pair = sales.subset(brands=["bud", "prem"], brand_as_line=True)
+        as_lines = build_visits(pair, per_line=True)
+    finally:
+        sales.close()
+    alone = sales_history(df[df["brand"] == "bud"])
+    try:
+        want = build_visits(alone)
+    finally:
+        alone.close()
+    pd.testing.assert_frame_equal(got, want)
+    # the brand in the place of the line: each brand's own visits, numbered within the brand
+    assert set(as_lines["scope"]) == {"bud", "prem"}
+    assert (as_lines[as_lines["scope"] == "bud"]["amount"].sum() == pytest.approx(df.loc[df["brand"] == "bud", "amount"].sum()))

@@ -59,6 +59,7 @@ class Engine:
             self._temp.append(name)
             return self.backend.table(name)
         if self.name == EMBEDDED:  # (ibis' overwrite path emits a DROP that this DuckDB rejects)
+            self.backend._run_pre_execute_hooks(expr)  # registers the in-memory tables the SQL names
             try:
                 self.backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.backend.compile(expr)}")
             except duckdb.OutOfMemoryException:

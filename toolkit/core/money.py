@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import ibis
 import pandas as pd
 
-from toolkit.core.sales import SalesHistory, sales_history_for_case
+from toolkit.core.sales import SalesHistory, has_sales_history, sales_history_for_case
 
 MONTHS_PER_YEAR = 12
 DAYS_PER_YEAR = 365.25
@@ -195,11 +195,13 @@ def money_basis(sales: SalesHistory, currency: str, parameters=None) -> dict:
     return out
 
 
-def case_money(case, data) -> dict:
+def case_money(case, data, sales: SalesHistory | None = None) -> dict:
     """metrics.json's ``money`` for a loaded case (``{"skipped": reason}`` without a sales
     history). Both the barriers and the double-funnel steps compute it (one aggregate query),
-    so either can run alone."""
-    if "transactions" not in data.tables:
+    so either can run alone; ``sales``: the step's own sales history, when it has one open."""
+    if sales is not None:
+        return money_basis(sales, case.currency, case.parameters)
+    if not has_sales_history(case, data):
         return {"skipped": "no sales history (transactions) in this case"}
     sales = sales_history_for_case(case, data)
     try:

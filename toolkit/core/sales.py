@@ -49,7 +49,7 @@ import datetime as dt
 import itertools
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -85,9 +85,11 @@ class SalesHistory:
     Build it with :func:`sales_history` (files or DataFrames, embedded DuckDB) or
     :func:`sales_history_in` (a table of any ibis engine). ``sale_rows``: the non-refund rows up
     to ``as_of`` (``customer_id``, ``visit_date``, ``amount``, ``business_line``, ``staff_id``,
-    ``row_key``); ``refund_rows``: every refund (``customer_id``, ``refund_date``, ``amount`` < 0,
-    ``business_line``); ``customers``: the customer attributes, when given (ibis tables).
-    ``con``: the DuckDB connection on the embedded engine (None elsewhere).
+    ``row_key``, ``brand``); ``refund_rows``: every refund (``customer_id``, ``refund_date``,
+    ``amount`` < 0, ``business_line``, ``brand``); ``customers``: the customer attributes, when
+    given (ibis tables). ``con``: the DuckDB connection on the embedded engine (None elsewhere).
+    A history made by :meth:`subset` shares its parent's engine (``owner`` False: closing it
+    leaves the engine open).
     """
 
     engine: Engine
@@ -102,8 +104,11 @@ class SalesHistory:
     cache: bool = True
     rows_read: int = 0
     con: duckdb.DuckDBPyConnection | None = None
+    owner: bool = True
     _visits: dict = field(default_factory=dict, repr=False)
     _start: list = field(default_factory=list, repr=False)
+    _brands: list = field(default_factory=list, repr=False)
+    _subsets: dict = field(default_factory=dict, repr=False)
 
     @property
     def history_start(self) -> dt.date | None:
@@ -131,6 +136,46 @@ class SalesHistory:
         df = self.execute(s.filter(s.business_line.notnull()).select("business_line").distinct())
         return sorted(str(x) for x in df["business_line"])
 
+    def brands(self) -> list[str]:
+        """The brands present in the sales rows, sorted (empty when the rows carry none)."""
+        if not self._brands:
+            s = self.sale_rows
+            df = self.execute(s.filter(s.brand.notnull()).select("brand").distinct())
+            self._brands.append(sorted(str(x) for x in df["brand"]))
+        return self._brands[0]
+
+    def customer_set(self, ids) -> object:
+        """A one-column (``customer_id``) table of ``ids`` in the engine, to semi-join with:
+        sent once as a temporary table (a long ``IN (...)`` list costs more to compile than to run)."""
+        ids = pd.DataFrame({"customer_id": pd.Series(list(ids), dtype="string")}).dropna().drop_duplicates()
+        return self.engine.materialise(self.temp_name("customers"), ibis.memtable(ids.reset_index(drop=True)))
+
+    def subset(self, *, brands: list[str] | None = None, customers: pd.DataFrame | None = None,
+               brand_as_line: bool = False) -> SalesHistory:
+        """The history of part of the rows, in the same engine: the rows and refunds of
+        ``brands``; of the customers listed in ``customers`` (a frame with ``customer_id``, sent
+        to the engine once; only those customers' rows are then read); with ``brand_as_line``
+        the brand takes the place of the business line (every definition by line then applies
+        to brands). The subset keeps its own visit cache; close the parent, not the subset."""
+        key = (tuple(brands) if brands is not None else None, brand_as_line)
+        if customers is None and key in self._subsets:  # a brand's history is asked for by several analyses
+            return self._subsets[key]
+        s, r = self.sale_rows, self.refund_rows
+        if brands is not None:
+            s, r = s.filter(s.brand.isin(list(brands))), r.filter(r.brand.isin(list(brands)))
+        if customers is not None:
+            keep = self.customer_set(customers["customer_id"])
+            s, r = s.semi_join(keep, "customer_id"), r.semi_join(keep, "customer_id")
+        if brand_as_line:
+            s, r = s.mutate(business_line=s.brand), r.mutate(business_line=r.brand)
+        has_line = (self.has_business_line if not brand_as_line
+                    else len(self.execute(s.filter(s.business_line.notnull()).select("customer_id").limit(1))) > 0)
+        sub = replace(self, sale_rows=s, refund_rows=r, has_business_line=has_line, owner=False,
+                      _visits={}, _start=[], _brands=[], _subsets={})
+        if customers is None:
+            self._subsets[key] = sub
+        return sub
+
     def visits(self, scopes: Scopes = "both", detail: bool = False):
         """The numbered visit table as an ibis table (see :func:`visits_expr`).
 
@@ -157,8 +202,11 @@ class SalesHistory:
         return f"cjm_{what}_{os.getpid()}_{next(_TEMP_NAMES)}"
 
     def close(self) -> None:
-        self.engine.drop_temporary()
         self._visits.clear()
+        self._subsets.clear()
+        if not self.owner:  # a subset: its parent holds the engine
+            return
+        self.engine.drop_temporary()
         if self.con is not None:
             self.con.close()
 
@@ -219,6 +267,7 @@ def sale_rows_expr(t, as_of: dt.date | None, row_key: str | None):
     return t.filter(*cond).select(
         customer_id=t.customer_id.cast("string"), visit_date=date, amount=t.amount.cast("float64"),
         business_line=_column(t, "business_line"), staff_id=_column(t, "staff_id"), row_key=key,
+        brand=_column(t, "brand"),
     )
 
 
@@ -229,6 +278,7 @@ def refund_rows_expr(t, as_of: dt.date, refunds=None):
         return x.filter(cond).select(
             customer_id=x.customer_id.cast("string"), refund_date=_as_date(x["date"]),
             amount=-(x.amount.cast("float64").abs()), business_line=_column(x, "business_line"),
+            brand=_column(x, "brand"),
         )
 
     r = part(t, t.amount < 0)
@@ -484,6 +534,36 @@ def build_visits(sales, *, per_line: bool = False) -> pd.DataFrame:
         v = sales.visits("lines" if per_line else "all", detail=True)
     df = sales.execute(v.select(*columns).order_by("scope", "customer_id", "visit_number"))
     return _typed_visits(df)
+
+
+def customer_visits(sales: SalesHistory, customers) -> pd.DataFrame:
+    """The whole-history visits (scope ``all_lines``) of the listed customers only, as a pandas
+    DataFrame with the columns of :func:`build_visits` but ``staff_id``/``gap_days`` (sorted by
+    customer, visit number). Read from the step's cached visit table: the customers are sent to
+    the engine once and only their visits come back. ``business_line`` is the visit's main line,
+    taken from the line-scope visits of the same customer-day (a line's visit amount is what the
+    visit spent in that line): the same rule as :func:`visits_expr` (largest amount, ties by the
+    smallest id)."""
+    keep = sales.customer_set(customers)
+    v = sales.visits("both").semi_join(keep, "customer_id")
+    key = ["customer_id", "visit_date", "row_key"]
+    whole = v.filter(v.scope == ALL_LINES)
+    if sales.has_business_line:
+        lines = v.filter(v.scope != ALL_LINES)
+        b = _largest(lines.select(*key, line=lines.scope, line_amount=lines.amount), key, "line", "line_amount")
+        main = b.filter(b._first).select(*key, business_line=b.line)
+        whole = whole.left_join(main, key).select(*whole.columns, business_line=ibis._.business_line)
+    else:
+        whole = whole.mutate(business_line=ibis.null("string"))
+    columns = ["scope", "customer_id", "visit_date", "visit_number", "amount", "business_line", "days_to_next",
+               "service_rows"]
+    df = sales.execute(whole.select(*columns))
+    df = df.sort_values(["customer_id", "visit_number"], kind="stable")
+    out = df.astype({"visit_number": "int64", "service_rows": "int64", "days_to_next": "Int64", "amount": "float64"})
+    out["visit_date"] = pd.to_datetime(out["visit_date"]).astype("datetime64[us]")
+    for c in ("scope", "customer_id", "business_line"):
+        out[c] = out[c].astype("str")
+    return out.reset_index(drop=True)
 
 
 def _typed_visits(df: pd.DataFrame) -> pd.DataFrame:

@@ -8,29 +8,33 @@ from typing import Any
 
 import pandas as pd
 
-from toolkit.core.sales import build_visits, sales_history
-from toolkit.core.stats import mean_interval
+from toolkit.core.sales import SalesHistory, as_sales_history, customer_visits
+from toolkit.core.stats import mean_interval, t_interval
 from toolkit.double_funnel.leads import lead_outcomes, rate_with_ci
 from toolkit.loyalty.repeat import lifetime_value
 
 
-def brand_transactions(transactions: pd.DataFrame | None, brand: str) -> pd.DataFrame | None:
-    """The transactions of one brand (None when there are none or no brand column)."""
-    if transactions is None or "brand" not in transactions.columns:
+def brand_sales(sales: SalesHistory | None, brand: str) -> SalesHistory | None:
+    """The sales history of one brand (``SalesHistory.subset``, same engine), or None when the
+    rows carry no brand or none of this one."""
+    if sales is None or brand not in sales.brands():
         return None
-    t = transactions[transactions["brand"] == brand]
-    return t if len(t) else None
+    return sales.subset(brands=[brand])
 
 
-def _brand_visits(transactions, refunds, as_of, visit_definition):
-    """The brand's visits (``toolkit.core.sales.build_visits``) and its observed LTV row."""
-    sales = sales_history(transactions, refunds, as_of=as_of, visit_definition=visit_definition, cache=True)
-    try:
-        visits = build_visits(sales)
-        ltv = lifetime_value(sales, cohort=None, per_line=False)
-    finally:
-        sales.close()
-    return visits, (ltv.iloc[0] if len(ltv) else None)
+def amount_interval(sales: SalesHistory, visits, confidence: float) -> tuple[float, float, float, int]:
+    """Mean visit amount of an ibis visit table with its t-interval (``toolkit.core.stats.mean_interval``
+    computed in the engine: only n, the mean and the standard deviation come back)."""
+    a = sales.execute(visits.aggregate(n=visits.count(), mean=visits.amount.mean(),
+                                       sd=visits.amount.std(how="sample"))).iloc[0]
+    n = int(a["n"])
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    mean = float(a["mean"])
+    if n < 2:
+        return mean, float("nan"), float("nan"), n
+    lo, hi = t_interval(mean, float(a["sd"]), n, confidence)
+    return mean, float(lo), float(hi), n
 
 
 def linked_first_visits(leads: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +60,7 @@ def linked_first_visits(leads: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFra
 def deal_revenue(
     leads: pd.DataFrame | None,
     model,
-    transactions: pd.DataFrame | None,
+    sales: SalesHistory | pd.DataFrame | None,
     refunds: pd.DataFrame | None = None,
     *,
     as_of=None,
@@ -65,7 +69,8 @@ def deal_revenue(
 ) -> dict[str, Any]:
     """What a deal of a brand is worth (module doc, *average check*).
 
-    ``leads``/``transactions``/``refunds``: that brand's rows only. With lead -> customer links
+    ``leads``: that brand's leads; ``sales``: that brand's sales history (:func:`brand_sales`;
+    a transactions DataFrame with ``refunds`` is also accepted). With lead -> customer links
     (``leads.customer_id`` found in the transactions): ``paid_share`` = deals whose customer
     made a visit to the brand on or after the lead's creation date / deals (Wilson), and
     ``check`` = mean amount of that first visit (t-interval, lower end clipped at 0): basis
@@ -81,33 +86,47 @@ def deal_revenue(
            "paid_share": float("nan"), "paid_share_ci": [float("nan"), float("nan")], "deals": 0, "paid_deals": 0,
            "all_visits_mean": float("nan"), "revenue_per_customer": float("nan"), "revenue_per_customer_basis": None,
            "visits_per_customer": float("nan"), "customers": 0}
-    if transactions is None or not len(transactions):
+    if sales is None or (isinstance(sales, pd.DataFrame) and not len(sales)):
         return out
-    visits, ltv = _brand_visits(transactions, refunds, as_of, visit_definition)
-    out.update(all_visits_mean=float(visits["amount"].mean()) if len(visits) else float("nan"))
-    if ltv is not None:
+    own = not isinstance(sales, SalesHistory)
+    sales = as_sales_history(sales, refunds=refunds, as_of=as_of, visit_definition=visit_definition, cache=True)
+    try:
+        _deal_money(out, leads, model, sales, confidence)
+    finally:
+        if own:
+            sales.close()
+    return out
+
+
+def _deal_money(out: dict, leads, model, sales: SalesHistory, confidence: float) -> None:
+    visits = sales.visits("all")
+    out.update(all_visits_mean=amount_interval(sales, visits, confidence)[0])
+    ltv = lifetime_value(sales, cohort=None, per_line=False)
+    if len(ltv):
+        ltv = ltv.iloc[0]
         out.update(revenue_per_customer=float(ltv["revenue_per_customer"]), revenue_per_customer_basis="brand_ltv",
                    visits_per_customer=float(ltv["visits_per_customer"]), customers=int(ltv["customers"]))
-    first = None
+    stats = None
     if leads is not None and len(leads) and "customer_id" in leads.columns:
         o = lead_outcomes(leads, model)
         deals = o.loc[o["reached_deal"]]
-        m = linked_first_visits(deals, visits)
+        seen = customer_visits(sales, deals["customer_id"])  # only the deals' customers come back
+        m = linked_first_visits(deals, seen)
         if len(m):
-            first = m["amount"].to_numpy(dtype=float)
+            mean, lo, hi, n = mean_interval(m["amount"].to_numpy(dtype=float), confidence)
+            stats = (mean, lo, hi, n)
             r = rate_with_ci(len(m), len(deals), confidence)
             out.update(basis="lead_linked_first_visit", paid_share=r["rate"], paid_share_ci=r["ci"],
                        deals=len(deals), paid_deals=len(m))
             # what a paid deal's customer has spent at the brand since the lead (visits, gross)
-            v = visits[["customer_id", "visit_date", "amount"]].astype({"customer_id": "string"})
+            v = seen[["customer_id", "visit_date", "amount"]].astype({"customer_id": "string"})
             since = m[["lead_id", "customer_id", "created_at"]].merge(v, on="customer_id", how="inner")
             since = since[pd.to_datetime(since["visit_date"]) >= pd.to_datetime(since["created_at"])]
             out.update(revenue_per_customer=float(since.groupby("lead_id")["amount"].sum().mean()),
                        revenue_per_customer_basis="lead_linked_since_lead")
-    if first is None:
-        first = visits.loc[visits["visit_number"] == 1, "amount"].to_numpy(dtype=float)
+    if stats is None:
+        stats = amount_interval(sales, visits.filter(visits.visit_number == 1), confidence)
         out.update(basis="all_customers_first_visit", paid_share=1.0, paid_share_ci=[1.0, 1.0])
-    mean, lo, hi, n = mean_interval(first, confidence)
+    mean, lo, hi, n = stats
     lo = max(0.0, lo) if not math.isnan(lo) else lo  # amounts are never negative
     out.update(check=mean, check_ci=[lo, hi], check_n=n)
-    return out

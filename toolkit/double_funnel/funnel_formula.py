@@ -72,16 +72,17 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from toolkit.core.config import Case
-from toolkit.core.sales import build_visits, sales_history
+from toolkit.core.sales import ALL_LINES, SalesHistory, as_sales_history, customer_visits
 from toolkit.double_funnel.deal_money import linked_first_visits
 from toolkit.double_funnel.leads import deal_stage, lead_outcomes, lead_to_deal
 from toolkit.stage_mapping.funnel import jsonable, traffic_to_lead
 from toolkit.core.stages import stage_model
-from toolkit.core.stats import mean_interval
+from toolkit.core.stats import t_interval
 
 ALL = "all"
 FACTORS = ("traffic", "conversion", "average_check", "purchases_per_customer")
@@ -145,26 +146,38 @@ def _window(brand_traffic: pd.DataFrame | None, brand_leads: pd.DataFrame | None
     return None, pd.Timestamp(as_of) if as_of is not None else None, "sales_history"
 
 
-def _visits(transactions: pd.DataFrame, refunds, as_of, visit_definition: str, per_line: bool) -> pd.DataFrame:
-    sales = sales_history(transactions, refunds, as_of=as_of, visit_definition=visit_definition, cache=True)
-    try:
-        return build_visits(sales, per_line=per_line)
-    finally:
-        sales.close()
-
-
-def _sales_factors(visits: pd.DataFrame, confidence: float) -> dict[str, Any]:
-    amount = visits["amount"].to_numpy(dtype=float)
-    m, lo, hi, n = mean_interval(amount, confidence)
-    customers = int(visits["customer_id"].nunique())
-    return {
-        "revenue": float(amount.sum()),
-        "visits": int(n),
-        "customers": customers,
-        "average_check": m,
-        "average_check_ci": [max(0.0, lo) if not math.isnan(lo) else lo, hi],
-        "purchases_per_customer": n / customers if customers else float("nan"),
-    }
+def _sales_factors(sales: SalesHistory, start, end, per_line: bool, confidence: float) -> dict[str, dict[str, Any]]:
+    """The sales factors of each scope (``all``, or each business line with ``per_line``) over the
+    visits dated in the window (``start``/``end`` inclusive; None: open), computed in the engine:
+    revenue, visits, customers, average check with its t-interval, purchases per customer."""
+    v = sales.visits("lines" if per_line else "all")
+    if start is not None:
+        v = v.filter(v.visit_date >= ibis.date(pd.Timestamp(start).date()))
+    if end is not None:
+        v = v.filter(v.visit_date <= ibis.date(pd.Timestamp(end).date()))
+    agg = sales.execute(v.group_by("scope").aggregate(
+        revenue=v.amount.sum(), n=v.count(), mean=v.amount.mean(), sd=v.amount.std(how="sample"),
+        customers=v.customer_id.nunique()))
+    found = {str(r["scope"]): r for r in agg.to_dict(orient="records")}
+    scopes = sales.lines() if per_line else [ALL_LINES]
+    out = {}
+    for scope in scopes:
+        r = found.get(scope)
+        n = int(r["n"]) if r else 0
+        customers = int(r["customers"]) if r else 0
+        mean = float(r["mean"]) if n else float("nan")
+        lo = hi = float("nan")
+        if n >= 2:
+            lo, hi = (float(x) for x in t_interval(mean, float(r["sd"]), n, confidence))
+        out[ALL if scope == ALL_LINES else scope] = {
+            "revenue": float(r["revenue"]) if n else 0.0,
+            "visits": n,
+            "customers": customers,
+            "average_check": mean,
+            "average_check_ci": [max(0.0, lo) if not math.isnan(lo) else lo, hi],
+            "purchases_per_customer": n / customers if customers else float("nan"),
+        }
+    return out
 
 
 def profit_table(
@@ -190,20 +203,27 @@ def profit_table(
     conf = p.confidence
     model = stage_model(case)
     rows: list[dict] = []
-    if transactions is None or not len(transactions):
+    if transactions is None or (isinstance(transactions, pd.DataFrame) and not len(transactions)):
         return pd.DataFrame(rows)
-    tx = transactions
-    if "brand" not in tx.columns or tx["brand"].isna().all():
-        tx = tx.assign(brand=case.brands[0].id)  # a one-brand export: every row is that brand
-    brands = sorted(str(b) for b in tx["brand"].dropna().unique())
+    own = not isinstance(transactions, SalesHistory)
+    sales = as_sales_history(transactions, refunds=refunds if refunds is not None and len(refunds) else None,
+                             as_of=case.as_of, visit_definition=p.visit_definition, cache=True)
+    try:
+        return _profit_rows(case, sales, leads, traffic, whole_case_only, model, conf)
+    finally:
+        if own:
+            sales.close()
+
+
+def _profit_rows(case: Case, sales: SalesHistory, leads, traffic, whole_case_only: bool, model, conf) -> pd.DataFrame:
+    rows: list[dict] = []
+    brands = sales.brands() or [case.brands[0].id]  # a one-brand export: every row is that brand
+    one_brand = not sales.brands()
     groups = [(b, b) for b in brands] + ([(ALL, None)] if len(brands) > 1 else [])
     if whole_case_only:
         groups = groups[-1:]
     for label, brand in groups:
-        btx = tx if brand is None else tx[tx["brand"] == brand]
-        bref = None
-        if refunds is not None and len(refunds):
-            bref = refunds if brand is None or "brand" not in refunds.columns else refunds[refunds["brand"] == brand]
+        bsales = sales if brand is None or one_brand else sales.subset(brands=[brand])
         btr = None
         if traffic is not None and len(traffic):
             btr = traffic if brand is None else traffic[traffic["brand"] == brand]
@@ -238,17 +258,12 @@ def profit_table(
         if in_window_leads is not None and len(model.funnel):
             c = lead_to_deal(in_window_leads, model, conf)
             f.update(leads=c["n"], deals=c["k"], lead_to_deal=c["rate"], lead_to_deal_ci=c["ci"])
-        # sales factors, brand and each line
-        vis = _visits(btx, bref, case.as_of, p.visit_definition, per_line=False)
-        scopes = [(ALL, vis)]
+        # sales factors, brand and each line, over the visits of the window
+        scopes = _sales_factors(bsales, start, end, False, conf)
         if not whole_case_only:
-            line_vis = _visits(btx, bref, case.as_of, p.visit_definition, per_line=True)
-            scopes += [(str(s), g) for s, g in line_vis.groupby("scope", sort=True)]
-        fed = funnel_line(in_window_leads, vis, model) if in_window_leads is not None else None
-        for line, v in scopes:
-            d = pd.to_datetime(v["visit_date"])
-            v = v[(d >= start) & (d <= end)] if start is not None else v[d <= end]
-            s = _sales_factors(v, conf)
+            scopes.update(_sales_factors(bsales, start, end, True, conf))
+        fed = funnel_line(in_window_leads, bsales, model) if in_window_leads is not None else None
+        for line, s in scopes.items():
             row = {"brand": label, "business_line": line, "window_start": start, "window_end": end,
                    "window_basis": basis, **f, **s}
             traffic_n = row["traffic"]
@@ -271,13 +286,15 @@ def profit_table(
     return out.drop(columns=["revenue"]).reset_index(drop=True)
 
 
-def funnel_line(leads: pd.DataFrame | None, visits: pd.DataFrame, model) -> str | None:
+def funnel_line(leads: pd.DataFrame | None, sales: SalesHistory, model) -> str | None:
     """The business line a brand's lead funnel feeds (module doc), or None when no deal links to
-    a customer or no line has more than half of the linked deals."""
-    if leads is None or not len(leads) or "customer_id" not in leads.columns or "business_line" not in visits.columns:
+    a customer or no line has more than half of the linked deals. ``sales``: the brand's sales
+    history; only the visits of the deals' customers are read."""
+    if leads is None or not len(leads) or "customer_id" not in leads.columns or not sales.has_business_line:
         return None
     o = lead_outcomes(leads, model)
-    m = linked_first_visits(o[o["reached_deal"]], visits).dropna(subset=["business_line"])
+    deals = o[o["reached_deal"]]
+    m = linked_first_visits(deals, customer_visits(sales, deals["customer_id"])).dropna(subset=["business_line"])
     if not len(m):
         return None
     share = m["business_line"].astype(str).value_counts(normalize=True).sort_index()

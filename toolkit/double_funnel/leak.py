@@ -12,7 +12,8 @@ of ``toolkit.double_funnel.nontarget``, lost, no deal).
    shop or brand, or "elsewhere" (``COMPETITOR_PATTERN``). Wilson interval. Basis
    ``lost_reason_names_competitor``.
 2. **Never seen as customers**: among those linked to a customer (``leads.customer_id``), the
-   share with no purchase at the group (any brand) on or after the lead's creation date. They
+   share with no purchase at the group (any brand; a visit of the sales history up to the
+   analysis date, refunds are not purchases) on or after the lead's creation date. They
    bought elsewhere or not at all, so this is an *upper bound* of the leak. Basis
    ``not_seen_in_sales_history``.
 
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from toolkit.core.sales import SalesHistory, as_sales_history
 from toolkit.double_funnel.leads import is_price_reason, normalise_reason, rate_with_ci
 
 COMPETITOR_PATTERN = re.compile(
@@ -62,29 +64,37 @@ def competitor_reason_share(classified: pd.DataFrame, competitor_reasons=(), con
     return rate_with_ci(int((named & recorded).sum()), int(recorded.sum()), confidence)
 
 
-def not_seen_share(classified: pd.DataFrame, transactions: pd.DataFrame | None, confidence: float = 0.95) -> dict:
-    """Rule 2 (module doc): ``{rate, k, n, ci}`` (n = lost non-target leads linked to a customer id)."""
+def not_seen_share(classified: pd.DataFrame, sales, confidence: float = 0.95) -> dict:
+    """Rule 2 (module doc): ``{rate, k, n, ci}`` (n = lost non-target leads linked to a customer
+    id). ``sales``: the sales history (``toolkit.core.sales``; a transactions DataFrame is also
+    accepted); only the visits of the linked customers are read."""
     lost = _lost_nontarget(classified)
-    if "customer_id" not in lost.columns or transactions is None or not len(transactions):
+    if "customer_id" not in lost.columns or sales is None or (isinstance(sales, pd.DataFrame) and not len(sales)):
         return rate_with_ci(0, 0, confidence)
     linked = lost[["lead_id", "customer_id", "created_at"]].dropna(subset=["customer_id"]).astype({"customer_id": "string"})
     if not len(linked):
         return rate_with_ci(0, 0, confidence)
-    tx = transactions[["customer_id", "date"]].astype({"customer_id": "string"})
-    tx = tx[tx["customer_id"].isin(set(linked["customer_id"]))]
-    m = linked.merge(tx, on="customer_id", how="left")
+    own = not isinstance(sales, SalesHistory)
+    history = as_sales_history(sales)
+    try:
+        s = history.subset(customers=linked).sale_rows
+        tx = history.execute(s.select("customer_id", date=s.visit_date).distinct())
+    finally:
+        if own:
+            history.close()
+    m = linked.merge(tx.astype({"customer_id": "string"}), on="customer_id", how="left")
     seen = m[pd.to_datetime(m["date"]) >= pd.to_datetime(m["created_at"])]["lead_id"].unique()
     k = int((~linked["lead_id"].isin(seen)).sum())
     return rate_with_ci(k, len(linked), confidence)
 
 
-def leak_to_competitors(classified: pd.DataFrame, transactions: pd.DataFrame | None, parameters,
+def leak_to_competitors(classified: pd.DataFrame, sales, parameters,
                         nontarget_leads_per_year: float, nontarget_conversion_now: float) -> dict[str, Any]:
     """metrics.json's ``double_funnel.leak_to_competitors``: ``{value, measured, basis, low, high,
     n, assumption (catalog key) or None, sensitivity: [{leak, leads_per_year}]}`` (module doc)."""
     conf = parameters.confidence
     named = competitor_reason_share(classified, parameters.competitor_lost_reasons, conf, parameters.price_lost_reasons)
-    unseen = not_seen_share(classified, transactions, conf)
+    unseen = not_seen_share(classified, sales, conf)
     enough = parameters.min_segment_size
     if named["n"] >= enough:
         value, basis, n = named["rate"], "lost_reason_names_competitor", named["n"]

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from toolkit.core.sales import sales_history
+from toolkit.core.sales import SalesHistory, as_sales_history
 from toolkit.core.stats import rate_with_ci
 from toolkit.loyalty.repeat import cross_penetration
 
@@ -31,23 +31,28 @@ MERGE_MIN_OVERLAP = 0.25  # without a survey: merge when this share of customers
 _BRAND_FACTOR = re.compile(r"brand|бренд", re.IGNORECASE)
 
 
-def brand_penetration(transactions: pd.DataFrame | None, premium: str, budget: str, *, as_of=None,
+def brand_penetration(sales, premium: str, budget: str, *, as_of=None,
                       confidence: float = 0.95) -> dict[str, Any]:
-    """Cross-brand penetration from transactions (module doc): ``{premium_to_budget: {share, ci,
-    base, also_bought, bought_after}, budget_to_premium: {...}, both: {share, ci, k, n}}``."""
+    """Cross-brand penetration (module doc): ``{premium_to_budget: {share, ci, base, also_bought,
+    bought_after}, budget_to_premium: {...}, both: {share, ci, k, n}}``. ``sales``: the sales
+    history (``toolkit.core.sales``; a transactions DataFrame is also accepted, with ``as_of``)."""
     empty = {"premium_to_budget": None, "budget_to_premium": None, "both": None}
-    if transactions is None or "brand" not in transactions.columns:
+    if sales is None or (isinstance(sales, pd.DataFrame) and ("brand" not in sales.columns or not len(sales))):
         return empty
-    t = transactions[transactions["brand"].isin([premium, budget])]
-    if not len(t):
-        return empty
-    # the brand takes the place of the business line, so the loyalty module's definition applies
-    t = t.assign(business_line=t["brand"].astype("string"))
-    sales = sales_history(t[["customer_id", "date", "amount", "business_line"]], as_of=as_of, cache=False)
+    own = not isinstance(sales, SalesHistory)
+    history = as_sales_history(sales, as_of=as_of)
     try:
-        cp = cross_penetration(sales, min_segment_size=1, confidence=confidence)
+        if not set(history.brands()) & {premium, budget}:
+            return empty
+        # the brand takes the place of the business line, so the loyalty module's definition applies
+        pair = history.subset(brands=[premium, budget], brand_as_line=True)
+        cp = cross_penetration(pair, min_segment_size=1, confidence=confidence)
+        s = pair.sale_rows
+        per = s.group_by("customer_id").aggregate(brands=s.brand.nunique())
+        counts = history.execute(per.aggregate(customers=per.count(), both=(per.brands >= 2).sum())).iloc[0]
     finally:
-        sales.close()
+        if own:
+            history.close()
     out = dict(empty)
     for key, a, b in (("premium_to_budget", premium, budget), ("budget_to_premium", budget, premium)):
         r = cp[(cp["from_line"] == a) & (cp["to_line"] == b)]
@@ -55,8 +60,7 @@ def brand_penetration(transactions: pd.DataFrame | None, premium: str, budget: s
             r = r.iloc[0]
             out[key] = {"share": float(r["share_also"]), "ci": [float(r["share_also_ci_lo"]), float(r["share_also_ci_hi"])],
                         "base": int(r["base"]), "also_bought": int(r["also_bought"]), "bought_after": int(r["bought_after"])}
-    customers = t.groupby("customer_id")["brand"].nunique()
-    out["both"] = rate_with_ci(int((customers >= 2).sum()), int(len(customers)), confidence)
+    out["both"] = rate_with_ci(int(counts["both"] or 0), int(counts["customers"]), confidence)
     out["both"]["share"] = out["both"].pop("rate")
     return out
 

@@ -85,8 +85,8 @@ import pandas as pd
 
 from toolkit.core.config import Case, Parameters
 from toolkit.core.money import Period, is_material, money_basis, money_period, money_range, sub_period
-from toolkit.core.sales import sales_history
-from toolkit.double_funnel.deal_money import brand_transactions, deal_revenue, linked_first_visits
+from toolkit.core.sales import SalesHistory, has_sales_history, sales_history, sales_history_for_case
+from toolkit.double_funnel.deal_money import brand_sales, deal_revenue, linked_first_visits
 from toolkit.double_funnel.leads import (
     deal_stage,
     is_price_reason,
@@ -108,7 +108,7 @@ from toolkit.core.stats import wilson_interval
 
 # re-exported: the double funnel's parts, importable from here as before the split
 __all__ = [
-    "brand_penetration", "brand_transactions", "classify_leads", "conversions_now", "deal_revenue", "deal_stage",
+    "brand_penetration", "brand_sales", "classify_leads", "conversions_now", "deal_revenue", "deal_stage",
     "double_funnel_analysis", "double_funnel_for_case", "double_funnel_metrics", "is_price_reason", "lead_outcomes",
     "lead_personas", "lead_to_deal", "leads_per_year", "linked_first_visits", "merge_verdict", "nontarget_share",
     "normalise_reason", "rate_with_ci", "recommendation", "recommendation_text", "scenarios", "sensitivity_table",
@@ -293,7 +293,7 @@ def _headline(sc: pd.DataFrame, rates: Sequence[float]) -> dict | None:
 def double_funnel_analysis(
     case: Case,
     leads: pd.DataFrame | None,
-    transactions: pd.DataFrame | None = None,
+    transactions: SalesHistory | pd.DataFrame | None = None,
     refunds: pd.DataFrame | None = None,
     survey: pd.DataFrame | None = None,
     personas=None,
@@ -303,6 +303,9 @@ def double_funnel_analysis(
 ) -> DoubleFunnelResult:
     """The double funnel of a case (module doc).
 
+    ``transactions``: the case's sales history (``toolkit.core.sales``; the analysis runs in its
+    engine and only aggregates and the rows of lead-linked customers come back), or a
+    transactions DataFrame with its ``refunds`` (a history is built for the call).
     ``personas``: a ``toolkit.segmentation.personas.PersonaResult`` (``survey_personas``) for the persona
     rule; ``respondents``/``survey``: where the respondent -> CRM customer_id link is looked
     for (a ``customer_id`` column). ``budget_revenue_per_customer`` overrides the LTV measured
@@ -313,6 +316,23 @@ def double_funnel_analysis(
     reason = skip_reason(case, leads)
     if reason:
         return DoubleFunnelResult(metrics={"skipped": reason}, notes=[reason])
+    if isinstance(transactions, pd.DataFrame):
+        if not len(transactions):
+            transactions = None
+        else:
+            sales = sales_history(transactions, refunds if refunds is not None and len(refunds) else None,
+                                  as_of=case.as_of, visit_definition=case.parameters.visit_definition)
+            try:
+                return _analysis(case, leads, sales, survey, personas, respondents, budget_revenue_per_customer,
+                                 annual_revenue)
+            finally:
+                sales.close()
+    return _analysis(case, leads, transactions, survey, personas, respondents, budget_revenue_per_customer,
+                     annual_revenue)
+
+
+def _analysis(case: Case, leads: pd.DataFrame, sales: SalesHistory | None, survey, personas, respondents,
+              budget_revenue_per_customer, annual_revenue) -> DoubleFunnelResult:
     p: Parameters = case.parameters
     conf = p.confidence
     model: StageModel = stage_model(case)
@@ -357,19 +377,18 @@ def double_funnel_analysis(
     survey_pd = survey_price_driven_share(survey, assignments, price_driven, prem.id, conf)
     share = nontarget_share(classified, conf)
     now = conversions_now(classified, conf)
-    period = money_period(_first_date(transactions, leads), case.as_of)
+    period = money_period(_first_date(sales, leads), case.as_of)
     per_year, days, per_year_basis, in_period = annual_leads(pl["created_at"], period, leads["created_at"].max())
-    if annual_revenue is None:
-        annual_revenue = _annual_revenue(transactions, refunds, case)
+    if annual_revenue is None and sales is not None:
+        annual_revenue = money_basis(sales, case.currency)["annual_revenue"]
 
     bl = leads[leads["brand"] == bud.id]
     bconv = lead_to_deal(bl, model, conf) if len(bl) else rate_with_ci(0, 0, conf)
     if not len(bl):
         notes.append("the budget brand has no leads: its conversion is unknown")
-    btx = brand_transactions(transactions, bud.id)
-    brf = brand_transactions(refunds, bud.id)
-    money = deal_revenue(bl, model, btx, brf, as_of=case.as_of, visit_definition=p.visit_definition, confidence=conf)
-    if btx is None:
+    bsales = brand_sales(sales, bud.id)
+    money = deal_revenue(bl, model, bsales, confidence=conf)
+    if bsales is None:
         notes.append("no transactions of the budget brand: its average check is unknown")
     elif money["basis"] == "all_customers_first_visit":
         notes.append("no budget-brand deal links to a customer: the check is every customer's first visit and "
@@ -383,7 +402,7 @@ def double_funnel_analysis(
     incremental = money_range(head["incremental_annual_revenue"], head["incremental_low"],
                               head["incremental_high"]) if head else None
     material = is_material(incremental["estimate"] if incremental else None, annual_revenue, p.materiality_share)
-    leak = leak_to_competitors(classified, transactions, p, per_year * _num(share["share"]),
+    leak = leak_to_competitors(classified, sales, p, per_year * _num(share["share"]),
                                now["nontarget"]["rate"])
     sens = sensitivity_table(per_year, share["share"], money["check"], p.capture_rates,
                              [bconv["ci"][0], bconv["rate"], bconv["ci"][1]], money["paid_share"])
@@ -398,7 +417,7 @@ def double_funnel_analysis(
         except Exception as e:  # a survey without importances: no comparison, said in notes
             notes.append(f"brand audiences not compared: {e}")
             comparison = None
-    pen = brand_penetration(transactions, prem.id, bud.id, as_of=case.as_of, confidence=conf)
+    pen = brand_penetration(sales, prem.id, bud.id, confidence=conf)
     verdict = merge_verdict(comparison, pf, prem.id, bud.id, pen)
 
     summary = {
@@ -515,35 +534,27 @@ def double_funnel_metrics(
 
 
 def double_funnel_for_case(case: Case, data, personas=None) -> DoubleFunnelResult:
-    """:func:`double_funnel_analysis` on a loaded case (``toolkit.data.load.load_case_data``)."""
+    """:func:`double_funnel_analysis` on a loaded case (``toolkit.data.load.load_case_data``), on
+    the case's sales history (``toolkit.core.sales.sales_history_for_case``)."""
     t = data.tables
-    return double_funnel_analysis(
-        case, t.get("leads"), t.get("transactions"), getattr(data, "refunds", None), t.get("survey"),
-        personas, t.get("respondents"),
-    )
+    sales = sales_history_for_case(case, data) if has_sales_history(case, data) else None
+    try:
+        return double_funnel_analysis(case, t.get("leads"), sales, None, t.get("survey"), personas,
+                                      t.get("respondents"))
+    finally:
+        if sales is not None:
+            sales.close()
 
 
 def _num(x) -> float:
     return float("nan") if x is None else float(x)
 
 
-def _first_date(transactions: pd.DataFrame | None, leads: pd.DataFrame | None):
+def _first_date(sales: SalesHistory | None, leads: pd.DataFrame | None):
     """The first day of the history the money period is drawn from: the sales history, else the leads."""
-    if transactions is not None and len(transactions):
-        return pd.to_datetime(transactions["date"]).min()
+    if sales is not None and sales.history_start is not None:
+        return pd.Timestamp(sales.history_start)
     return pd.to_datetime(leads["created_at"]).min() if leads is not None and len(leads) else None
-
-
-def _annual_revenue(transactions: pd.DataFrame | None, refunds: pd.DataFrame | None, case: Case) -> float | None:
-    """``money.annual_revenue`` of the case's transactions (``toolkit.core.money``)."""
-    if transactions is None or not len(transactions):
-        return None
-    sales = sales_history(transactions, refunds if refunds is not None and len(refunds) else None, as_of=case.as_of,
-                          visit_definition=case.parameters.visit_definition, cache=False)
-    try:
-        return money_basis(sales, case.currency)["annual_revenue"]
-    finally:
-        sales.close()
 
 
 def annual_leads(created_at: pd.Series, period: Period, table_last=None) -> tuple[float, int, str, int]:

@@ -51,7 +51,7 @@ import ibis
 import pandas as pd
 
 from toolkit.core.money import Period, money_period
-from toolkit.core.sales import SalesHistory
+from toolkit.core.sales import ALL_LINES, SalesHistory
 from toolkit.core.stages import stage_model
 from toolkit.double_funnel.funnel_formula import (  # the funnel form, re-exported for its users
     ALL,
@@ -94,73 +94,28 @@ def formula_stages(case) -> dict[str, list[str]]:
 # --------------------------------------------------------------------------- rows with their brand
 
 
-def _sale_rows_with_brand(sales: SalesHistory):
-    """The sale rows (``toolkit.core.sales`` rules) with a ``brand`` column (``all`` when the
-    transactions carry none or live outside the embedded engine)."""
-    s = sales.sale_rows
-    if sales.con is None:
-        return s.mutate(brand=ibis.literal(ALL, "string"))
-    t = sales.engine.backend.table("transactions_input")
-    if "brand" not in t.columns:
-        return s.mutate(brand=ibis.literal(ALL, "string"))
-    date = t["date"].cast("date")
-    key = t["file_row_number"].cast("int64") if "file_row_number" in t.columns else ibis.literal(0, "int64")
-    line = t.business_line.cast("string") if "business_line" in t.columns else ibis.null("string")
-    return t.filter(t.amount >= 0, t.customer_id.notnull(), t["date"].notnull(),
-                    date <= ibis.date(sales.as_of)).select(
-        customer_id=t.customer_id.cast("string"), visit_date=date, amount=t.amount.cast("float64"),
-        business_line=line, brand=t.brand.cast("string"), row_key=key)
-
-
-def _refund_rows_with_brand(sales: SalesHistory):
-    """Every refund up to ``as_of`` with ``business_line`` and ``brand`` (null when unknown)."""
-    r = sales.refund_rows
-    if sales.con is None:
-        return r.mutate(brand=ibis.null("string"))
-    parts = []
-    for name in ("transactions_input", "refunds_input"):
-        try:
-            t = sales.engine.backend.table(name)
-        except Exception:  # no refunds table registered
-            continue
-        cond = t.amount < 0 if name == "transactions_input" else t.amount != 0
-        parts.append(t.filter(cond, t.customer_id.notnull()).select(
-            refund_date=t["date"].cast("date"), amount=-(t.amount.cast("float64").abs()),
-            business_line=t.business_line.cast("string") if "business_line" in t.columns else ibis.null("string"),
-            brand=t.brand.cast("string") if "brand" in t.columns else ibis.null("string")))
-    u = parts[0]
-    for p in parts[1:]:
-        u = u.union(p, distinct=False)
-    return u.filter(u.refund_date.isnull() | (u.refund_date <= ibis.date(sales.as_of)))
-
-
 def _scope_cols(rows, by_brand: bool, by_line: bool):
     brand = rows.brand if by_brand else ibis.literal(ALL, "string")
     line = rows.business_line if by_line else ibis.literal(ALL, "string")
     return brand, line
 
 
-def _scope_visits(sales: SalesHistory, rows, by_brand: bool, by_line: bool, period: Period):
-    """Per scope of one kind: new customers, first-visit revenue, returning customers, repeat
-    visits and revenue in the period (one aggregate over the scope's numbered visits)."""
-    r = rows
-    if by_line:
-        r = r.filter(r.business_line.notnull())
-    if by_brand:
-        r = r.filter(r.brand.notnull())
-    brand, line = _scope_cols(r, by_brand, by_line)
-    keys = {"brand": brand, "line": line, "customer_id": r.customer_id, "visit_date": r.visit_date}
-    if sales.visit_definition == "row":
-        keys["row_key"] = r.row_key
-    v = r.group_by(**keys).aggregate(amount=r.amount.sum())
-    order = [v.visit_date] + ([v.row_key] if sales.visit_definition == "row" else [])
-    w = ibis.window(group_by=[v.brand, v.line, v.customer_id], order_by=order)
-    v = v.mutate(first=ibis.row_number().over(w) == 0)
+def _scope_visits(history: SalesHistory, brand: str, period: Period):
+    """Per scope of one brand (``brand``: a brand id, or ``all`` for the whole history) and each
+    line (``all`` = every line): new customers, first-visit revenue, returning customers, repeat
+    visits and revenue in the period. One aggregate over the scope's numbered visits
+    (``SalesHistory.visits``: the brand's own history when ``history`` is a brand subset), so a
+    first visit is ``visit_number = 1`` of the whole history."""
+    v = history.visits("both")
     v = v.filter(v.visit_date.between(ibis.date(period.start), ibis.date(period.end)))
-    return v.group_by(["brand", "line"]).aggregate(
+    first = v.visit_number == 1
+    line = ibis.cases((v.scope == ALL_LINES, ibis.literal(ALL, "string")), else_=v.scope)
+    v = v.mutate(first=first, line=line)
+    return v.group_by("line").aggregate(
         new_customers=v.first.sum(), first_revenue=v.amount.sum(where=v.first),
         repeat_visits=(~v.first).sum(), repeat_revenue=v.amount.sum(where=~v.first),
-        returning_customers=v.customer_id.nunique(where=~v.first), sales=v.amount.sum())
+        returning_customers=v.customer_id.nunique(where=~v.first), sales=v.amount.sum(),
+    ).mutate(brand=ibis.literal(brand, "string"))
 
 
 def _scope_refunds(refunds, by_brand: bool, by_line: bool, period: Period):
@@ -173,14 +128,21 @@ def _scope_refunds(refunds, by_brand: bool, by_line: bool, period: Period):
     return r.group_by(brand=brand, line=line).aggregate(refunds=r.amount.sum())
 
 
-def _first_visits_of(sales: SalesHistory, rows, customers: list[str], period: Period) -> pd.DataFrame:
+def _first_visits_of(sales: SalesHistory, customers: list[str], period: Period) -> pd.DataFrame:
     """brand, customer_id, first_visit of the given customers whose first visit to the brand is in the period."""
-    if not customers:
+    if not customers or not sales.brands():
         return pd.DataFrame(columns=["brand", "customer_id", "first_visit"])
-    r = rows.filter(rows.customer_id.isin(customers), rows.brand.notnull())
-    f = r.group_by(["brand", "customer_id"]).aggregate(first_visit=r.visit_date.min())
-    f = f.filter(f.first_visit.between(ibis.date(period.start), ibis.date(period.end)))
-    return sales.execute(f)
+    keep = sales.customer_set(customers)
+    parts = []
+    for b in sales.brands():
+        v = sales.subset(brands=[b]).visits("all")
+        v = v.filter(v.visit_number == 1, v.visit_date.between(ibis.date(period.start), ibis.date(period.end)))
+        j = v.semi_join(keep, "customer_id")
+        parts.append(j.select(brand=ibis.literal(b, "string"), customer_id=j.customer_id, first_visit=j.visit_date))
+    u = parts[0]
+    for x in parts[1:]:
+        u = u.union(x, distinct=False)
+    return sales.execute(u)
 
 
 # --------------------------------------------------------------------------- the decomposition
@@ -194,18 +156,16 @@ def decomposition(case, sales: SalesHistory, leads: pd.DataFrame | None = None,
     ``FORMULA_FACTORS``, first_visit_revenue, repeat_revenue, repeat_visits, sales, refunds,
     formula_revenue, actual_revenue, other, reconciliation."""
     period = period or money_period(sales.history_start, sales.as_of)
-    rows = _sale_rows_with_brand(sales)
-    refunds = _refund_rows_with_brand(sales)
-    kinds = [(False, False), (False, True), (True, False), (True, True)]
-    vis = None
+    refunds = sales.refund_rows
+    brands = sales.brands()
+    parts = [_scope_visits(sales, ALL, period)] + [_scope_visits(sales.subset(brands=[b]), b, period) for b in brands]
+    t = pd.concat([sales.execute(x) for x in parts], ignore_index=True)
     ref = None
-    for b, l in kinds:
-        if l and not sales.has_business_line:
+    for b, l in [(False, False), (False, True), (True, False), (True, True)]:
+        if (l and not sales.has_business_line) or (b and not brands):
             continue
-        x, y = _scope_visits(sales, rows, b, l, period), _scope_refunds(refunds, b, l, period)
-        vis = x if vis is None else vis.union(x, distinct=False)
+        y = _scope_refunds(refunds, b, l, period)
         ref = y if ref is None else ref.union(y, distinct=False)
-    t = sales.execute(vis)
     rf = sales.execute(ref)
     t = t.merge(rf, on=["brand", "line"], how="left")
     t = t[t["brand"].notna() & t["line"].notna()].copy()
@@ -227,7 +187,7 @@ def decomposition(case, sales: SalesHistory, leads: pd.DataFrame | None = None,
     t["reconciliation"] = div(t["formula_revenue"], t["actual_revenue"])
     for c in ("leads", "lead_to_deal", "deals", "new_customers_from_leads", "new_customers_without_lead"):
         t[c] = float("nan")
-    _funnel_factors(case, sales, rows, t, leads, period)
+    _funnel_factors(case, sales, t, leads, period)
     t["period_start"], t["period_end"], t["period_months"] = period.start, period.end, period.months
     cols = ["brand", "business_line", "period_start", "period_end", "period_months", *FORMULA_FACTORS,
             "first_visit_revenue", "repeat_revenue", "repeat_visits", "sales", "refunds", "formula_revenue",
@@ -238,7 +198,7 @@ def decomposition(case, sales: SalesHistory, leads: pd.DataFrame | None = None,
     return t[cols].reset_index(drop=True)
 
 
-def _funnel_factors(case, sales, rows, t: pd.DataFrame, leads: pd.DataFrame | None, period: Period) -> None:
+def _funnel_factors(case, sales, t: pd.DataFrame, leads: pd.DataFrame | None, period: Period) -> None:
     """Fill the funnel factors of the brand rows (line ``all``) where the brand has leads, and
     of the company row (every brand's leads); in place."""
     model = stage_model(case)
@@ -252,7 +212,7 @@ def _funnel_factors(case, sales, rows, t: pd.DataFrame, leads: pd.DataFrame | No
     if "customer_id" in inside.columns and inside["customer_id"].notna().any():
         o = lead_outcomes(inside, model)
         deals = o[o["reached_deal"] & o["customer_id"].notna()].astype({"customer_id": "string"})
-        first = _first_visits_of(sales, rows, sorted(set(deals["customer_id"].dropna())), period)
+        first = _first_visits_of(sales, sorted(set(deals["customer_id"].dropna())), period)
         m = deals[["brand", "customer_id", "created_at"]].astype({"brand": "string"}).merge(
             first.astype({"brand": "string", "customer_id": "string"}), on=["brand", "customer_id"], how="inner")
         m = m[pd.to_datetime(m["created_at"]) <= pd.to_datetime(m["first_visit"])]

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from toolkit.core.money import case_money, period_from_dict
-from toolkit.core.sales import sales_history_for_case
+from toolkit.core.sales import has_sales_history, record_engine, sales_history_for_case
 from toolkit.core.words import word
 from toolkit.double_funnel import charts
 from toolkit.double_funnel.crm_spec import crm_spec, write_crm_spec
@@ -26,31 +26,42 @@ if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not 
 
 
 def run(ctx: StepContext) -> dict:
-    case, p, lang = ctx.case, ctx.case.parameters, ctx.language
+    case = ctx.case
     data = ctx.data()
     t = data.tables
     out: dict = {"figures": {}}
-    tx, leads = t.get("transactions"), t.get("leads")
-    # survey personas (step 02) for the persona rule, loyalty results (step 05) for the CRM triggers
+    # one sales history for the whole step: the transactions stay in the engine (the run folder's
+    # parquet file or the client's database); only aggregates and lead-linked customers' visits come back
+    sales = sales_history_for_case(case, data) if has_sales_history(case, data) else None
+    try:
+        _double_funnel(ctx, out, sales, data)
+        profit = _profit(ctx, out, sales, t) if sales is not None else None
+    finally:
+        if sales is not None:
+            record_engine(ctx.run, "double_funnel", sales)
+            sales.close()
+    _crm_spec(ctx, out, t.get("leads"), profit)
+    return out
+
+
+def _double_funnel(ctx: StepContext, out: dict, sales, data) -> None:
+    case, lang, t = ctx.case, ctx.language, data.tables
+    # survey personas (step 02) for the persona rule
     personas = None
     if ctx.run.has_table("persona_assignments"):
         personas = SimpleNamespace(assignments=ctx.run.load_table("persona_assignments"),
                                    personas=ctx.run.load_table("personas"))
-    loy = ctx.run.load_metrics_parts().get("loyalty")
-    loy = None if loy is None or "skipped" in loy else loy
-    stages = ctx.run.load_table("loyalty_stages") if ctx.run.has_table("loyalty_stages") else None
-
-    money = case_money(case, data)
+    money = case_money(case, data, sales)
     ctx.run.save_metrics_part("money", money)
     annual = None if "skipped" in money else money["annual_revenue"]
-    result = double_funnel_analysis(case, leads, tx, data.refunds, t.get("survey"), personas, t.get("respondents"),
+    result = double_funnel_analysis(case, t.get("leads"), sales, None, t.get("survey"), personas, t.get("respondents"),
                                     annual_revenue=annual)
     ctx.run.save_metrics_part("double_funnel", result.metrics)
     for name, frame in (("double_funnel_scenarios", result.scenarios), ("double_funnel_sensitivity", result.sensitivity),
                         ("double_funnel_comparison", result.comparison)):
         if frame is not None and len(frame):
             ctx.run.save_table(name, frame)
-    out.update(double_funnel=result)
+    out.update(double_funnel=result, money=money)
     if "skipped" not in result.metrics:
         names = {b.id: b.label for b in case.brands}
         figs = {
@@ -67,36 +78,40 @@ def run(ctx: StepContext) -> dict:
             ctx.figure(name, fig)
         out["figures"].update(figs)
 
-    profit = None
-    if tx is not None and len(tx):
-        # the profit formula on the money basis, reconciled with the revenue booked in the period
-        period = period_from_dict(money["period"])
-        sales = sales_history_for_case(case, data)
-        try:
-            dec = decomposition(case, sales, leads, period)
-        finally:
-            sales.close()
-        ctx.run.save_table("profit_formula", dec)
-        ctx.run.save_metrics_part("profit", profit_metrics(case, dec, period, improvement=0.1))
-        wi = what_if_actual(dec, 0.1, period, formula_stages(case))
-        wi["label"] = [word(f"money.factor.{f}", lang) for f in wi["factor"]]
-        ctx.run.save_table("profit_what_if", wi)
-        fig = charts.profit_whatif_chart(wi, language=lang, currency=case.currency, improvement=0.1)
-        ctx.figure("profit_what_if", fig)
-        out["figures"]["profit_what_if"] = fig
-        out.update(profit=dec, what_if=wi)
-        # the funnel form of the formula (traffic x conversion x check x purchases) feeds the CRM specification
-        profit = profit_table(case, tx, leads, t.get("traffic"), data.refunds, whole_case_only=True)
-        ctx.run.save_table("funnel_formula", profit)
 
+def _profit(ctx: StepContext, out: dict, sales, t):
+    """The profit formula on the money basis, reconciled with the revenue booked in the period;
+    returns the funnel form of the formula (traffic x conversion x check x purchases), which
+    feeds the CRM specification."""
+    case, lang = ctx.case, ctx.language
+    period = period_from_dict(out["money"]["period"])
+    dec = decomposition(case, sales, t.get("leads"), period)
+    ctx.run.save_table("profit_formula", dec)
+    ctx.run.save_metrics_part("profit", profit_metrics(case, dec, period, improvement=0.1))
+    wi = what_if_actual(dec, 0.1, period, formula_stages(case))
+    wi["label"] = [word(f"money.factor.{f}", lang) for f in wi["factor"]]
+    ctx.run.save_table("profit_what_if", wi)
+    fig = charts.profit_whatif_chart(wi, language=lang, currency=case.currency, improvement=0.1)
+    ctx.figure("profit_what_if", fig)
+    out["figures"]["profit_what_if"] = fig
+    out.update(profit=dec, what_if=wi)
+    profit = profit_table(case, sales, t.get("leads"), t.get("traffic"), whole_case_only=True)
+    ctx.run.save_table("funnel_formula", profit)
+    return profit
+
+
+def _crm_spec(ctx: StepContext, out: dict, leads, profit) -> None:
+    """The roadmap and the CRM specification, from the loyalty results (step 04) and this step's."""
+    case, lang = ctx.case, ctx.language
+    loy = ctx.run.load_metrics_parts().get("loyalty")
+    loy = None if loy is None or "skipped" in loy else loy
+    stages = ctx.run.load_table("loyalty_stages") if ctx.run.has_table("loyalty_stages") else None
     parts = ctx.run.load_metrics_parts()
-    ctx.run.save_metrics_part("roadmap", roadmap(parts.get("barriers"), result.metrics))
-
+    ctx.run.save_metrics_part("roadmap", roadmap(parts.get("barriers"), out["double_funnel"].metrics))
     fun = funnel_table(leads, case, by=()) if leads is not None and len(leads) and case.funnel_stages else None
     cross = ctx.run.load_table("cross_penetration") if ctx.run.has_table("cross_penetration") else None
     spec = crm_spec(case, profit=profit, funnel=fun, loyalty=loy, loyalty_stages=stages,
-                    double_funnel=result.metrics, cross_penetration=cross)
+                    double_funnel=out["double_funnel"].metrics, cross_penetration=cross)
     ctx.run.save_table("crm_spec", spec)
     write_crm_spec(spec, ctx.run.root / "crm_spec.xlsx", language=lang)
     out["crm_spec"] = spec
-    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from toolkit.core.sales import sales_history_for_case
-from toolkit.double_funnel.nontarget import double_funnel_analysis
+from toolkit.double_funnel.nontarget import double_funnel_for_case
 from toolkit.loyalty.repeat import loyalty_metrics, loyalty_tables
 
 _sales_cache: dict = {}
@@ -59,14 +59,11 @@ def double_funnel_for_rate(ctx, rate: float):
     """The double funnel with one scenario, the budget brand capturing ``rate`` of the
     non-target flow."""
     case = with_parameters(ctx.case, capture_rates=[float(rate)])
-    data = ctx.data()
-    t = data.tables
     personas = None  # as the step does: the survey personas of step 02 for the persona rule
     if ctx.run.has_table("persona_assignments"):
         personas = SimpleNamespace(assignments=ctx.run.load_table("persona_assignments"),
                                    personas=ctx.run.load_table("personas"))
-    return double_funnel_analysis(case, t.get("leads"), t.get("transactions"), data.refunds, t.get("survey"),
-                                  personas, t.get("respondents"))
+    return double_funnel_for_case(case, ctx.data(), personas)
 
 
 IMPACT_COLUMNS = ("annual_impact", "annual_impact_low", "annual_impact_high")
