@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 CASE   ?= case_studies/clinic_group
 OUT    ?= out/$(notdir $(CASE))
 LAB_ARGS ?=
+# the three sizes of the issue: 1M, 10M and (out of core, built once from tx_10m) 100M rows
+BENCH_ARGS ?= --sets tx_1m tx_10m tx_100m
 
 .PHONY: help install install-test demo test lab bench validate clean
 
@@ -12,7 +14,7 @@ help:
 	@echo "make demo    - install, then run the demo engagement ($(CASE) -> $(OUT))"
 	@echo "make test    - install with test extras, then run the test suite"
 	@echo "make lab CASE=case_studies/<case> - JupyterLab on a workspace of that case's notebooks ($(OUT)/lab/)"
-	@echo "make bench   - benchmarks (scaled data generated once, cached in benchmarks/data/)"
+	@echo "make bench   - benchmarks on 1M, 10M and 100M rows (data generated once, cached in benchmarks/data/; BENCH_ARGS=... to choose)"
 	@echo "make validate CASE=case_studies/<case> - data-quality check of one case"
 
 $(BIN)/python:
@@ -45,7 +47,7 @@ lab: install
 	$(BIN)/cjm lab $(CASE) --out $(OUT) $(LAB_ARGS)
 
 bench: install
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf out .pytest_cache
