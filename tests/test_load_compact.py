@@ -21,6 +21,7 @@ from toolkit.data import rows as R
 from toolkit.data.ids import id_keys, ids_differing_in_case_only, normalise_ids, upper
 from toolkit.data.load import finish_table, load_case_data
 from toolkit.data.rows import RowReasons
+from toolkit.data.readers import read_raw
 from toolkit.data.save import write_table
 
 TEXT = pd.StringDtype()
@@ -213,3 +214,17 @@ def test_a_failed_load_leaves_no_table_written(tmp_path):
     with pytest.raises(InputFileError, match="does not exist"):
         load_case_data(case, write_to=tmp_path / "tables")
     assert not (tmp_path / "tables" / "transactions.parquet").exists()
+
+
+def test_parquet_read_for_the_used_columns_only(tmp_path):
+    frame = pd.DataFrame({"Клиент": ["C1", "C2"], "Дата ": ["01.02.2024", "02.02.2024"], "ФИО": ["Иванов", "Петров"],
+                          "unused": [1, 2], "other": ["x", "y"]})
+    path = tmp_path / "tx.parquet"
+    frame.to_parquet(path, index=False)
+    keep = ["Клиент", "дата", "ФИО"]
+    raw = read_raw(path, expect=["Клиент", "дата"], keep=keep)
+    assert list(raw.frame.columns) == ["Клиент", "Дата ", "ФИО"]  # "дата" matches "Дата " as the loader does
+    assert list(read_raw(path).frame.columns) == list(frame.columns)
+    # a mapped column is missing: every column is read, so the message can list them all
+    raw = read_raw(path, expect=["Клиент", "Сумма"], keep=["Клиент", "Сумма"])
+    assert list(raw.frame.columns) == list(frame.columns)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -263,63 +264,19 @@ def _parse_by_kind(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) ->
 
 
 # --------------------------------------------------------------------------- one table
-def load_table(case: Case, table: str, key: bytes | None = None):
-    """Load one canonical table; returns (clean, quarantine, quality, refunds)."""
-    clean, quarantine, q, refunds = load_compact_table(case, table, key)
-    clean = finish_table(table, clean)
-    return clean, quarantine, q, finish_table(table, refunds, check=False)
+PARSE_THREADS = 2
 
 
-def finish_table(table: str, frame: pd.DataFrame, check: bool = True) -> pd.DataFrame:
-    """A loaded table as the contract has it: compact text expanded, contract dtypes, and (``check``)
-    the contract checked (a violation is a toolkit bug). Works on a whole table or on a slice of
-    its rows (the checks are row by row)."""
-    frame = coerce_dtypes(table, expand_frame(frame))
-    if check:
-        check_contract(table, frame)
-    return frame
-
-
-def load_compact_table(case: Case, table: str, key: bytes | None = None):
-    """``load_table`` with few-valued text left compact (``toolkit.data.compact``) and the
-    contract not yet applied: ``finish_table`` does that, at once or a row group at a time."""
-    spec = TABLES[table]
-    src: Source = getattr(case.sources, table)
-    path = case.path(src.path, f"sources.{table}.path")
-    if not path.exists():
-        raise InputFileError(
-            f"File {case.display_path(src.path)} for the {table} table does not exist (sources.{table}.path in case.yml)."
-        )
-    raw = read_raw(path, sheet=src.sheet, encoding=src.encoding, sep=src.sep, expect=list(src.columns),
-                   limits=case.limits)
-    q = TableQuality(table=table, file=case.display_path(src.path), sha256=file_sha256(path), notes=list(raw.notes))
-    q.rows_read = len(raw.frame) + len(raw.malformed_rows)
-    if len(raw.frame) == 0:
-        what = "has a header but no data rows" if len(raw.frame.columns) else "has no data"
-        raise InputFileError(f"File {path.name} ({table}) {what}.")
-    columns = _resolve_columns(raw, src, table)
-    personal_present = [c for c in src.personal if c in raw.frame.columns]
-    if personal_present:
-        q.notes.append(f"personal column(s) dropped: {len(personal_present)}")
-        q.personal_words = personal_words(
-            v for c in personal_present for v in pd.unique(raw.frame[c].dropna().to_numpy(dtype=object)))
-
-    n = len(raw.frame)
-    clean = pd.DataFrame(index=pd.RangeIndex(n))
-    reasons = RowReasons(n)
-    flag = reasons.flag
-
-    # canonical order, so output tables look the same whatever the file's order
-    ordered = [c.name for c in spec.columns if c.name in columns] + sorted(
-        c for c in columns if spec.column(c) is not None and all(c != s.name for s in spec.columns)
-    )
-    parsed: dict[str, P.Parsed] = {}
+def _check_columns(parsing: dict, ordered: list[str], spec, columns: dict[str, str], raw: RawTable, path: Path,
+                   table: str, case: Case, q: TableQuality, parsed: dict, clean: pd.DataFrame) -> None:
+    """Take each parsed column in canonical order: ids normalised, unmapped values listed, a
+    required column with no readable value refused; the values go into ``clean``."""
     for canon in ordered:
         cspec = spec.column(canon)
         client_col = columns[canon]
         rawcol = raw.frame[client_col]
         try:
-            p = _parse_column(cspec, rawcol, case, src)
+            p = parsing[canon].result()
         except P.AmbiguousDateOrder as e:
             day, month = e.formats
             raise InputFileError(
@@ -349,6 +306,67 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
                     f"'{_show(rawcol.iloc[first])}')."
                 )
         clean[canon] = p.values
+
+
+def load_table(case: Case, table: str, key: bytes | None = None):
+    """Load one canonical table; returns (clean, quarantine, quality, refunds)."""
+    clean, quarantine, q, refunds = load_compact_table(case, table, key)
+    clean = finish_table(table, clean)
+    return clean, quarantine, q, finish_table(table, refunds, check=False)
+
+
+def finish_table(table: str, frame: pd.DataFrame, check: bool = True) -> pd.DataFrame:
+    """A loaded table as the contract has it: compact text expanded, contract dtypes, and (``check``)
+    the contract checked (a violation is a toolkit bug). Works on a whole table or on a slice of
+    its rows (the checks are row by row)."""
+    frame = coerce_dtypes(table, expand_frame(frame))
+    if check:
+        check_contract(table, frame)
+    return frame
+
+
+def load_compact_table(case: Case, table: str, key: bytes | None = None):
+    """``load_table`` with few-valued text left compact (``toolkit.data.compact``) and the
+    contract not yet applied: ``finish_table`` does that, at once or a row group at a time."""
+    spec = TABLES[table]
+    src: Source = getattr(case.sources, table)
+    path = case.path(src.path, f"sources.{table}.path")
+    if not path.exists():
+        raise InputFileError(
+            f"File {case.display_path(src.path)} for the {table} table does not exist (sources.{table}.path in case.yml)."
+        )
+    raw = read_raw(path, sheet=src.sheet, encoding=src.encoding, sep=src.sep, expect=list(src.columns),
+                   limits=case.limits, keep=[*src.columns, *src.personal])
+    q = TableQuality(table=table, file=case.display_path(src.path), sha256=file_sha256(path), notes=list(raw.notes))
+    q.rows_read = len(raw.frame) + len(raw.malformed_rows)
+    if len(raw.frame) == 0:
+        what = "has a header but no data rows" if len(raw.frame.columns) else "has no data"
+        raise InputFileError(f"File {path.name} ({table}) {what}.")
+    columns = _resolve_columns(raw, src, table)
+    personal_present = [c for c in src.personal if c in raw.frame.columns]
+    if personal_present:
+        q.notes.append(f"personal column(s) dropped: {len(personal_present)}")
+        q.personal_words = personal_words(
+            v for c in personal_present for v in pd.unique(raw.frame[c].dropna().to_numpy(dtype=object)))
+
+    n = len(raw.frame)
+    clean = pd.DataFrame(index=pd.RangeIndex(n))
+    reasons = RowReasons(n)
+    flag = reasons.flag
+
+    # canonical order, so output tables look the same whatever the file's order
+    ordered = [c.name for c in spec.columns if c.name in columns] + sorted(
+        c for c in columns if spec.column(c) is not None and all(c != s.name for s in spec.columns)
+    )
+    parsed: dict[str, P.Parsed] = {}
+    # the columns are parsed two at a time (Arrow and NumPy work without the GIL) and looked at in
+    # canonical order, so notes and the first error are the same as one at a time
+    pool = ThreadPoolExecutor(max_workers=PARSE_THREADS)
+    try:
+        parsing = {c: pool.submit(_parse_column, spec.column(c), raw.frame[columns[c]], case, src) for c in ordered}
+        _check_columns(parsing, ordered, spec, columns, raw, path, table, case, q, parsed, clean)
+    finally:
+        pool.shutdown(cancel_futures=True)
 
     # row checks in the documented order
     for canon in ordered:

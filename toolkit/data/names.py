@@ -95,7 +95,11 @@ class NameMasker:
         self.personal = frozenset(personal)
         self.keep = frozenset(w.casefold() for k in keep for w in WORD.findall(str(k)))
         self.mask = NAME_MASK.get(language, NAME_MASK["en"])
-        self.english = english_first_names()
+
+    @property
+    def english(self) -> frozenset[str]:
+        """The English first names, read on first use (text without Latin words never needs them)."""
+        return english_first_names()
 
     def _kind(self, word: str, sentence_start: bool) -> str:
         """'name' (mask), 'maybe' (a name when a name stands next to it) or '' (not a name)."""

@@ -31,6 +31,7 @@ from openpyxl import load_workbook
 from toolkit.core.config import Limits
 from toolkit.core.errors import InputFileError
 from toolkit.core.limits import DEFAULTS, check_file_size, check_zip
+from toolkit.core.text import normalise
 from toolkit.core.xlsx import unneutralise
 from toolkit.data.layout import HEADER_SEARCH_ROWS, pick_header, trailing_totals
 
@@ -51,9 +52,11 @@ class RawTable:
 
 
 def read_raw(path: Path, sheet: str | None = None, encoding: str | None = None, sep: str | None = None,
-             expect: list[str] | None = None, limits: Limits = DEFAULTS) -> RawTable:
+             expect: list[str] | None = None, limits: Limits = DEFAULTS, keep: list[str] | None = None) -> RawTable:
     """Read one export by its extension; see the module docstring. ``expect``: the column
-    names the case maps, to find the header row below title rows."""
+    names the case maps, to find the header row below title rows. ``keep``: the columns the case
+    uses (mapped and personal); a parquet file, whose columns can be read one by one, is read for
+    those only when every ``expect`` column is there."""
     path = Path(path)
     if not path.exists():
         raise InputFileError(f"File {path.name} does not exist.")
@@ -66,7 +69,7 @@ def read_raw(path: Path, sheet: str | None = None, encoding: str | None = None, 
     if ext == ".xls":
         raise InputFileError(f"File {path.name} is an old .xls workbook; open it in Excel and save it as .xlsx.")
     if ext == ".parquet":
-        return read_parquet(path)
+        return read_parquet(path, expect=expect, keep=keep)
     if ext in (".csv", ".txt", ".tsv", ""):
         return read_csv(path, encoding=encoding, sep=sep, expect=expect, limits=limits)
     raise InputFileError(f"File {path.name} has extension '{ext}'; expected .csv, .xlsx or .parquet.")
@@ -522,6 +525,18 @@ DICTIONARY_SAMPLE_ROWS = 100_000
 DICTIONARY_MAX_DISTINCT_SHARE = 0.05
 
 
+def _parquet_columns(names: list[str], expect: list[str] | None, keep: list[str] | None) -> list[str]:
+    """The file's columns to read: those named in ``keep`` when every ``expect`` name is among the
+    file's columns (exactly or by ``normalise``), else all of them, in the file's order."""
+    if keep is None or len(set(names)) < len(names):
+        return list(names)
+    present = {normalise(n) for n in names}
+    if any(e not in names and normalise(e) not in present for e in expect or []):
+        return list(names)
+    wanted = {normalise(k) for k in keep} | set(keep)
+    return [n for n in names if n in wanted or normalise(n) in wanted]
+
+
 def _low_cardinality_text_columns(file, names: list[str]) -> list[str]:
     """The text columns among ``names`` with few distinct values in the file's first rows."""
     if not names or file.metadata.num_rows == 0:
@@ -531,14 +546,19 @@ def _low_cardinality_text_columns(file, names: list[str]) -> list[str]:
     return [n for n in names if pc.count_distinct(batch.column(n)).as_py() <= limit]
 
 
-def read_parquet(path: Path) -> RawTable:
+def read_parquet(path: Path, expect: list[str] | None = None, keep: list[str] | None = None) -> RawTable:
     """Read a parquet export with pyarrow: text columns become pandas ``string`` (arrow-backed,
-    no copy into Python objects), few-valued text columns ``category`` (see above)."""
+    no copy into Python objects), few-valued text columns ``category`` (see above); only the
+    ``keep`` columns when the file has every ``expect`` column (names compared as the loader
+    matches them, ``toolkit.core.text.normalise``), else all (a missing one is then reported
+    with every column the file has)."""
     try:
         file = pq.ParquetFile(path)
-        text = [f.name for f in file.schema_arrow if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
+        columns = _parquet_columns(file.schema_arrow.names, expect, keep)
+        text = [f.name for f in file.schema_arrow
+                if (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)) and f.name in columns]
         dictionary = _low_cardinality_text_columns(file, text)
-        table = pq.read_table(path, read_dictionary=dictionary or None)
+        table = pq.read_table(path, columns=columns, read_dictionary=dictionary or None)
     except Exception as e:  # pyarrow raises several error types on broken files
         raise InputFileError(f"File {path.name} cannot be read as parquet ({type(e).__name__}).") from None
     strings = pd.StringDtype("pyarrow")
