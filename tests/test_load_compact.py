@@ -20,8 +20,8 @@ from toolkit.data import parsing as P
 from toolkit.data import rows as R
 from toolkit.data.ids import id_keys, ids_differing_in_case_only, normalise_ids, upper
 from toolkit.data.load import finish_table, load_case_data
-from toolkit.data.rows import RowReasons
 from toolkit.data.readers import read_raw
+from toolkit.data.rows import RowReasons
 from toolkit.data.save import write_table
 
 TEXT = pd.StringDtype()
