@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -308,65 +308,12 @@ def _check_columns(parsing: dict, ordered: list[str], spec, columns: dict[str, s
         clean[canon] = p.values
 
 
-def load_table(case: Case, table: str, key: bytes | None = None):
-    """Load one canonical table; returns (clean, quarantine, quality, refunds)."""
-    clean, quarantine, q, refunds = load_compact_table(case, table, key)
-    clean = finish_table(table, clean)
-    return clean, quarantine, q, finish_table(table, refunds, check=False)
-
-
-def finish_table(table: str, frame: pd.DataFrame, check: bool = True) -> pd.DataFrame:
-    """A loaded table as the contract has it: compact text expanded, contract dtypes, and (``check``)
-    the contract checked (a violation is a toolkit bug). Works on a whole table or on a slice of
-    its rows (the checks are row by row)."""
-    frame = coerce_dtypes(table, expand_frame(frame))
-    if check:
-        check_contract(table, frame)
-    return frame
-
-
-def load_compact_table(case: Case, table: str, key: bytes | None = None):
-    """``load_table`` with few-valued text left compact (``toolkit.data.compact``) and the
-    contract not yet applied: ``finish_table`` does that, at once or a row group at a time."""
-    spec = TABLES[table]
-    src: Source = getattr(case.sources, table)
-    path = case.path(src.path, f"sources.{table}.path")
-    if not path.exists():
-        raise InputFileError(
-            f"File {case.display_path(src.path)} for the {table} table does not exist (sources.{table}.path in case.yml)."
-        )
-    raw = read_raw(path, sheet=src.sheet, encoding=src.encoding, sep=src.sep, expect=list(src.columns),
-                   limits=case.limits, keep=[*src.columns, *src.personal])
-    q = TableQuality(table=table, file=case.display_path(src.path), sha256=file_sha256(path), notes=list(raw.notes))
-    q.rows_read = len(raw.frame) + len(raw.malformed_rows)
-    if len(raw.frame) == 0:
-        what = "has a header but no data rows" if len(raw.frame.columns) else "has no data"
-        raise InputFileError(f"File {path.name} ({table}) {what}.")
-    columns = _resolve_columns(raw, src, table)
-    personal_present = [c for c in src.personal if c in raw.frame.columns]
-    if personal_present:
-        q.notes.append(f"personal column(s) dropped: {len(personal_present)}")
-        q.personal_words = personal_words(
-            v for c in personal_present for v in pd.unique(raw.frame[c].dropna().to_numpy(dtype=object)))
-
-    n = len(raw.frame)
-    clean = pd.DataFrame(index=pd.RangeIndex(n))
-    reasons = RowReasons(n)
+def _check_rows(table: str, spec, ordered: list[str], columns: dict[str, str], parsed: dict, raw: RawTable,
+                clean: pd.DataFrame, case: Case, key: bytes | None, q: TableQuality, key_shared: Future | None):
+    """The row checks in the documented order, optional values blanked or kept, duplicates, free
+    text scrubbed, ids pseudonymised; returns (clean rows, refunds, quarantine)."""
+    reasons = RowReasons(len(clean))
     flag = reasons.flag
-
-    # canonical order, so output tables look the same whatever the file's order
-    ordered = [c.name for c in spec.columns if c.name in columns] + sorted(
-        c for c in columns if spec.column(c) is not None and all(c != s.name for s in spec.columns)
-    )
-    parsed: dict[str, P.Parsed] = {}
-    # the columns are parsed two at a time (Arrow and NumPy work without the GIL) and looked at in
-    # canonical order, so notes and the first error are the same as one at a time
-    pool = ThreadPoolExecutor(max_workers=PARSE_THREADS)
-    try:
-        parsing = {c: pool.submit(_parse_column, spec.column(c), raw.frame[columns[c]], case, src) for c in ordered}
-        _check_columns(parsing, ordered, spec, columns, raw, path, table, case, q, parsed, clean)
-    finally:
-        pool.shutdown(cancel_futures=True)
 
     # row checks in the documented order
     for canon in ordered:
@@ -424,9 +371,8 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
     if alive.any():
         keyed_table = bool(spec.key) and spec.key in clean
         # an exact repeat repeats its key, and so does a repeated key: on a large table only the
-        # rows whose key hash is shared with another standing row can be either (the same answer)
-        shared = (rows_sharing_a_hash_mask(clean[[spec.key]], alive)
-                  if keyed_table and len(clean) > R.EXACT_DUPLICATE_CHECK_ROWS else alive)
+        # rows whose key fingerprint is shared with another row can be either (the same answer)
+        shared = key_shared.result() if key_shared is not None else alive
         dup = repeated_rows(clean, alive & shared)
         flag(dup, "duplicate", None)
         if keyed_table:
@@ -484,6 +430,76 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
         )
     if bad_rows.any():  # the clean table is copied only when some rows leave it
         clean = clean[~bad_rows].reset_index(drop=True)
+    return clean, refunds, quarantine
+
+
+def load_table(case: Case, table: str, key: bytes | None = None):
+    """Load one canonical table; returns (clean, quarantine, quality, refunds)."""
+    clean, quarantine, q, refunds = load_compact_table(case, table, key)
+    clean = finish_table(table, clean)
+    return clean, quarantine, q, finish_table(table, refunds, check=False)
+
+
+def finish_table(table: str, frame: pd.DataFrame, check: bool = True) -> pd.DataFrame:
+    """A loaded table as the contract has it: compact text expanded, contract dtypes, and (``check``)
+    the contract checked (a violation is a toolkit bug). Works on a whole table or on a slice of
+    its rows (the checks are row by row)."""
+    frame = coerce_dtypes(table, expand_frame(frame))
+    if check:
+        check_contract(table, frame)
+    return frame
+
+
+def load_compact_table(case: Case, table: str, key: bytes | None = None):
+    """``load_table`` with few-valued text left compact (``toolkit.data.compact``) and the
+    contract not yet applied: ``finish_table`` does that, at once or a row group at a time."""
+    spec = TABLES[table]
+    src: Source = getattr(case.sources, table)
+    path = case.path(src.path, f"sources.{table}.path")
+    if not path.exists():
+        raise InputFileError(
+            f"File {case.display_path(src.path)} for the {table} table does not exist (sources.{table}.path in case.yml)."
+        )
+    raw = read_raw(path, sheet=src.sheet, encoding=src.encoding, sep=src.sep, expect=list(src.columns),
+                   limits=case.limits, keep=[*src.columns, *src.personal])
+    q = TableQuality(table=table, file=case.display_path(src.path), sha256=file_sha256(path), notes=list(raw.notes))
+    q.rows_read = len(raw.frame) + len(raw.malformed_rows)
+    if len(raw.frame) == 0:
+        what = "has a header but no data rows" if len(raw.frame.columns) else "has no data"
+        raise InputFileError(f"File {path.name} ({table}) {what}.")
+    columns = _resolve_columns(raw, src, table)
+    personal_present = [c for c in src.personal if c in raw.frame.columns]
+    if personal_present:
+        q.notes.append(f"personal column(s) dropped: {len(personal_present)}")
+        q.personal_words = personal_words(
+            v for c in personal_present for v in pd.unique(raw.frame[c].dropna().to_numpy(dtype=object)))
+
+    n = len(raw.frame)
+    clean = pd.DataFrame(index=pd.RangeIndex(n))
+    # canonical order, so output tables look the same whatever the file's order
+    ordered = [c.name for c in spec.columns if c.name in columns] + sorted(
+        c for c in columns if spec.column(c) is not None and all(c != s.name for s in spec.columns)
+    )
+    parsed: dict[str, P.Parsed] = {}
+    # the columns are parsed two at a time (Arrow and NumPy work without the GIL) and looked at in
+    # canonical order, so notes and the first error are the same as one at a time
+    pool = ThreadPoolExecutor(max_workers=PARSE_THREADS)
+    hasher = ThreadPoolExecutor(max_workers=1)
+    try:
+        parsing = {c: pool.submit(_parse_column, spec.column(c), raw.frame[columns[c]], case, src) for c in ordered}
+        _check_columns(parsing, ordered, spec, columns, raw, path, table, case, q, parsed, clean)
+        # a large table's key fingerprints are sorted on a thread while the rows are checked: the
+        # rows sharing one with any other row (a superset of those sharing one among the rows still
+        # standing) are the only ones that can repeat a row or a key
+        key_shared = (hasher.submit(rows_sharing_a_hash_mask, pa.Table.from_pandas(clean[[spec.key]], preserve_index=False),
+                                    np.ones(n, dtype=bool))
+                      if spec.key and spec.key in clean and n > R.EXACT_DUPLICATE_CHECK_ROWS else None)
+        clean, refunds, quarantine = _check_rows(table, spec, ordered, columns, parsed, raw, clean, case, key,
+                                                  q, key_shared)
+    finally:
+        pool.shutdown(cancel_futures=True)
+        hasher.shutdown(cancel_futures=True)
+
     q.rows_used = len(clean)
     counts = quarantine["reason"].value_counts()
     q.quarantined = {str(k): int(v) for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))}

@@ -135,7 +135,8 @@ def _parse_arrow_text(raw: pd.Series) -> Parsed:
     stripped = pc.utf8_trim_whitespace(cells)
     empty = pc.fill_null(pc.equal(stripped, ""), False)
     blank = pd.Series(pc.or_(pc.is_null(cells), empty).to_numpy(zero_copy_only=False), index=raw.index, copy=False)
-    if not pc.any(empty).as_py() and pc.all(pc.equal(stripped, cells)).as_py() is not False:
+    # trimming only removes characters: a cell is unchanged when its length is
+    if not pc.any(empty).as_py() and pc.all(pc.equal(pc.binary_length(stripped), pc.binary_length(cells))).as_py() is not False:
         values = raw
     else:
         values = pd.Series(pd.arrays.ArrowStringArray(pc.if_else(empty, pa.scalar(None, pa.string()), stripped)),

@@ -86,20 +86,21 @@ def repeated_rows(frame: pd.DataFrame, among: np.ndarray | None = None) -> np.nd
     return out
 
 
-def rows_sharing_a_hash_mask(frame: pd.DataFrame, among: np.ndarray) -> np.ndarray:
-    """``_rows_sharing_a_hash`` as a mask over all rows."""
+def rows_sharing_a_hash_mask(frame: pd.DataFrame | pa.Table, among: np.ndarray) -> np.ndarray:
+    """``_rows_sharing_a_hash`` as a mask over all rows (of a frame, or of an Arrow table, which
+    another thread may read while the frame changes)."""
     out = np.zeros(len(frame), dtype=bool)
     out[_rows_sharing_a_hash(frame, among)] = True
     return out
 
 
-def _rows_sharing_a_hash(frame: pd.DataFrame, among: np.ndarray) -> np.ndarray:
+def _rows_sharing_a_hash(frame: pd.DataFrame | pa.Table, among: np.ndarray) -> np.ndarray:
     """Positions (sorted) of the rows in ``among`` whose row fingerprint is shared with another
     such row: a superset of the rows equal to another one. The fingerprint is the top 32 bits of
     DuckDB's 64-bit ``hash`` of all columns, read from an Arrow view of the frame (no copy of the
     strings); equal values, missing ones included, hash equal. 32 bits sort fast and let a few
     unequal rows through (about n^2 / 2^33 pairs), which the exact comparison then sets apart."""
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
     cols = ", ".join(f'"{c}"' for c in (str(name).replace('"', '""') for name in table.column_names))
     con = duckdb.connect()
     try:
