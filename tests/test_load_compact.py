@@ -141,7 +141,7 @@ def test_row_reasons_keep_the_first_reason_its_column_and_value():
     assert r.value(gone).tolist() == ["abc", pd.NA, pd.NA, pd.NA]
 
 
-def _transactions_case(folder, n=120):
+def _transactions_case(folder, n=120, **extra):
     raw = folder / "raw"
     raw.mkdir(parents=True)
     i = np.arange(n)
@@ -156,18 +156,22 @@ def _transactions_case(folder, n=120):
     frame.loc[50, "transaction_id"] = "T7"  # a repeated id with other content
     frame.loc[60, "transaction_id"] = None
     frame.loc[61, "transaction_id"] = None
+    frame.loc[70, "transaction_id"] = "t 9"  # the same id as T9 under normalise_ids
     frame.to_parquet(raw / "tx.parquet", index=False)
     columns = {c: c for c in frame.columns}
-    return write_case(folder, {"transactions": {"path": "raw/tx.parquet", "columns": columns}})
+    return write_case(folder, {"transactions": {"path": "raw/tx.parquet", "columns": columns}}, **extra)
 
 
-def test_duplicates_through_the_key_hash_equal_the_plain_search(tmp_path, monkeypatch):
-    case = load_case(_transactions_case(tmp_path / "c"))
+@pytest.mark.parametrize("normalise", [False, True])
+def test_duplicates_through_the_key_hash_equal_the_plain_search(tmp_path, monkeypatch, normalise):
+    case = load_case(_transactions_case(tmp_path / "c", normalise_ids=normalise))
     plain = load_case_data(case)
     monkeypatch.setattr(R, "EXACT_DUPLICATE_CHECK_ROWS", 0)  # large-table path: key hash first
     hashed = load_case_data(case)
     assert plain.quality["transactions"].quarantined == hashed.quality["transactions"].quarantined
     assert {"duplicate", "duplicate_id", "refund"} <= set(plain.quality["transactions"].quarantined)
+    # under normalise_ids, "t 9" repeats T9's id (the fingerprints are of the normalised key)
+    assert plain.quality["transactions"].quarantined["duplicate_id"] == (2 if normalise else 1)
     pd.testing.assert_frame_equal(plain.quarantine, hashed.quarantine)
     pd.testing.assert_frame_equal(plain.tables["transactions"], hashed.tables["transactions"])
 

@@ -268,9 +268,11 @@ PARSE_THREADS = 2
 
 
 def _check_columns(parsing: dict, ordered: list[str], spec, columns: dict[str, str], raw: RawTable, path: Path,
-                   table: str, case: Case, q: TableQuality, parsed: dict, clean: pd.DataFrame) -> None:
+                   table: str, case: Case, q: TableQuality, parsed: dict, clean: pd.DataFrame,
+                   on_ready=lambda canon: None) -> None:
     """Take each parsed column in canonical order: ids normalised, unmapped values listed, a
-    required column with no readable value refused; the values go into ``clean``."""
+    required column with no readable value refused; the values go into ``clean`` (then
+    ``on_ready(column)``)."""
     for canon in ordered:
         cspec = spec.column(canon)
         client_col = columns[canon]
@@ -306,6 +308,7 @@ def _check_columns(parsing: dict, ordered: list[str], spec, columns: dict[str, s
                     f"'{_show(rawcol.iloc[first])}')."
                 )
         clean[canon] = p.values
+        on_ready(canon)
 
 
 def _check_rows(table: str, spec, ordered: list[str], columns: dict[str, str], parsed: dict, raw: RawTable,
@@ -486,16 +489,26 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
     pool = ThreadPoolExecutor(max_workers=PARSE_THREADS)
     hasher = ThreadPoolExecutor(max_workers=1)
     try:
-        parsing = {c: pool.submit(_parse_column, spec.column(c), raw.frame[columns[c]], case, src) for c in ordered}
-        _check_columns(parsing, ordered, spec, columns, raw, path, table, case, q, parsed, clean)
-        # a large table's key fingerprints are sorted on a thread while the rows are checked: the
+        # (the key first: see below)
+        parsing = {c: pool.submit(_parse_column, spec.column(c), raw.frame[columns[c]], case, src)
+                   for c in sorted(ordered, key=lambda c: c != spec.key)}
+        # a large table's key fingerprints are sorted on a thread as soon as the key is read (and,
+        # under normalise_ids, normalised), while the other columns and the rows are checked: the
         # rows sharing one with any other row (a superset of those sharing one among the rows still
         # standing) are the only ones that can repeat a row or a key
-        key_shared = (hasher.submit(rows_sharing_a_hash_mask, pa.Table.from_pandas(clean[[spec.key]], preserve_index=False),
-                                    np.ones(n, dtype=bool))
-                      if spec.key and spec.key in clean and n > R.EXACT_DUPLICATE_CHECK_ROWS else None)
+        key_shared: list[Future] = []
+        fingerprint = bool(spec.key) and spec.key in columns and n > R.EXACT_DUPLICATE_CHECK_ROWS
+        if fingerprint and not case.normalise_ids:  # the parsed key is the key
+            key_shared.append(hasher.submit(_key_fingerprints, parsing[spec.key], spec.key))
+
+        def on_ready(canon: str) -> None:
+            if fingerprint and canon == spec.key and not key_shared:
+                key_table = pa.Table.from_pandas(clean[[canon]], preserve_index=False)
+                key_shared.append(hasher.submit(rows_sharing_a_hash_mask, key_table, np.ones(n, dtype=bool)))
+
+        _check_columns(parsing, ordered, spec, columns, raw, path, table, case, q, parsed, clean, on_ready)
         clean, refunds, quarantine = _check_rows(table, spec, ordered, columns, parsed, raw, clean, case, key,
-                                                  q, key_shared)
+                                                  q, key_shared[0] if key_shared else None)
     finally:
         pool.shutdown(cancel_futures=True)
         hasher.shutdown(cancel_futures=True)
@@ -508,6 +521,13 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
         raise InputFileError(f"File {path.name} ({table}): no row is usable ({top}).{describe_unmapped(table, q.unmapped)}")
     _release_arrow_memory()
     return clean, quarantine.astype({"row": "int64"}), q, refunds
+
+
+def _key_fingerprints(parsing: Future, name: str) -> np.ndarray:
+    """``rows_sharing_a_hash_mask`` of a key column once it is parsed."""
+    values = parsing.result().values
+    key_table = pa.Table.from_pandas(pd.DataFrame({name: values}, copy=False), preserve_index=False)
+    return rows_sharing_a_hash_mask(key_table, np.ones(len(values), dtype=bool))
 
 
 def _release_arrow_memory() -> None:
