@@ -38,7 +38,7 @@ from toolkit.segmentation.rfm import rfm_metrics, rfm_scores
 
 ROOT = Path(__file__).resolve().parents[1]
 CLINIC = ROOT / "case_studies" / "clinic_group"
-COLUMNS = ["customer_id", "date", "amount", "business_line", "staff_id"]
+COLUMNS = ["customer_id", "date", "amount", "business_line", "staff_id", "brand"]
 
 
 @functools.cache
@@ -54,7 +54,7 @@ def clinic():
     both = pd.concat([tx, refunds[COLUMNS]], ignore_index=True)
     # what a database column holds: dates as dates, text as text
     both["date"] = pd.to_datetime(both["date"]).dt.date
-    for c in ("customer_id", "business_line", "staff_id"):
+    for c in ("customer_id", "business_line", "staff_id", "brand"):
         both[c] = both[c].astype("object").where(both[c].notna(), None).astype("object")
     both["amount"] = both["amount"].astype("float64")
     return case, tx, refunds, both

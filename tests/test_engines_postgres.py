@@ -36,10 +36,13 @@ from toolkit.core.engine_note import run_engine_summary
 from toolkit.core.errors import CaseError
 from toolkit.core.run_folder import RunFolder
 from toolkit.core.sales import sales_history_for_case, sales_history_in
+from toolkit.barriers import step as barriers
 from toolkit.data import step as data_audit
+from toolkit.double_funnel import step as double_funnel
 from toolkit.loyalty import step as loyalty
 from toolkit.pipeline.notebook import start_step
 from toolkit.segmentation import step as segmentation
+from toolkit.stage_mapping import step as stage_mapping
 from toolkit.segmentation.rfm import rfm_scores
 
 
@@ -162,17 +165,30 @@ def _database_source(url: str, table: str):
 
 
 def _run_sales_steps(case_dir, out_dir) -> dict:
-    """The data audit, segmentation and loyalty steps as their notebooks run them; their metrics."""
+    """Steps 01-06 as their notebooks run them (the report reads only their results); their metrics."""
 
-    for step in (data_audit, segmentation, loyalty):
+    for step in (data_audit, segmentation, stage_mapping, loyalty, barriers, double_funnel):
         step.run(start_step(str(case_dir), str(out_dir), ""))
     return start_step(str(case_dir), str(out_dir), "").run.load_metrics_parts()
 
 
+def _close(a, b) -> bool:
+    """Equal JSON, numbers to 1e-9 relative (a database sums in its own order)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, (int, float)) or isinstance(b, float) and isinstance(a, (int, float)):
+        return a == pytest.approx(b, rel=1e-9, abs=1e-9)
+    return a == b
+
+
 def test_steps_with_a_database_source_give_the_file_runs_metrics(loaded, tmp_path, monkeypatch):
     """A copy of the clinic case whose case.yml names the transactions table in PostgreSQL
-    (password from the environment): the segmentation and loyalty steps run their analytics
-    there, record the engine and the rows read, and their metrics equal the file run's."""
+    (password from the environment): the segmentation, loyalty, barrier and double-funnel
+    steps run their sales analytics there, record the engine and the rows read, and their
+    metrics (the money basis, the profit formula and the double funnel included) equal the
+    file run's."""
     con, port = loaded
     con.raw_sql("ALTER USER postgres PASSWORD 's3cret'")
     monkeypatch.setenv("CJM_TEST_PG_PASSWORD", "s3cret")
@@ -182,15 +198,15 @@ def test_steps_with_a_database_source_give_the_file_runs_metrics(loaded, tmp_pat
     tx = spec["sources"]["transactions"]
     for key in ("path", "encoding", "sep", "date_format"):
         tx.pop(key, None)
-    tx["columns"] = {c: c for c in ("customer_id", "date", "amount", "business_line", "staff_id")}
+    tx["columns"] = {c: c for c in ("customer_id", "date", "amount", "business_line", "staff_id", "brand")}
     tx["database"] = {"url": f"postgres://postgres:{{CJM_TEST_PG_PASSWORD}}@127.0.0.1:{port}/postgres",
                       "table": "clinic_transactions"}
     (case_dir / "case.yml").write_text(yaml.safe_dump(spec, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
     got = _run_sales_steps(case_dir, tmp_path / "run_db")
     want = _run_sales_steps(CLINIC, tmp_path / "run_file")
-    for key in ("loyalty", "cross_penetration", "staff_dependency"):
-        assert got[key] == want[key], key
+    for key in ("loyalty", "cross_penetration", "staff_dependency", "money", "profit", "double_funnel", "barriers"):
+        assert _close(got[key], want[key]), key
     assert got["segments"]["rfm"] == want["segments"]["rfm"]
     records = RunFolder(tmp_path / "run_db").load_json("sales_engine")
     assert {r["engine"] for r in records.values()} == {"postgres"}

@@ -60,26 +60,17 @@ LOSS_COLUMNS = ["stage", "source", "lost_per_year", "annual_loss", "low", "high"
 # --------------------------------------------------------------------------- values
 
 
-def first_visit_checks(sales: SalesHistory, brands=None, confidence: float = 0.95) -> pd.DataFrame:
-    """Per brand: the mean amount of each customer's first visit (customer-day) to the brand, with
-    a normal-approximation interval. Columns brand, customers, check, check_lo, check_hi; brand
-    ``all`` is the first visit to the company (the visit table of the sales history).
-    ``brands``: an ibis table of the same engine with ``customer_id``, ``date``, ``amount``,
-    ``brand`` (the transactions), or None."""
-    v = sales.visits("all")
-    first = v.filter(v.visit_number == 1)
-    parts = [sales.execute(first.aggregate(customers=first.count(), check=first.amount.mean(),
-                                           sd=first.amount.std())).assign(brand="all")]
-    if brands is not None and "brand" in brands.columns:
-        t = brands
-        date = t["date"].cast("date")
-        t = t.filter(t.amount >= 0, t.customer_id.notnull(), t["date"].notnull(), t.brand.notnull(),
-                     date <= ibis.date(sales.as_of))
-        days = t.group_by(brand=t.brand.cast("string"), customer_id=t.customer_id.cast("string"),
-                          d=t["date"].cast("date")).aggregate(amount=t.amount.cast("float64").sum())
-        f = days.group_by(["brand", "customer_id"]).aggregate(amount=days.amount.argmin(days.d))
-        parts.append(sales.execute(f.group_by("brand").aggregate(customers=f.count(), check=f.amount.mean(),
-                                                                  sd=f.amount.std())))
+def first_visit_checks(sales: SalesHistory, confidence: float = 0.95) -> pd.DataFrame:
+    """Per brand: the mean amount of each customer's first visit to the brand (the brand's own
+    visit table, ``SalesHistory.subset``), with a normal-approximation interval. Columns brand,
+    customers, check, check_lo, check_hi; brand ``all`` is the first visit to the company (the
+    visit table of the whole sales history)."""
+    parts = []
+    for label, history in [("all", sales)] + [(b, sales.subset(brands=[b])) for b in sales.brands()]:
+        v = history.visits("all")
+        first = v.filter(v.visit_number == 1)
+        parts.append(sales.execute(first.aggregate(customers=first.count(), check=first.amount.mean(),
+                                                   sd=first.amount.std())).assign(brand=label))
     df = pd.concat(parts, ignore_index=True)
     df["sd"] = df["sd"].astype(float).fillna(0.0)
     half = _z(confidence) * df["sd"] / np.sqrt(df["customers"].astype(float).clip(lower=1))
@@ -269,8 +260,7 @@ def case_stage_losses(case, sales: SalesHistory, leads: pd.DataFrame | None, per
     p = case.parameters
     model = stage_model(case)
     notes: list[str] = []
-    brands = sales.engine.backend.table("transactions_input") if sales.con is not None else None
-    checks = first_visit_checks(sales, brands, p.confidence)
+    checks = first_visit_checks(sales, p.confidence)
     funnel = funnel_losses(leads, model, period, checks, p.confidence)
     repeat = None
     if loyalty is not None:

@@ -22,7 +22,7 @@ from toolkit.barriers.ranking import (
 )
 from toolkit.core.metrics import skipped
 from toolkit.core.money import assumption, case_money, money_range, period_from_dict
-from toolkit.core.sales import sales_history_for_case
+from toolkit.core.sales import has_sales_history, record_engine, sales_history_for_case
 from toolkit.core.stages import stage_model
 from toolkit.stage_mapping.funnel import jsonable
 from toolkit.stage_mapping.journey import case_code_labels
@@ -33,29 +33,36 @@ if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not 
 LOYALTY_TABLES = ("repeat_curve", "average_check", "gap_intervals")
 
 
-def measured_losses(ctx: StepContext, data, money: dict) -> tuple[pd.DataFrame, list[str]]:
+def measured_losses(ctx: StepContext, data, money: dict, sales) -> tuple[pd.DataFrame, list[str]]:
     """The annual loss of each journey stage (``toolkit.barriers.impact``): the lead funnel's
     losses, and the post-purchase losses READ from the loyalty step's tables (step 04), with
-    notes (keys) on what could not be measured."""
-    if "skipped" in money:
+    notes (keys) on what could not be measured. ``sales``: the step's sales history (None without one)."""
+    if "skipped" in money or sales is None:
         return stage_losses(), ["money.note.no_sales_history"]
     loyalty, k = None, None
     if all(ctx.run.has_table(n) for n in LOYALTY_TABLES):
         loyalty = {n: ctx.run.load_table(n) for n in LOYALTY_TABLES}
         loy = ctx.run.load_metrics_parts().get("loyalty") or {}
         k = ((loy.get("overall") or {}) if isinstance(loy, dict) else {}).get("loyalty_visit")
-    sales = sales_history_for_case(ctx.case, data)
-    try:
-        return case_stage_losses(ctx.case, sales, data.tables.get("leads"), period_from_dict(money["period"]), loyalty, k)
-    finally:
-        sales.close()
+    return case_stage_losses(ctx.case, sales, data.tables.get("leads"), period_from_dict(money["period"]), loyalty, k)
 
 
 def run(ctx: StepContext) -> dict:
-    case, lang, p = ctx.case, ctx.language, ctx.case.parameters
+    case = ctx.case
     data = ctx.data()
+    sales = sales_history_for_case(case, data) if has_sales_history(case, data) else None
+    try:
+        return _run(ctx, data, sales)
+    finally:
+        if sales is not None:
+            record_engine(ctx.run, "barriers", sales)
+            sales.close()
+
+
+def _run(ctx: StepContext, data, sales) -> dict:
+    case, lang, p = ctx.case, ctx.language, ctx.case.parameters
     t = data.tables
-    money = case_money(case, data)
+    money = case_money(case, data, sales)
     ctx.run.save_metrics_part("money", money)
     codes = t.get("codes")
     out: dict = {"figures": {}, "money": money}
@@ -64,7 +71,7 @@ def run(ctx: StepContext) -> dict:
         ctx.run.save_metrics_part("barrier_impact", skipped("no coded interviews in this case"))
         return out
     model = stage_model(case)
-    losses, notes = measured_losses(ctx, data, money)
+    losses, notes = measured_losses(ctx, data, money, sales)
     library = load_recommendations(case.case_dir, case.industry)
     labels = case_code_labels(case)
     table = barrier_table(codes, model, respondents=t.get("respondents"), stage_losses=losses,
