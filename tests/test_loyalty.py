@@ -471,3 +471,77 @@ def test_loyalty_metrics_shape(curve_sales):
     assert o["return_window_days"] == 30
     assert set(m["by_line"]) == {"dentistry"}
     assert m["by_line"]["dentistry"]["eligible"] == o["eligible"]
+
+
+def _staff_reference(rows: pd.DataFrame, refunds: pd.DataFrame) -> pd.DataFrame:
+    """staff_attachment by the definitions, in plain pandas (one customer-day = one visit)."""
+    r = rows[rows["business_line"].notna()].assign(day=rows["date"].dt.normalize())
+    key = ["business_line", "customer_id", "day"]
+    visits = r.groupby(key).size().rename("n").reset_index()
+    paid = r[r["staff_id"].notna()].groupby(key + ["staff_id"], as_index=False)["amount"].sum()
+    paid = paid.sort_values(key + ["amount", "staff_id"], ascending=[True, True, True, False, True])
+    main = paid.drop_duplicates(key)[key + ["staff_id"]]
+    line = ["business_line", "customer_id"]
+    per = visits.groupby(line).size().rename("visits").to_frame()
+    per["staffed"] = main.groupby(line).size().reindex(per.index).fillna(0)
+    line_money = r.groupby(line)["amount"].sum() + refunds.groupby(line)["amount"].sum().reindex(per.index).fillna(0)
+    per["monetary"] = line_money.reindex(per.index)
+    all_money = rows.groupby("customer_id")["amount"].sum().add(refunds.groupby("customer_id")["amount"].sum(),
+                                                                fill_value=0)
+    led = main.groupby(line + ["staff_id"]).size().rename("led").reset_index().join(per, on=line)
+    att = led[(led["visits"] >= 2) & (2 * led["led"] > led["staffed"])].copy()
+    att["all_lines"] = att["customer_id"].map(all_money)
+    out = att.groupby(["business_line", "staff_id"]).agg(
+        attached_customers=("customer_id", "size"), attached_revenue=("monetary", "sum"),
+        attached_revenue_all_lines=("all_lines", "sum")).reset_index()
+    per = per.reset_index()
+    totals = per.groupby("business_line").agg(
+        repeat_customers=("visits", lambda v: int(((v >= 2) & (per.loc[v.index, "staffed"] >= 1)).sum())),
+        line_revenue=("monetary", "sum"))
+    out = out.join(totals, on="business_line")
+    return out.sort_values(["business_line", "attached_customers", "staff_id"], ascending=[True, False, True])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("cache", [True, False], ids=["cached", "inline"])
+def test_staff_attachment_matches_the_definition_on_varied_visits(seed, cache):
+    """Random histories where a visit may have several staff members, blank ones, ties of amount
+    between staff members and rows without a line, plus line and line-less refunds: the table
+    equals a plain pandas reading of the definitions."""
+    rng = np.random.default_rng(seed)
+    n = 1500
+    customers = rng.integers(0, 120, n).astype(str)
+    rows = pd.DataFrame({
+        "customer_id": np.char.add("c", customers),
+        "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 40, n), unit="D")
+        + pd.to_timedelta(rng.integers(0, 10, n), unit="h"),
+        "amount": rng.choice([50.0, 100.0, 100.0, 150.0, 200.0], n),
+        "business_line": rng.choice(["x", "y", "z", None], n, p=[0.45, 0.3, 0.2, 0.05]),
+        "staff_id": rng.choice(["s1", "s2", "s3", "s4", None], n, p=[0.3, 0.25, 0.2, 0.15, 0.1]),
+    })
+    rows["business_line"] = rows["business_line"].astype("str")
+    rows["staff_id"] = rows["staff_id"].astype("str")
+    m = 60
+    refunds = pd.DataFrame({
+        "customer_id": np.char.add("c", rng.integers(0, 120, m).astype(str)),
+        "date": pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 20, m), unit="D"),
+        "amount": -rng.choice([10.0, 25.0], m),
+        "business_line": pd.Series(rng.choice(["x", "y", None], m), dtype="str"),
+    })
+    got = staff_attachment(sales_history(rows, refunds, as_of="2024-12-31", cache=cache))
+    want = _staff_reference(rows, refunds)
+    assert len(want) > 5  # the histories do attach customers
+    # several staff members on one visit, and ties of amount between them, do occur
+    day = rows.assign(day=rows["date"].dt.normalize())
+    per_visit = day.dropna(subset=["business_line", "staff_id"]).groupby(["business_line", "customer_id", "day"])
+    assert (per_visit["staff_id"].nunique() > 1).sum() > 20
+    paid = day.dropna(subset=["business_line", "staff_id"]).groupby(
+        ["business_line", "customer_id", "day", "staff_id"])["amount"].sum()
+    top = paid.groupby(level=[0, 1, 2]).transform("max")
+    assert ((paid == top).groupby(level=[0, 1, 2]).sum() > 1).sum() > 5  # tied main staff members
+    assert list(got["business_line"]) == list(want["business_line"])
+    assert list(got["staff_id"]) == list(want["staff_id"])
+    for c in ("attached_customers", "repeat_customers"):
+        assert got[c].tolist() == want[c].astype("int64").tolist(), c
+    for c in ("attached_revenue", "attached_revenue_all_lines", "line_revenue"):
+        np.testing.assert_allclose(got[c].to_numpy(float), want[c].to_numpy(float), rtol=1e-12, err_msg=c)

@@ -15,6 +15,8 @@ from environment variables or from the case's git-ignored secrets file (see
 
 from __future__ import annotations
 
+import atexit
+import itertools
 import os
 import re
 from dataclasses import dataclass, field
@@ -60,15 +62,16 @@ class Engine:
             return self.backend.table(name)
         if self.name == EMBEDDED:  # (ibis' overwrite path emits a DROP that this DuckDB rejects)
             self.backend._run_pre_execute_hooks(expr)  # registers the in-memory tables the SQL names
+            cache = _cache_database(self.backend.con)
             try:
-                self.backend.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {self.backend.compile(expr)}")
+                self.backend.con.execute(f"CREATE OR REPLACE TABLE {cache}.main.{name} AS {self.backend.compile(expr)}")
             except duckdb.OutOfMemoryException:
-                # a temporary table lives in memory: beyond DuckDB's memory limit (100M rows at
-                # 2 GB) each query computes the expression itself instead, spilling as it needs
-                self.backend.con.execute(f"DROP TABLE IF EXISTS {name}")
+                # beyond DuckDB's memory limit (100M rows at 2 GB) each query computes the
+                # expression itself instead, spilling as it needs
+                self.backend.con.execute(f"DROP TABLE IF EXISTS {cache}.main.{name}")
                 self.inline.append(name)
                 return expr
-            table = self.backend.table(name)
+            table = self.backend.table(name, database=(cache, "main"))
         else:
             table = self.backend.create_table(name, expr, temp=True)
         self._temp.append(name)
@@ -81,12 +84,44 @@ class Engine:
                     self.backend._session.catalog.uncacheTable(name)
                     self.backend.drop_view(name, force=True)
                 elif self.name == EMBEDDED:
-                    self.backend.con.execute(f"DROP TABLE IF EXISTS {name}")
+                    self.backend.con.execute(f"DROP TABLE IF EXISTS {_cache_database(self.backend.con)}.main.{name}")
                 else:
                     self.backend.drop_table(name, force=True)
             except Exception:  # a closed connection: nothing left to drop
                 pass
         self._temp.clear()
+
+
+CACHE_DATABASE = "cjm_cache"
+_CACHE_FILES = itertools.count(1)
+
+
+def _cache_database(con) -> str:
+    """The embedded engine's store for materialised tables: a DuckDB database file of this
+    process in DuckDB's temporary folder, attached once (every cursor of the process's database
+    sees it) and deleted when the process ends. Unlike a TEMP table (kept in memory, uncompressed:
+    the visit tables of 10M rows took 1.5 GB of the 2 GB memory limit and pushed the queries
+    that read them to spill) its tables are stored compressed (~0.2 GB) and the buffer manager
+    may evict them."""
+    attached = con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?",
+                           [CACHE_DATABASE]).fetchone()[0]
+    if not attached:
+        folder = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0] or ".tmp")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"cache-{os.getpid()}-{next(_CACHE_FILES)}.duckdb"  # one per database of the process
+        for p in (path, path.with_name(path.name + ".wal")):
+            p.unlink(missing_ok=True)  # a file left by an earlier process of the same id
+        con.execute(f"ATTACH '{path.as_posix().replace(chr(39), chr(39) * 2)}' AS {CACHE_DATABASE}")
+        atexit.register(_remove_cache, path)
+    return CACHE_DATABASE
+
+
+def _remove_cache(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def duckdb_engine(connection) -> Engine:

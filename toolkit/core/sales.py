@@ -62,6 +62,10 @@ from toolkit.core.engine import Engine, connect_database, duckdb_engine, source_
 from toolkit.core.engine_note import ENGINE_RECORD, engine_record
 
 ALL_LINES = "all_lines"
+# the columns of the lean (cached) visit table and their types (an engine may store a sum of
+# counts as a decimal: the cached tables are read back with these types)
+LEAN_VISIT_COLUMNS = {"scope": "string", "customer_id": "string", "visit_date": "date", "visit_number": "int64",
+                      "amount": "float64", "service_rows": "int64", "days_to_next": "int64", "row_key": "int64"}
 
 VisitDefinition = Literal["customer_day", "row"]
 Scopes = Literal["all", "lines", "both"]
@@ -179,22 +183,24 @@ class SalesHistory:
     def visits(self, scopes: Scopes = "both", detail: bool = False):
         """The numbered visit table as an ibis table (see :func:`visits_expr`).
 
-        With ``cache=True`` the lean table (both scopes, without staff and main line) is
-        materialised once in the engine and filtered by scope; the ``detail`` columns (staff,
-        main line), needed by few steps, are always computed inline, as is everything with
-        ``cache=False``.
+        With ``cache=True`` the lean tables (the whole history and the lines, without staff and
+        main line) are materialised once each in the engine, when first asked for (a step that
+        reads only the whole history never numbers the line visits); ``"both"`` is their union.
+        The ``detail`` columns (staff, main line), needed by few steps, are always computed
+        inline, as is everything with ``cache=False``.
         """
+        if scopes != "all" and not self.has_business_line:
+            scopes = "all"  # no business lines in the data: the whole history only
         if detail or not self.cache:
             return visits_expr(self, scopes=scopes, detail=detail)
-        if "both" not in self._visits:
-            name = self.temp_name("visits")
-            self._visits["both"] = self.engine.materialise(name, visits_expr(self, "both", False))
-        v = self._visits["both"]
-        if scopes == "all":
-            return v.filter(v.scope == ALL_LINES)
-        if scopes == "lines":
-            return v.filter(v.scope != ALL_LINES)
-        return v
+        kinds = {"all": ["all"], "lines": ["lines"], "both": ["all", "lines"]}[scopes]
+        for kind in kinds:
+            if kind not in self._visits:
+                expr = _scope_visits(self, kind == "lines", False)
+                self._visits[kind] = self.engine.materialise(self.temp_name("visits"), expr)
+        parts = [self._visits[kind].select(**{c: self._visits[kind][c].cast(t) for c, t in LEAN_VISIT_COLUMNS.items()})
+                 for kind in kinds]
+        return parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False)
 
     @staticmethod
     def temp_name(what: str) -> str:
@@ -453,23 +459,29 @@ def _largest(table, key: list[str], what: str, amount: str):
     return table.mutate(_first=rank == 0)
 
 
-def visit_totals_expr(sales: SalesHistory, per_line: bool, with_staff: bool = False):
+def visit_totals_expr(sales: SalesHistory, per_line: bool, with_staff: bool = False, rows=None):
     """One row per visit (whole history, or each line's own visits with ``per_line``): the
     visit key, ``amount`` (sum of its rows), ``service_rows``; with ``with_staff`` also
     ``staff_id``, the visit's main staff member (largest amount on the visit, ties by smallest
-    id; NULL when no row of the visit names a staff member)."""
+    id; NULL when no row of the visit names a staff member). ``rows``: part of
+    ``sales.sale_rows`` (whole visits: e.g. some customers' rows), default all of them."""
     key = visit_key(sales, per_line)
-    s = sales.sale_rows
+    s = sales.sale_rows if rows is None else rows
     if per_line:
         s = s.filter(s.business_line.notnull())
     if not with_staff:
         return s.group_by(key).aggregate(amount=s.amount.sum(), service_rows=s.count())
-    # what each staff member was paid on the visit, then the largest
+    # what each staff member was paid on the visit; the visit's totals and the ranking of its
+    # staff members in one window pass (one partitioning, no second aggregation of a text
+    # column), keeping the first-ranked row: a NULL staff member ranks last, so that row is NULL
+    # only when no row of the visit names one
     paid = s.group_by(key + ["staff_id"]).aggregate(staff_amount=s.amount.sum(), staff_rows=s.count())
-    p = _largest(paid, key, "staff_id", "staff_amount")
-    return p.group_by(key).aggregate(
-        amount=p.staff_amount.sum(), service_rows=p.staff_rows.sum(), staff_id=p.staff_id.max(where=p._first)
-    )
+    visit = ibis.window(group_by=[paid[k] for k in key])
+    rank = ibis.row_number().over(group_by=[paid[k] for k in key], order_by=[
+        paid.staff_id.isnull(), ibis.desc(paid.staff_amount), paid.staff_id])
+    p = paid.mutate(amount=paid.staff_amount.sum().over(visit), service_rows=paid.staff_rows.sum().over(visit),
+                    _rank=rank)
+    return p.filter(p._rank == 0).select(*key, "amount", "service_rows", "staff_id")
 
 
 def _scope_visits(sales: SalesHistory, per_line: bool, detail: bool):

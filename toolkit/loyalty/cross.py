@@ -78,10 +78,11 @@ def cross_penetration(
     if by and not sales.customer_columns:
         raise ValueError("splitting by a customer attribute needs the customers table")
     groups = _customer_groups(sales, by) if by else None
-    s = sales.sale_rows
-    s = s.filter(s.business_line.notnull())
-    # each customer's first visit to each business line, and with the company
-    first_visits = s.group_by(["customer_id", "business_line"]).aggregate(first_visit=s.visit_date.min())
+    # each customer's first visit to each business line (visit 1 of the line's numbered visits,
+    # read from the step's visit table), and with the company
+    v = sales.visits("lines")
+    v = v.filter(v.visit_number == 1)
+    first_visits = v.select(customer_id=v.customer_id, business_line=v.scope, first_visit=v.visit_date)
     first_ever = first_visits.group_by("customer_id").aggregate(first_ever=first_visits.first_visit.min())
     lc = first_visits.join(first_ever, "customer_id")
     if by:  # the base of each line, with the customer's group

@@ -112,6 +112,8 @@ def lifetime_value(sales, *, cohort: Literal["year", "quarter"] | None = "year",
     if cohort not in ("year", "quarter", None):
         raise ValueError("cohort must be 'year', 'quarter' or None")
     c = customer_summary_expr(sales, _scopes(per_line))
+    if sales.cache:  # one summary for both queries (the cohort totals and the scope totals)
+        c = sales.engine.materialise(sales.temp_name("customer_summary"), c)
     total = c.group_by("scope").aggregate(customers=c.count(), visits=c.visits.sum(), revenue=c.monetary.sum())
     df = sales.execute(total).assign(cohort="all")
     if cohort is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit.core.sales import SalesHistory, as_sales_history, visit_totals_expr
+from toolkit.core.sales import SalesHistory, as_sales_history, visit_key, visit_totals_expr
 from toolkit.core.stats import wilson_interval
 
 # -- staff dependency --------------------------------------------------------------------------
@@ -15,28 +15,67 @@ _STAFF_COLUMNS = ["business_line", "staff_id", "attached_customers", "attached_r
                   "repeat_customers", "line_revenue"]
 
 
+def _led_visits(sales: SalesHistory, per_customer):
+    """Per line, customer and staff member: ``staff_visits``, the customer's line visits that
+    staff member led (was the main staff member of: :func:`toolkit.core.sales.visit_totals_expr`).
+
+    ``per_customer``: the customer's line visits (``business_line``, ``customer_id``,
+    ``visits``). A visit is split into *parts*, one per staff member named on its rows (a blank
+    staff member is a part too). A customer whose every line visit has a single part (nearly
+    all: one staff member per visit) needs no ranking: each part is its visit and its staff
+    member leads it; only the few customers with a visit of several parts (more parts than
+    visits) are ranked by the definition. Exact, and no ranking of millions of visits."""
+    line = ["business_line", "customer_id"]
+    key = visit_key(sales, per_line=True)
+    s = sales.sale_rows
+    s = s.filter(s.business_line.notnull())
+    parts = s.group_by(key + ["staff_id"]).aggregate(part_rows=s.count())
+    per_staff = parts.group_by(line + ["staff_id"]).aggregate(staff_parts=parts.count())
+    if sales.cache:  # read by each part below: computed once
+        per_staff = sales.engine.materialise(sales.temp_name("staff_parts"), per_staff)
+    counted = per_staff.group_by(line).aggregate(parts=per_staff.staff_parts.sum())
+    counted = counted.join(per_customer, line)
+    mixed = counted.filter(counted.parts > counted.visits).select(*line)
+    if sales.cache:  # a few customers, read twice
+        mixed = sales.engine.materialise(sales.temp_name("mixed"), mixed)
+    single = per_staff.filter(per_staff.staff_id.notnull()).anti_join(mixed, line)
+    single = single.select(*line, "staff_id", staff_visits=single.staff_parts)
+    # (the semi-join reads the rows anew: sharing the filtered rows would keep all of them in memory)
+    ranked = visit_totals_expr(sales, per_line=True, with_staff=True, rows=sales.sale_rows.semi_join(mixed, line))
+    ranked = ranked.filter(ranked.staff_id.notnull())
+    ranked = ranked.group_by(line + ["staff_id"]).aggregate(staff_visits=ranked.count())
+    return single.union(ranked, distinct=False)
+
+
 def _staff_table(sales: SalesHistory) -> pd.DataFrame:
     """A row per line and attached staff member (and a row with a null staff member for a line
-    with no attached customer), with the line's totals (two queries: per staff, per line)."""
+    with no attached customer), with the line's totals (one query)."""
     line = ["business_line", "customer_id"]
-    lv = visit_totals_expr(sales, per_line=True, with_staff=True)  # the line's visits and their main staff
+    lv = sales.visits("lines")  # the line's visits (the step's cached table)
     r = sales.refund_rows
     r = r.filter(r.business_line.notnull())
     line_refunds = r.group_by(line).aggregate(refunds=r.amount.sum())
     # each customer's visits in each line: how many, with a known staff member, and the net revenue
-    per_customer = lv.group_by(line).aggregate(visits=lv.count(), staffed_visits=lv.staff_id.count(),
-                                               revenue=lv.amount.sum())
+    per_customer = lv.group_by(business_line=lv.scope, customer_id=lv.customer_id).aggregate(
+        visits=lv.count(), revenue=lv.amount.sum())
+    # how many of a customer's line visits each staff member led
+    if sales.cache:  # read by the staff parts and below: computed once
+        per_customer = sales.engine.materialise(sales.temp_name("line_customers"), per_customer)
+    led = _led_visits(sales, per_customer.select(*line, "visits"))
+    if sales.cache:  # read twice below: computed once
+        led = sales.engine.materialise(sales.temp_name("led"), led)
+    staffed = led.group_by(line).aggregate(staffed_visits=led.staff_visits.sum())
     clv = per_customer.left_join(line_refunds, line)
-    clv = clv.select("business_line", "customer_id", "visits", "staffed_visits",
-                     monetary=clv.revenue + clv.refunds.fill_null(0.0))
+    clv = clv.select("business_line", "customer_id", "visits", monetary=clv.revenue + clv.refunds.fill_null(0.0))
+    clv = clv.left_join(staffed, line)
+    clv = clv.select("business_line", "customer_id", "visits", "monetary",
+                     staffed_visits=clv.staffed_visits.fill_null(0))
     # repeat customers: >= 2 visits in the line, at least one with a known staff member
     is_repeat = (clv.visits >= 2) & (clv.staffed_visits >= 1)
     line_totals = clv.group_by("business_line").aggregate(line_revenue=clv.monetary.sum(),
                                                           repeat_customers=clv.count(where=is_repeat))
     repeat = clv.filter(is_repeat)
-    # how many of a customer's line visits each staff member led; attached: more than half
-    staffed = lv.filter(lv.staff_id.notnull())
-    led = staffed.group_by(line + ["staff_id"]).aggregate(staff_visits=staffed.count())
+    # attached: the staff member led more than half of the visits with a known staff member
     attached = repeat.join(led, line)
     attached = attached.filter(2 * attached.staff_visits > attached.staffed_visits)
     attached = attached.select("business_line", "customer_id", "staff_id", "monetary")
@@ -50,11 +89,12 @@ def _staff_table(sales: SalesHistory) -> pd.DataFrame:
     per_staff = a.group_by(["business_line", "staff_id"]).aggregate(
         attached_customers=a.count(), attached_revenue=a.monetary.sum(),
         attached_revenue_all_lines=a.monetary_all_lines.sum())
-    totals = sales.execute(line_totals)
-    staff = sales.execute(per_staff)
-    for t in (totals, staff):
-        t["business_line"] = t["business_line"].astype("str")
-    df = totals.merge(staff, on="business_line", how="left")
+    # the line totals with their staff rows: one query, so the per-customer table is computed once
+    per_staff = per_staff.rename(staff_line="business_line")
+    j = line_totals.left_join(per_staff, line_totals.business_line == per_staff.staff_line)
+    df = sales.execute(j.select("business_line", "line_revenue", "repeat_customers", "staff_id", "attached_customers",
+                                "attached_revenue", "attached_revenue_all_lines"))
+    df["business_line"] = df["business_line"].astype("str")
     df["attached_customers"] = df["attached_customers"].fillna(0)
     for c in ("attached_customers", "repeat_customers"):
         df[c] = df[c].astype("int64")
