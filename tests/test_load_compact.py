@@ -232,3 +232,35 @@ def test_parquet_read_for_the_used_columns_only(tmp_path):
     # a mapped column is missing: every column is read, so the message can list them all
     raw = read_raw(path, expect=["Клиент", "Сумма"], keep=["Клиент", "Сумма"])
     assert list(raw.frame.columns) == list(frame.columns)
+
+
+def test_written_tables_with_names_to_mask_equal_the_loaded_ones(tmp_path):
+    # customers declare a personal column; the leads' lost reasons name those people: the leads
+    # are written after every table is loaded (names masked), the others at once
+    raw = tmp_path / "c" / "raw"
+    raw.mkdir(parents=True)
+    n = 300
+    pd.DataFrame({"customer_id": [f"C{i}" for i in range(n)],
+                  "ФИО": [["Иванова Анна", "Петров Пётр", "Зуева Клара"][i % 3] for i in range(n)],
+                  "city": [["Москва", "Химки"][i % 2] for i in range(n)]}).to_parquet(raw / "c.parquet", index=False)
+    pd.DataFrame({"lead_id": [f"L{i}" for i in range(n)],
+                  "created_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(np.arange(n) % 30, unit="D"),
+                  "brand": "Клиника", "stage_reached": "Заявка",
+                  "lost_reason": [["Дорого", "Звонила Зуева, не дозвонились", "Петров передумал", None][i % 4]
+                                  for i in range(n)]}).to_parquet(raw / "l.parquet", index=False)
+    case_dir = write_case(tmp_path / "c", {
+        "customers": {"path": "raw/c.parquet", "columns": {"customer_id": "customer_id", "city": "city"},
+                      "personal": ["ФИО"]},
+        "leads": {"path": "raw/l.parquet", "columns": {c: c for c in
+                                                       ("lead_id", "created_at", "brand", "stage_reached", "lost_reason")}},
+    }, funnel_stages=[{"id": "request", "name": "Заявка", "journey_stage": "evaluation"}],
+        journey_stages=[{"id": "evaluation", "name": "Оценка"}])
+    case = load_case(case_dir)
+    loaded = load_case_data(case)
+    written = load_case_data(case, write_to=tmp_path / "tables")
+    assert list(written.paths) == ["customers", "leads"]
+    for t in ("customers", "leads"):
+        loaded.tables[t].to_parquet(tmp_path / f"{t}.parquet", index=False)
+        assert written.paths[t].read_bytes() == (tmp_path / f"{t}.parquet").read_bytes(), t
+    reasons = set(written.tables["leads"]["lost_reason"].dropna())
+    assert reasons == {"Дорого", "Звонила [имя], не дозвонились", "[имя] передумал"}
