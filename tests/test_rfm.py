@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from toolkit.core.config import Parameters
-from toolkit.segmentation.rfm import SEGMENTS, assign_segments, rfm_metrics, rfm_scores, segment_name, segment_table
+from toolkit.segmentation.rfm import (
+    SEGMENTS,
+    assign_segments,
+    rfm_metrics,
+    rfm_scores,
+    rfm_segment_table,
+    segment_name,
+    segment_table,
+)
 from toolkit.core.sales import ALL_LINES, sales_history
 
 AS_OF = "2024-12-31"
@@ -151,3 +159,32 @@ def test_segment_names():
     assert segment_name("cannot_lose", "en") == "Cannot lose"
     assert segment_name("champions", "ru") == "Чемпионы"
     assert all(segment_name(s, "ru") and segment_name(s, "en") for s in SEGMENTS)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("edges", [None, {"frequency": [1, 2, 4, 7]}])
+def test_segment_table_in_the_engine_equals_the_table_of_the_scores(seed, edges):
+    """rfm_segment_table (totals computed in the engine, no customer rows) equals segment_table
+    of rfm_scores; rfm_metrics from either is the same; varied random histories with lines."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    rows = pd.DataFrame({
+        "customer_id": np.char.add("c", rng.integers(0, 400, n).astype(str)),
+        "date": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D"),
+        "amount": rng.choice([50.0, 120.0, 300.0, 990.0], n),
+        "business_line": rng.choice(["x", "y", "z"], n, p=[0.6, 0.3, 0.1]),
+    })
+    rows["customer_id"] = rows["customer_id"].astype("str")
+    rows["business_line"] = rows["business_line"].astype("str")
+    h = sales_history(rows, REFUNDS, as_of=AS_OF)
+    want = segment_table(rfm_scores(h, per_line=True, edges=edges), min_segment_size=20)
+    got = rfm_segment_table(h, per_line=True, edges=edges, min_segment_size=20)
+    assert len(set(want.loc[want["customers"] > 0, "segment"])) >= 6  # the histories fill many segments
+    assert list(got.columns) == list(want.columns)
+    for c in want.columns:
+        if pd.api.types.is_float_dtype(want[c]):
+            np.testing.assert_allclose(got[c].to_numpy(float), want[c].to_numpy(float), rtol=1e-12, err_msg=c)
+        else:
+            assert got[c].astype(str).tolist() == want[c].astype(str).tolist(), c
+    p = Parameters(min_segment_size=20)
+    assert rfm_metrics(h, p, table=got) == rfm_metrics(h, p, scores=rfm_scores(h, per_line=True, edges=edges))

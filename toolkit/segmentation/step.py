@@ -13,7 +13,7 @@ from toolkit.segmentation.personas import (
     personas_to_metrics,
     survey_personas,
 )
-from toolkit.segmentation.rfm import rfm_metrics, rfm_scores, segment_table
+from toolkit.segmentation.rfm import rfm_metrics, rfm_segment_table
 
 if TYPE_CHECKING:  # the notebooks hand the step its context; the step does not import the pipeline
     from toolkit.pipeline.notebook import StepContext
@@ -26,12 +26,12 @@ def run(ctx: StepContext) -> dict:
     segments: dict = {}
 
     if has_sales_history(case, data):
-        # RFM needs one line per customer, not the numbered visit table: no visit cache
+        # RFM needs one line per customer, not the numbered visit table: no visit cache; only
+        # the segment totals come back from the engine (no customer rows)
         sales = sales_history_for_case(case, data, cache=False)
         try:
-            scores = rfm_scores(sales, per_line=True)
-            table = segment_table(scores, min_segment_size=p.min_segment_size)
-            segments["rfm"] = rfm_metrics(sales, p, scores)
+            table = rfm_segment_table(sales, per_line=True, min_segment_size=p.min_segment_size)
+            segments["rfm"] = rfm_metrics(sales, p, table=table)
             record_engine(ctx.run, "segmentation", sales)
         finally:
             sales.close()
