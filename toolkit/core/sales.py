@@ -176,6 +176,16 @@ class SalesHistory:
                     else len(self.execute(s.filter(s.business_line.notnull()).select("customer_id").limit(1))) > 0)
         sub = replace(self, sale_rows=s, refund_rows=r, has_business_line=has_line, owner=False,
                       _visits={}, _start=[], _brands=[], _subsets={})
+        if brand_as_line and customers is None and brands is not None:
+            # the line visits of a brand-as-line history are each brand's whole-history visits:
+            # reused when those brands' visit tables are already in the engine
+            cached = [self._subsets.get(((b,), False)) for b in brands]
+            if cached and all(c is not None and "all" in c._visits for c in cached):
+                parts = [c._visits["all"].mutate(scope=ibis.literal(b, "string")) for b, c in zip(brands, cached)]
+                u = parts[0]
+                for x in parts[1:]:
+                    u = u.union(x, distinct=False)
+                sub._visits["lines"] = u
         if customers is None:
             self._subsets[key] = sub
         return sub

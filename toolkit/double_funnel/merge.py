@@ -44,7 +44,11 @@ def brand_penetration(sales, premium: str, budget: str, *, as_of=None,
     try:
         if not set(history.brands()) & {premium, budget}:
             return empty
-        # the brand takes the place of the business line, so the loyalty module's definition applies
+        # the brand takes the place of the business line, so the loyalty module's definition
+        # applies; its line visits are then the two brands' own visit tables (kept for the step)
+        for b in (premium, budget):
+            if history.cache and b in history.brands():
+                history.subset(brands=[b]).visits("all")
         pair = history.subset(brands=[premium, budget], brand_as_line=True)
         cp = cross_penetration(pair, min_segment_size=1, confidence=confidence)
         s = pair.sale_rows

@@ -51,7 +51,7 @@ import ibis
 import pandas as pd
 
 from toolkit.core.money import Period, money_period
-from toolkit.core.sales import ALL_LINES, SalesHistory
+from toolkit.core.sales import ALL_LINES, SalesHistory, visits_expr
 from toolkit.core.stages import stage_model
 from toolkit.double_funnel.funnel_formula import (  # the funnel form, re-exported for its users
     ALL,
@@ -100,22 +100,28 @@ def _scope_cols(rows, by_brand: bool, by_line: bool):
     return brand, line
 
 
-def _scope_visits(history: SalesHistory, brand: str, period: Period):
+def _scope_visits(history: SalesHistory, brand: str, period: Period, cached_lines: bool = True) -> pd.DataFrame:
     """Per scope of one brand (``brand``: a brand id, or ``all`` for the whole history) and each
     line (``all`` = every line): new customers, first-visit revenue, returning customers, repeat
-    visits and revenue in the period. One aggregate over the scope's numbered visits
+    visits and revenue in the period. Aggregates over the scope's numbered visits
     (``SalesHistory.visits``: the brand's own history when ``history`` is a brand subset), so a
-    first visit is ``visit_number = 1`` of the whole history."""
-    v = history.visits("both")
-    v = v.filter(v.visit_date.between(ibis.date(period.start), ibis.date(period.end)))
-    first = v.visit_number == 1
-    line = ibis.cases((v.scope == ALL_LINES, ibis.literal(ALL, "string")), else_=v.scope)
-    v = v.mutate(first=first, line=line)
-    return v.group_by("line").aggregate(
-        new_customers=v.first.sum(), first_revenue=v.amount.sum(where=v.first),
-        repeat_visits=(~v.first).sum(), repeat_revenue=v.amount.sum(where=~v.first),
-        returning_customers=v.customer_id.nunique(where=~v.first), sales=v.amount.sum(),
-    ).mutate(brand=ibis.literal(brand, "string"))
+    first visit is ``visit_number = 1`` of the whole history. ``cached_lines`` False: the line
+    visits, read once here, are computed inline rather than kept in the engine."""
+    parts = [history.visits("all")]
+    if history.has_business_line:
+        parts.append(history.visits("lines") if cached_lines else visits_expr(history, "lines", detail=False))
+    out = []
+    for v in parts:
+        v = v.filter(v.visit_date.between(ibis.date(period.start), ibis.date(period.end)))
+        first = v.visit_number == 1
+        line = ibis.cases((v.scope == ALL_LINES, ibis.literal(ALL, "string")), else_=v.scope)
+        v = v.mutate(first=first, line=line)
+        out.append(history.execute(v.group_by("line").aggregate(
+            new_customers=v.first.sum(), first_revenue=v.amount.sum(where=v.first),
+            repeat_visits=(~v.first).sum(), repeat_revenue=v.amount.sum(where=~v.first),
+            returning_customers=v.customer_id.nunique(where=~v.first), sales=v.amount.sum(),
+        )))
+    return pd.concat(out, ignore_index=True).assign(brand=brand)
 
 
 def _scope_refunds(refunds, by_brand: bool, by_line: bool, period: Period):
@@ -158,8 +164,9 @@ def decomposition(case, sales: SalesHistory, leads: pd.DataFrame | None = None,
     period = period or money_period(sales.history_start, sales.as_of)
     refunds = sales.refund_rows
     brands = sales.brands()
-    parts = [_scope_visits(sales, ALL, period)] + [_scope_visits(sales.subset(brands=[b]), b, period) for b in brands]
-    t = pd.concat([sales.execute(x) for x in parts], ignore_index=True)
+    parts = [_scope_visits(sales, ALL, period)] + [_scope_visits(sales.subset(brands=[b]), b, period, cached_lines=False)
+                                                   for b in brands]
+    t = pd.concat(parts, ignore_index=True)
     ref = None
     for b, l in [(False, False), (False, True), (True, False), (True, True)]:
         if (l and not sales.has_business_line) or (b and not brands):
