@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from toolkit.coding import rules
+from toolkit.coding import classifier, rules
 from toolkit.coding.codebook import Codebook
 from toolkit.coding.similar import propose
 from toolkit.coding.text import (
@@ -230,6 +230,8 @@ def _code_turn(rid, turn, text, question, codebook: Codebook, last_turn: bool) -
         at = max(at, 0) + len(sentence)
     if last_turn and rules.is_closing(q_tokens, [t for ts in toks for t in ts]):
         return []
+    model = classifier.model_for(codebook, str(rid)) if codebook.classifier else None
+    probs = model.probabilities([scrub_text(s, phone_mask=" ", email_mask=" ") for s in sentences]) if model else None
     q_lemmas = frozenset().union(*(t.lemmas for t in q_tokens)) if q_tokens else frozenset()
     others = social_context = bool(rules.social_positions(q_tokens))
     place = bool(rules.place_positions(q_tokens))
@@ -259,9 +261,14 @@ def _code_turn(rid, turn, text, question, codebook: Codebook, last_turn: bool) -
             for code, ev in question_evidence(q_clean, codebook).items():
                 if code not in found:
                     found[code] = Evidence(CONFIDENCE["question"], ev.words)
-        negated = any(is_negator(t.text) for t in tokens)  # the proposer cannot tell a negation's scope
-        if codebook.similarity and not (others_words or ctx.place or ctx.echo or negated):
-            for code, score in propose(clean, tokens, codebook, exclude=set(found)).items():
+        negated = any(is_negator(t.text) for t in tokens)  # the proposers cannot tell a negation's scope
+        if not (others_words or ctx.place or ctx.echo or negated):
+            meaning = propose(clean, tokens, codebook, exclude=set(found)) if codebook.similarity else {}
+            if probs is not None:
+                for code, conf in classifier.proposals(probs[n - 1], list(codebook.codes),
+                                                       codebook.classifier.min_probability, set(found)).items():
+                    meaning[code] = max(conf, meaning.get(code, 0.0))
+            for code, score in meaning.items():
                 found[code] = Evidence(score * (rules.IRONY_FACTOR if ctx.ironic and codebook.codes[code].polarity > 0
                                                 else 1.0))
         for code in codebook.codes:  # codebook order

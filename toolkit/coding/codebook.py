@@ -23,6 +23,8 @@ YAML form::
     polarity_check: true     # optional, see toolkit.coding.autocode
     min_confidence: 0.5      # optional: draft rows below this confidence are left out
     similarity: true         # optional: propose codes by similarity to the examples too
+    classifier:              # optional: a sentence classifier trained on hand-coded interviews
+      training: [{transcripts: dev/transcripts, hand_coding: dev/hand_coding.csv}]
     sentiment_lexicon:       # optional, extends/overrides the package lexicon
       хамство: -2
     codes:
@@ -52,6 +54,7 @@ import yaml
 from toolkit.core.config import load_yaml
 from toolkit.core.limits import DEFAULTS as DEFAULT_LIMITS, check_file_size, check_zip
 
+from toolkit.coding.classifier import ClassifierSpec, parse_spec
 from toolkit.coding.lexicon import DEFAULT_LEXICON
 
 # Draft rows below this confidence are left out (see toolkit.coding.autocode); a codebook may set its own.
@@ -148,6 +151,7 @@ class Codebook:
     polarity_check: bool = True
     min_confidence: float = DEFAULT_MIN_CONFIDENCE
     similarity: bool = True
+    classifier: ClassifierSpec | None = None  # see toolkit.coding.classifier
 
     def keyword_index(self) -> KeywordIndex:
         """Index of every code's keywords (payload ``(code, False)``) and exclusions (``(code, True)``)."""
@@ -283,7 +287,8 @@ def _entries_from_sheet(df: pd.DataFrame) -> list[tuple[str, dict]]:
     return entries
 
 
-def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, case=None) -> Codebook:
+def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, case=None,
+                   base: Path | None = None) -> Codebook:
     """Validate raw codebook entries; every problem is reported at once."""
     problems: list[str] = []
     stages = _stage_lookup(case)
@@ -396,6 +401,7 @@ def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, 
     if isinstance(min_confidence, bool) or not isinstance(min_confidence, (int, float)) or not 0 <= min_confidence <= 1:
         problems.append(f"min_confidence: expected a number from 0 to 1, got '{min_confidence}'")
         min_confidence = DEFAULT_MIN_CONFIDENCE
+    classifier = parse_spec(settings.pop("classifier", None), base, problems)
     for key in settings:
         if key not in ("language", "version", "description", "name", "title"):
             problems.append(f"unknown top-level key '{key}'")
@@ -405,7 +411,7 @@ def parse_codebook(entries: list[tuple[str, dict]], settings: dict, where: str, 
         lines = "\n".join(f"  - {p}." for p in problems)
         raise InputFileError(f"Codebook {where} has {len(problems)} problem(s):\n{lines}")
     return Codebook(codes, lexicon, out["phrase_gap"], out["negation_window"], where, polarity_check,
-                    float(min_confidence), similarity)
+                    float(min_confidence), similarity, classifier)
 
 
 def read_codebook(path: str | Path, case=None) -> Codebook:
@@ -440,4 +446,4 @@ def read_codebook(path: str | Path, case=None) -> Codebook:
         entries, settings = _entries_from_sheet(df), {}
     else:
         raise InputFileError(f"The codebook {where} must be .yml, .yaml, .xlsx or .csv.")
-    return parse_codebook(entries, settings, where, case)
+    return parse_codebook(entries, settings, where, case, base=path.parent)
