@@ -2,9 +2,9 @@
 
 tests/coding_realistic holds Russian clinic and English retail interviews written as people
 speak, a codebook per language and an independent hand coding (see its README). The eval
-subsets (R23-R32, E23-E32: ten interviews per language) were written and committed before the
-last round of tuning on the dev subsets (R01-R22, E01-E22); precision >= 0.8 and recall >= 0.6
-of (respondent, code) pairs are required on them.
+subsets (R33-R42, E33-E42: ten interviews per language) were written and committed before the
+last change to the coder, which was chosen on the dev subsets (R01-R32, E01-E32) alone;
+precision >= 0.8 and recall >= 0.6 of (respondent, code) pairs are required on them.
 The figures are printed (run with -s to see them; `cjm code tests/coding_realistic/ru/eval
 --evaluate` prints the per-code table too).
 """
@@ -28,16 +28,17 @@ def _measure(part: str):
     return turns, draft, evaluate_case(case, draft)
 
 
-# Measured on the fourth held-out set (R23-R32 / E23-E32, written before the last tuning round):
-# ru precision 0.72 (63/87), recall 0.51 (63/124); en precision 0.81 (47/58), recall 0.58 (47/81).
+# Measured on the fifth held-out set (R33-R42 / E33-E42, written before the last coder change):
+# ru precision 0.74 (53/72), recall 0.49 (53/108); en precision 0.73 (45/62), recall 0.65 (45/69).
+# (The fourth, R23-R32 / E23-E32, now in dev: ru P 0.72 R 0.51, en P 0.81 R 0.58.)
 # The issue's acceptance is NOT met; the test states it and is expected to fail until it is
 # (strict: when the coder reaches it, the marker must go). See tests/coding_realistic/README.md.
 ACCEPTANCE_NOT_MET = pytest.mark.xfail(
     strict=True,
-    reason="issue 19 acceptance not met on held-out speech: ru P 0.72 R 0.51, en P 0.81 R 0.58",
+    reason="issue 19 acceptance not met on held-out speech: ru P 0.74 R 0.49, en P 0.73 R 0.65",
 )
 # Floors just under today's held-out figures, so that a change that makes the coder worse fails.
-FLOORS = {"ru": (0.7, 0.5), "en": (0.8, 0.57)}
+FLOORS = {"ru": (0.72, 0.48), "en": (0.72, 0.64)}
 
 
 @pytest.mark.parametrize("lang", [pytest.param("ru", marks=ACCEPTANCE_NOT_MET),

@@ -11,12 +11,15 @@ Flow::
 The draft is explainable: every row lists the words that triggered it (keywords,
 phrases in or out of order, verb families) and carries a confidence; context rules drop
 or weaken hits that are not the respondent's own experience. It is a first draft to
-review, not a coding: on realistic held-out interviews it reaches precision 0.72 (ru)
-and 0.81 (en), recall 0.51 and 0.58 (tests/coding_realistic/README.md). See the modules for the exact
-definitions (``text`` for matching, negation and sentiment; ``families`` for word
-families; ``rules`` for the context rules; ``similar`` for meaning-based candidates;
-``autocode`` for confidence; ``transcripts`` for turns; ``sheet`` for review rules;
-``agreement`` for the figures).
+review, not a coding: on the two latest sets of realistic held-out interviews it reaches
+precision 0.72-0.74 (ru) and 0.73-0.81 (en), recall 0.49-0.51 and 0.58-0.65
+(tests/coding_realistic/README.md). A codebook may add a sentence classifier trained on
+hand-coded interviews (``classifier``: more recall, a little less precision). See the
+modules for the exact definitions (``text`` for matching, negation and sentiment;
+``families`` for word families; ``rules`` for the context rules; ``similar`` for
+meaning-based candidates; ``classifier`` for the optional trained classifier; ``autocode``
+for confidence; ``transcripts`` for turns; ``sheet`` for review rules; ``agreement`` for
+the figures).
 """
 
 from __future__ import annotations

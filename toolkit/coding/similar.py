@@ -21,11 +21,10 @@ Python 3.11), each fragment against the same examples, best code by cosine: of t
 it adds at cosine >= 0.9, 12 of 79 (ru) and 3 of 10 (en) are right; at >= 0.88, 20 of 184
 and 5 of 42 — below the character n-grams at every threshold tried.
 
-Supervised variants were measured too, leave-one-interview-out over the 22 dev interviews
-(tests/coding_realistic/cv_sentence_classifier.py): a logistic regression per code over
-character 2-5-grams and lemma words, trained on the hand-coding quotes and the examples,
-and nearest neighbours over the quotes. The pairs either adds to the keyword draft are right
-about a third of the time at best (see tests/coding_realistic/README.md), so neither is used.
+Supervised variants were measured too, leave-one-interview-out over the dev interviews
+(tests/coding_realistic/README.md): nearest neighbours over the hand-coding quotes add pairs
+right at most 29 % of the time and are not used; a logistic regression per code is the
+opt-in ``toolkit.coding.classifier`` (the pairs it adds are right a third to a half of the time).
 """
 
 from __future__ import annotations
