@@ -88,7 +88,7 @@ def cv_lr(sents, codes, y, examples) -> np.ndarray:
         y_train = np.vstack([y[~test], ex_y])
         for j in range(len(codes)):
             if y_train[:, j].any():
-                m = LogisticRegression(C=4.0, class_weight="balanced", solver="liblinear").fit(x_train, y_train[:, j])
+                m = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000).fit(x_train, y_train[:, j])
                 prob[test, j] = m.predict_proba(x_test)[:, 1]
     return prob
 
