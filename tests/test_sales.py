@@ -232,3 +232,44 @@ def test_brand_subset_is_the_history_of_that_brands_rows_only():
     # the brand in the place of the line: each brand's own visits, numbered within the brand
     assert set(as_lines["scope"]) == {"bud", "prem"}
     assert (as_lines[as_lines["scope"] == "bud"]["amount"].sum() == pytest.approx(df.loc[df["brand"] == "bud", "amount"].sum()))
+
+
+def test_steps_of_one_process_share_the_visit_tables_of_one_parquet_file(tmp_path):
+    """cjm run runs every step in one kernel: a later step's history of the same file, date and
+    visit definition reads the visit table an earlier step made; another file does not."""
+    path = tmp_path / "transactions.parquet"
+    _random_tx(7).to_parquet(path)
+    first = sales_history(path, as_of="2024-03-31")
+    try:
+        want = build_visits(first)
+        first.visits("all")
+        made = first.engine.queries
+    finally:
+        first.close()
+    second = sales_history(path, as_of="2024-03-31")
+    try:
+        before = second.engine.queries
+        second.visits("all")
+        assert second.engine.queries == before  # nothing computed again
+        pd.testing.assert_frame_equal(build_visits(second), want)
+    finally:
+        second.close()
+    assert made > 0
+    # the same file rewritten with other rows: its own visits, not the kept ones
+    _random_tx(8).to_parquet(path)
+    third = sales_history(path, as_of="2024-03-31")
+    try:
+        got = build_visits(third)
+    finally:
+        third.close()
+    fresh = sales_history(_random_tx(8), as_of="2024-03-31")
+    try:
+        pd.testing.assert_frame_equal(got, build_visits(fresh))
+    finally:
+        fresh.close()
+    # another analysis date is another history
+    other = sales_history(path, as_of="2024-02-15")
+    try:
+        assert build_visits(other)["visit_date"].max() <= pd.Timestamp("2024-02-15")
+    finally:
+        other.close()

@@ -51,9 +51,10 @@ class Engine:
         self.queries += 1
         return self.backend.execute(expr)
 
-    def materialise(self, name: str, expr):
+    def materialise(self, name: str, expr, keep: bool = False):
         """``expr`` computed once and kept in the engine as a temporary table (for a table that
-        several queries read); Spark keeps a cached view instead."""
+        several queries read); Spark keeps a cached view instead. ``keep``: the table outlives
+        :meth:`drop_temporary` (its owner drops it with :meth:`drop`)."""
         self.queries += 1
         if self.name == "pyspark":
             self.backend.create_view(name, expr, overwrite=True)
@@ -74,8 +75,18 @@ class Engine:
             table = self.backend.table(name, database=(cache, "main"))
         else:
             table = self.backend.create_table(name, expr, temp=True)
-        self._temp.append(name)
+        if not keep:
+            self._temp.append(name)
         return table
+
+    def kept_table(self, name: str):
+        """A table kept by ``materialise(..., keep=True)`` (embedded engine), opened on this connection."""
+        return self.backend.table(name, database=(_cache_database(self.backend.con), "main"))
+
+    def drop(self, names) -> None:
+        """Drop kept tables (embedded engine)."""
+        for name in names:
+            self.backend.con.execute(f"DROP TABLE IF EXISTS {_cache_database(self.backend.con)}.main.{name}")
 
     def drop_temporary(self) -> None:
         for name in self._temp:
@@ -99,19 +110,22 @@ _CACHE_FILES = itertools.count(1)
 def _cache_database(con) -> str:
     """The embedded engine's store for materialised tables: a DuckDB database file of this
     process in DuckDB's temporary folder, attached once (every cursor of the process's database
-    sees it) and deleted when the process ends. Unlike a TEMP table (kept in memory, uncompressed:
+    sees it; the file is unlinked as soon as it is open). Unlike a TEMP table (kept in memory, uncompressed:
     the visit tables of 10M rows took 1.5 GB of the 2 GB memory limit and pushed the queries
     that read them to spill) its tables are stored compressed (~0.2 GB) and the buffer manager
     may evict them."""
     attached = con.execute("SELECT count(*) FROM duckdb_databases() WHERE database_name = ?",
-                           [CACHE_DATABASE]).fetchone()[0]
+                           [CACHE_DATABASE]).fetchall()[0][0]  # (fetchall: no unfinished result left)
     if not attached:
-        folder = Path(con.execute("SELECT current_setting('temp_directory')").fetchone()[0] or ".tmp")
+        folder = Path(con.execute("SELECT current_setting('temp_directory')").fetchall()[0][0] or ".tmp")
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"cache-{os.getpid()}-{next(_CACHE_FILES)}.duckdb"  # one per database of the process
         for p in (path, path.with_name(path.name + ".wal")):
             p.unlink(missing_ok=True)  # a file left by an earlier process of the same id
         con.execute(f"ATTACH '{path.as_posix().replace(chr(39), chr(39) * 2)}' AS {CACHE_DATABASE}")
+        # the open database keeps its file: removed from the folder at once, nothing is left behind
+        # (its write-ahead log, written while the process runs, is removed at exit)
+        path.unlink(missing_ok=True)
         atexit.register(_remove_cache, path)
     return CACHE_DATABASE
 

@@ -113,6 +113,9 @@ class SalesHistory:
     _start: list = field(default_factory=list, repr=False)
     _brands: list = field(default_factory=list, repr=False)
     _subsets: dict = field(default_factory=dict, repr=False)
+    # visit tables shared by the steps of one process (``cjm run``: one kernel): {(subset, kind): table}
+    shared: dict | None = field(default=None, repr=False)
+    subset_key: tuple = (None, False)
 
     @property
     def history_start(self) -> dt.date | None:
@@ -175,7 +178,9 @@ class SalesHistory:
         has_line = (self.has_business_line if not brand_as_line
                     else len(self.execute(s.filter(s.business_line.notnull()).select("customer_id").limit(1))) > 0)
         sub = replace(self, sale_rows=s, refund_rows=r, has_business_line=has_line, owner=False,
-                      _visits={}, _start=[], _brands=[], _subsets={})
+                      _visits={}, _start=[], _brands=[], _subsets={},
+                      shared=self.shared if customers is None and self.subset_key == (None, False) else None,
+                      subset_key=key)
         if brand_as_line and customers is None and brands is not None:
             # the line visits of a brand-as-line history are each brand's whole-history visits:
             # reused when those brands' visit tables are already in the engine
@@ -206,11 +211,27 @@ class SalesHistory:
         kinds = {"all": ["all"], "lines": ["lines"], "both": ["all", "lines"]}[scopes]
         for kind in kinds:
             if kind not in self._visits:
-                expr = _scope_visits(self, kind == "lines", False)
-                self._visits[kind] = self.engine.materialise(self.temp_name("visits"), expr)
+                self._visits[kind] = self._visit_table(kind)
         parts = [self._visits[kind].select(**{c: self._visits[kind][c].cast(t) for c, t in LEAN_VISIT_COLUMNS.items()})
                  for kind in kinds]
         return parts[0] if len(parts) == 1 else parts[0].union(parts[1], distinct=False)
+
+    def _visit_table(self, kind: str):
+        """The lean visit table of one kind (``all`` or ``lines``) materialised in the engine;
+        with ``shared`` (the embedded engine over a run folder's parquet file) the table made by
+        an earlier step of the same process for the same file, analysis date and visit
+        definition is reused, and a new one is kept for the next step."""
+        expr = _scope_visits(self, kind == "lines", False)
+        if self.shared is None:
+            return self.engine.materialise(self.temp_name("visits"), expr)
+        key = (self.subset_key, kind)
+        if key in self.shared:
+            return self.engine.kept_table(self.shared[key])
+        name = self.temp_name("visits")
+        table = self.engine.materialise(name, expr, keep=True)
+        if name not in self.engine.inline:  # (beyond the memory limit the expression stays inline)
+            self.shared[key] = name
+        return table
 
     @staticmethod
     def temp_name(what: str) -> str:
@@ -248,6 +269,34 @@ def _database() -> duckdb.DuckDBPyConnection:
         spill = (Path(tempfile.gettempdir()) / "cjm-duckdb").as_posix().replace("'", "''")
         _DATABASE.execute(f"SET temp_directory = '{spill}'")  # not a .tmp folder wherever the kernel runs
     return _DATABASE
+
+
+# The visit tables of the last parquet sales history of this process, shared by the steps that
+# run in it one after another (``cjm run`` runs every notebook in one kernel): the key is the
+# files (path, size, modification time), the analysis date and the visit definition; a history
+# of other files drops them.
+_SHARED_VISITS: dict = {}
+
+
+def _shared_visits(transactions, refunds, as_of, visit_definition) -> dict | None:
+    """The shared visit tables of these parquet files (None for DataFrames: nothing to key on)."""
+    paths = [x for x in (transactions, refunds) if x is not None]
+    if not all(isinstance(x, (str, Path)) for x in paths) or as_of is None:
+        return None
+    stamp = []
+    for x in paths:
+        st = Path(x).stat()
+        stamp.append((str(Path(x).resolve()), st.st_size, st.st_mtime_ns))
+    key = (tuple(stamp), str(pd.Timestamp(as_of).date()), visit_definition)
+    if key not in _SHARED_VISITS:
+        for old in _SHARED_VISITS.values():
+            try:
+                duckdb_engine(_database().cursor()).drop(old.values())
+            except Exception:  # noqa: BLE001  (a closed database: nothing left to drop)
+                pass
+        _SHARED_VISITS.clear()
+        _SHARED_VISITS[key] = {}
+    return _SHARED_VISITS[key]
 
 
 def _register(con, name: str, data, row_numbers: bool) -> None:
@@ -382,8 +431,11 @@ def sales_history(
     if customers is not None:
         _register(con, "customers_input", customers, row_numbers=False)
         cust = engine.backend.table("customers_input")
-    return _history(engine, tx, ref, cust, as_of=as_of, visit_definition=visit_definition, cache=cache,
-                    row_key="file_row_number" if row_mode else None, con=con, views=True)
+    sales = _history(engine, tx, ref, cust, as_of=as_of, visit_definition=visit_definition, cache=cache,
+                     row_key="file_row_number" if row_mode else None, con=con, views=True)
+    if cache:
+        sales.shared = _shared_visits(transactions, refunds, sales.as_of, visit_definition)
+    return sales
 
 
 def sales_history_in(
