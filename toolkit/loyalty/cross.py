@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 
 import ibis
 import numpy as np
@@ -13,6 +14,9 @@ from toolkit.core.stats import wilson_interval
 
 AGE_BANDS = ((None, 25, "<25"), (25, 35, "25-34"), (35, 45, "35-44"), (45, 55, "45-54"), (55, None, "55+"))
 UNKNOWN = "unknown"
+
+# per sales history: its first-line-visit table, kept in the engine for the step's other calls
+_FIRST_VISITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 # -- cross-penetration -------------------------------------------------------------------------
@@ -43,6 +47,24 @@ def _customer_groups(sales: SalesHistory, by: list[str]):
         else:
             raise ValueError(f"customers have no attribute '{b}' (available: {', '.join(sorted(cols)) or 'none'})")
     return c.select("customer_id", **exprs)
+
+
+def _first_line_visits(sales: SalesHistory):
+    """Each customer's first visit to each business line (``first_visit``: visit 1 of the line's
+    numbered visits, read from the step's visit table) and to any line (``first_ever``): one row
+    per customer and line. With the visit cache it is kept in the engine, for the step's other
+    cross-penetration calls."""
+    if sales in _FIRST_VISITS:
+        return _FIRST_VISITS[sales]
+    v = sales.visits("lines")
+    v = v.filter(v.visit_number == 1)
+    first_visits = v.select(customer_id=v.customer_id, business_line=v.scope, first_visit=v.visit_date)
+    first_ever = first_visits.group_by("customer_id").aggregate(first_ever=first_visits.first_visit.min())
+    table = first_visits.join(first_ever, "customer_id")
+    if sales.cache:
+        table = sales.engine.materialise(sales.temp_name("first_visits"), table)
+        _FIRST_VISITS[sales] = table
+    return table
 
 
 def cross_penetration(
@@ -78,13 +100,7 @@ def cross_penetration(
     if by and not sales.customer_columns:
         raise ValueError("splitting by a customer attribute needs the customers table")
     groups = _customer_groups(sales, by) if by else None
-    # each customer's first visit to each business line (visit 1 of the line's numbered visits,
-    # read from the step's visit table), and with the company
-    v = sales.visits("lines")
-    v = v.filter(v.visit_number == 1)
-    first_visits = v.select(customer_id=v.customer_id, business_line=v.scope, first_visit=v.visit_date)
-    first_ever = first_visits.group_by("customer_id").aggregate(first_ever=first_visits.first_visit.min())
-    lc = first_visits.join(first_ever, "customer_id")
+    first_visits = lc = _first_line_visits(sales)
     if by:  # the base of each line, with the customer's group
         lc = lc.left_join(groups, "customer_id")
         lc = lc.select("business_line", "first_visit", "first_ever", customer_id=lc.customer_id,
