@@ -183,6 +183,16 @@ def _resolve_columns(raw: RawTable, src: Source, table: str) -> dict[str, str]:
     return resolved
 
 
+def _parse_and_normalise(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> tuple[P.Parsed, list[str]]:
+    """``_parse_column``, then ids normalised (``normalise_ids``; a warning only for the customer
+    id); returns (parsed, the notes to add)."""
+    p = _parse_column(spec, raw, case, src)
+    notes: list[str] = []
+    if spec.kind == "id":
+        p = normalise_ids(p, case, notes, warn=spec.name == "customer_id")
+    return p, notes
+
+
 def _parse_column(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> P.Parsed:
     """Parse one raw column by its kind; a dictionary-encoded column (``category``, as the
     parquet reader delivers few-valued text) is parsed on its distinct values only."""
@@ -268,17 +278,15 @@ PARSE_THREADS = 2
 
 
 def _check_columns(parsing: dict, ordered: list[str], spec, columns: dict[str, str], raw: RawTable, path: Path,
-                   table: str, case: Case, q: TableQuality, parsed: dict, clean: pd.DataFrame,
-                   on_ready=lambda canon: None) -> None:
+                   table: str, case: Case, q: TableQuality, parsed: dict, clean: pd.DataFrame) -> None:
     """Take each parsed column in canonical order: ids normalised, unmapped values listed, a
-    required column with no readable value refused; the values go into ``clean`` (then
-    ``on_ready(column)``)."""
+    required column with no readable value refused; the values go into ``clean``."""
     for canon in ordered:
         cspec = spec.column(canon)
         client_col = columns[canon]
         rawcol = raw.frame[client_col]
         try:
-            p = parsing[canon].result()
+            p, notes = parsing[canon].result()
         except P.AmbiguousDateOrder as e:
             day, month = e.formats
             raise InputFileError(
@@ -287,8 +295,7 @@ def _check_columns(parsing: dict, ordered: list[str], spec, columns: dict[str, s
                 f"it; add the line date_format: \"{day}\" (day first) or date_format: \"{month}\" (month first) "
                 f"under sources.{table} in case.yml."
             ) from None
-        if cspec.kind == "id":
-            p = normalise_ids(p, case, q.notes, warn=canon == "customer_id")
+        q.notes.extend(notes)
         parsed[canon] = p
         allowed = allowed_values(case, cspec.kind, cspec.choices)
         if allowed is not None and p.bad.any():
@@ -308,7 +315,6 @@ def _check_columns(parsing: dict, ordered: list[str], spec, columns: dict[str, s
                     f"'{_show(rawcol.iloc[first])}')."
                 )
         clean[canon] = p.values
-        on_ready(canon)
 
 
 def _check_rows(table: str, spec, ordered: list[str], columns: dict[str, str], parsed: dict, raw: RawTable,
@@ -484,31 +490,23 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
         c for c in columns if spec.column(c) is not None and all(c != s.name for s in spec.columns)
     )
     parsed: dict[str, P.Parsed] = {}
-    # the columns are parsed two at a time (Arrow and NumPy work without the GIL) and looked at in
-    # canonical order, so notes and the first error are the same as one at a time
+    # the columns are parsed (ids normalised) two at a time (Arrow and NumPy work without the GIL)
+    # and looked at in canonical order, so notes and the first error are the same as one at a time
     pool = ThreadPoolExecutor(max_workers=PARSE_THREADS)
     hasher = ThreadPoolExecutor(max_workers=1)
     try:
         # (the key first: see below)
-        parsing = {c: pool.submit(_parse_column, spec.column(c), raw.frame[columns[c]], case, src)
+        parsing = {c: pool.submit(_parse_and_normalise, spec.column(c), raw.frame[columns[c]], case, src)
                    for c in sorted(ordered, key=lambda c: c != spec.key)}
-        # a large table's key fingerprints are sorted on a thread as soon as the key is read (and,
-        # under normalise_ids, normalised), while the other columns and the rows are checked: the
-        # rows sharing one with any other row (a superset of those sharing one among the rows still
-        # standing) are the only ones that can repeat a row or a key
-        key_shared: list[Future] = []
-        fingerprint = bool(spec.key) and spec.key in columns and n > R.EXACT_DUPLICATE_CHECK_ROWS
-        if fingerprint and not case.normalise_ids:  # the parsed key is the key
-            key_shared.append(hasher.submit(_key_fingerprints, parsing[spec.key], spec.key))
-
-        def on_ready(canon: str) -> None:
-            if fingerprint and canon == spec.key and not key_shared:
-                key_table = pa.Table.from_pandas(clean[[canon]], preserve_index=False)
-                key_shared.append(hasher.submit(rows_sharing_a_hash_mask, key_table, np.ones(n, dtype=bool)))
-
-        _check_columns(parsing, ordered, spec, columns, raw, path, table, case, q, parsed, clean, on_ready)
+        # a large table's key fingerprints are sorted on a thread as soon as the key is read, while
+        # the other columns and the rows are checked: the rows sharing one with any other row (a
+        # superset of those sharing one among the rows still standing) are the only ones that can
+        # repeat a row or a key
+        key_shared = (hasher.submit(_key_fingerprints, parsing[spec.key], spec.key)
+                      if spec.key and spec.key in columns and n > R.EXACT_DUPLICATE_CHECK_ROWS else None)
+        _check_columns(parsing, ordered, spec, columns, raw, path, table, case, q, parsed, clean)
         clean, refunds, quarantine = _check_rows(table, spec, ordered, columns, parsed, raw, clean, case, key,
-                                                  q, key_shared[0] if key_shared else None)
+                                                  q, key_shared)
     finally:
         pool.shutdown(cancel_futures=True)
         hasher.shutdown(cancel_futures=True)
@@ -524,8 +522,8 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
 
 
 def _key_fingerprints(parsing: Future, name: str) -> np.ndarray:
-    """``rows_sharing_a_hash_mask`` of a key column once it is parsed."""
-    values = parsing.result().values
+    """``rows_sharing_a_hash_mask`` of a key column once it is parsed (and its ids normalised)."""
+    values = parsing.result()[0].values
     key_table = pa.Table.from_pandas(pd.DataFrame({name: values}, copy=False), preserve_index=False)
     return rows_sharing_a_hash_mask(key_table, np.ones(len(values), dtype=bool))
 
