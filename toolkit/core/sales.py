@@ -222,6 +222,9 @@ class SalesHistory:
         an earlier step of the same process for the same file, analysis date and visit
         definition is reused, and a new one is kept for the next step."""
         expr = _scope_visits(self, kind == "lines", False)
+        # stored in one order, so that every sum read from it adds in the same order run after run
+        # (a float sum depends on its order; DuckDB writes a table in any order otherwise)
+        expr = expr.order_by(["scope", "customer_id", "visit_number"] if kind == "lines" else ["customer_id", "visit_number"])
         if self.shared is None:
             return self.engine.materialise(self.temp_name("visits"), expr)
         key = (self.subset_key, kind)
