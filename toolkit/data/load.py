@@ -32,7 +32,6 @@ against its customer's monetary value by the sales analytics.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -43,20 +42,22 @@ import pandas as pd
 import pyarrow as pa
 
 from toolkit.core.config import Case, Source, allowed_values
-from toolkit.core.contract import TABLE_ORDER, TABLES, ColumnSpec
+from toolkit.core.contract import TABLE_ORDER, TABLES
 from toolkit.core.errors import InputFileError
 from toolkit.core.settings import file_sha256
-from toolkit.core.text import normalise
 from toolkit.data import parsing as P
 from toolkit.data import rows as R
+from toolkit.data.columns import (
+    on_distinct_values,
+    parse_and_normalise,
+    resolve_columns,
+)
 from toolkit.data.compact import (
-    compact_strings,
     expand_frame,
     is_compact,
     map_distinct,
     put,
 )
-from toolkit.data.ids import normalise_ids
 from toolkit.data.messages import _bad_reason, _expected, _show
 from toolkit.data.names import personal_words
 from toolkit.data.privacy import load_or_create_key, pseudonymise, scrub_series
@@ -65,7 +66,7 @@ from toolkit.data.rows import RowReasons, repeated_rows, rows_sharing_a_hash_mas
 from toolkit.data.save import TableWriter
 from toolkit.data.schemas import check_contract, coerce_dtypes
 from toolkit.data.scrub import free_text_columns, mask_distinct, mask_names, name_masker
-from toolkit.data.values import describe_unmapped, map_values, unmapped_values
+from toolkit.data.values import describe_unmapped, unmapped_values
 
 ID_COLUMNS_TO_PSEUDONYMISE = ("customer_id",)
 
@@ -131,146 +132,6 @@ class SavedTables(Mapping):
 
     def __contains__(self, name) -> bool:
         return name in self.files
-
-
-# --------------------------------------------------------------------------- helpers
-def _label_choices(items) -> dict[str, str]:
-    """normalised id / name / alias -> id, for matching the client's labels."""
-    out: dict[str, str] = {}
-    for it in items:
-        for label in [it.id, it.name, *it.aliases]:
-            if label:
-                out.setdefault(normalise(label), it.id)
-    return out
-
-
-def _resolve_columns(raw: RawTable, src: Source, table: str) -> dict[str, str]:
-    """canonical name -> the file's column, matching client names exactly, then
-    ignoring case, spaces and ё/е. All missing columns are reported in one sentence."""
-    for client_col, canon in src.columns.items():
-        for base, pos in raw.duplicated_columns.items():
-            if normalise(base) == normalise(client_col):
-                raise InputFileError(
-                    f"File {raw.file.name} has column '{base}' {len(pos)} times (positions "
-                    f"{', '.join(map(str, pos))}), so it is ambiguous which one is {table}.{canon}; "
-                    "rename the copies in the export."
-                )
-    present = list(raw.frame.columns)
-    by_norm: dict[str, str] = {}
-    for c in present:
-        by_norm.setdefault(normalise(c), c)
-    resolved, missing = {}, []
-    for client_col, canon in src.columns.items():
-        if client_col in raw.frame.columns:
-            resolved[canon] = client_col
-        elif normalise(client_col) in by_norm:
-            resolved[canon] = by_norm[normalise(client_col)]
-        else:
-            missing.append(client_col)
-    if missing:
-        parts = []
-        for m in missing:
-            close = difflib.get_close_matches(m, present, n=1, cutoff=0.5) or difflib.get_close_matches(
-                normalise(m), list(by_norm), n=1, cutoff=0.5
-            )
-            hint = f" (did you mean '{by_norm.get(close[0], close[0])}'?)" if close else ""
-            parts.append(f"'{m}'{hint}")
-        cols = ", ".join(f"'{c}'" for c in present if not c.startswith("(column "))
-        raise InputFileError(
-            f"File {raw.file.name} has no column {' or '.join(parts) if len(parts) == 1 else ', '.join(parts)} "
-            f"mapped in sources.{table}.columns; the columns it has are: {cols}."
-        )
-    return resolved
-
-
-def _parse_and_normalise(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> tuple[P.Parsed, list[str]]:
-    """``_parse_column``, then ids normalised (``normalise_ids``; a warning only for the customer
-    id); returns (parsed, the notes to add)."""
-    p = _parse_column(spec, raw, case, src)
-    notes: list[str] = []
-    if spec.kind == "id":
-        p = normalise_ids(p, case, notes, warn=spec.name == "customer_id")
-    return p, notes
-
-
-def _parse_column(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> P.Parsed:
-    """Parse one raw column by its kind; a dictionary-encoded column (``category``, as the
-    parquet reader delivers few-valued text) is parsed on its distinct values only."""
-    raw = map_values(raw, src.values.get(spec.name))
-    if isinstance(raw.dtype, pd.CategoricalDtype):
-        return _on_distinct_values(lambda values: _parse_by_kind(spec, values, case, src), raw)
-    return _parse_by_kind(spec, raw, case, src)
-
-
-def _on_distinct_values(parse, raw: pd.Series) -> P.Parsed:
-    """``parse`` applied to the categories of a categorical column, spread back over its rows;
-    text values stay compact (``toolkit.data.compact``: codes into the distinct parsed values).
-
-    Every parser reads each cell on its own (a column-wide choice such as the decimal
-    separator is made from the distinct values anyway), so this is the same result as parsing
-    every row; a missing cell (code -1) is blank, as ``blank_mask`` says."""
-    codes = raw.cat.codes.to_numpy()
-    categories = pd.Series(raw.cat.categories.to_numpy(dtype=object), dtype=object)
-    if categories.empty:  # every cell missing
-        categories = pd.Series([None], dtype=object)
-    p = parse(categories)
-    missing = codes < 0
-    safe = np.where(missing, 0, codes) if missing.any() else codes
-    if isinstance(p.values.dtype, pd.StringDtype):
-        values = compact_strings(codes, p.values.reset_index(drop=True), raw.index, raw.name)
-    else:
-        values = pd.Series(pd.api.extensions.take(p.values.array, codes, allow_fill=True), index=raw.index,
-                           name=raw.name)
-    return P.Parsed(values, pd.Series(_spread(p.blank, safe, missing, True), index=raw.index, copy=False),
-                    pd.Series(_spread(p.bad, safe, missing, False), index=raw.index, copy=False))
-
-
-def _spread(per_category: pd.Series, safe: np.ndarray, missing: np.ndarray, if_missing: bool) -> np.ndarray:
-    """A per-category mask spread over the rows (``if_missing`` where a cell is missing); a mask
-    that is the same for every category is not gathered row by row."""
-    flags = per_category.to_numpy(dtype=bool)
-    if not flags.any() or flags.all():  # (zeros/ones: no pass over the rows to fill them)
-        out = (np.ones if flags.any() else np.zeros)(len(safe), dtype=bool)
-    else:
-        out = flags[safe]
-    if missing.any():
-        out[missing] = if_missing
-    return out
-
-
-def _parse_by_kind(spec: ColumnSpec, raw: pd.Series, case: Case, src: Source) -> P.Parsed:
-    kind = spec.kind
-    if kind == "id":
-        return P.parse_id(raw)
-    if kind == "text":
-        return P.parse_text(raw)
-    if kind == "date":
-        return P.parse_dates(raw, src.date_format)
-    if kind == "period":
-        return P.parse_period(raw)
-    if kind == "money":
-        return P.parse_money(raw)
-    if kind in ("float", "sentiment"):
-        return P.parse_number(raw)
-    if kind == "int":
-        return P.parse_int(raw)
-    if kind == "bool":
-        return P.parse_bool(raw)
-    if kind == "gender":
-        return P.parse_gender(raw)
-    if kind == "brand":
-        return P.match_labels(raw, _label_choices(case.brands))
-    if kind == "business_line":
-        if not case.business_lines:  # nothing declared: the client's own labels are the lines
-            return P.parse_text(raw)
-        return P.match_labels(raw, _label_choices(case.business_lines))
-    if kind == "journey_stage":
-        return P.match_labels(raw, _label_choices(case.journey_stages))
-    if kind == "funnel_stage":
-        return P.match_labels(raw, _label_choices(case.funnel_stages))
-    if kind == "choice":
-        return P.match_labels(raw, {normalise(c): c for c in spec.choices})
-    raise ValueError(f"unknown column kind {kind}")
 
 
 # --------------------------------------------------------------------------- one table
@@ -356,7 +217,7 @@ def _check_rows(table: str, spec, ordered: list[str], columns: dict[str, str], p
             # an undeclared brand/line is kept as the client wrote it
             rawcol = raw.frame[columns[canon]]
             if isinstance(rawcol.dtype, pd.CategoricalDtype):
-                clean[canon] = put(clean[canon], bad, _on_distinct_values(P.parse_text, rawcol).values)
+                clean[canon] = put(clean[canon], bad, on_distinct_values(P.parse_text, rawcol).values)
             else:
                 clean.loc[bad, canon] = P.parse_text(rawcol).values[bad]
             q.warnings[_bad_reason(cspec)] = int(bad.sum())
@@ -476,7 +337,7 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
     if len(raw.frame) == 0:
         what = "has a header but no data rows" if len(raw.frame.columns) else "has no data"
         raise InputFileError(f"File {path.name} ({table}) {what}.")
-    columns = _resolve_columns(raw, src, table)
+    columns = resolve_columns(raw, src, table)
     personal_present = [c for c in src.personal if c in raw.frame.columns]
     if personal_present:
         q.notes.append(f"personal column(s) dropped: {len(personal_present)}")
@@ -496,7 +357,7 @@ def load_compact_table(case: Case, table: str, key: bytes | None = None):
     hasher = ThreadPoolExecutor(max_workers=1)
     try:
         # (the key first: see below)
-        parsing = {c: pool.submit(_parse_and_normalise, spec.column(c), raw.frame[columns[c]], case, src)
+        parsing = {c: pool.submit(parse_and_normalise, spec.column(c), raw.frame[columns[c]], case, src)
                    for c in sorted(ordered, key=lambda c: c != spec.key)}
         # a large table's key fingerprints are sorted on a thread as soon as the key is read, while
         # the other columns and the rows are checked: the rows sharing one with any other row (a
