@@ -19,6 +19,7 @@ import atexit
 import itertools
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,11 +124,28 @@ def _cache_database(con) -> str:
         for p in (path, path.with_name(path.name + ".wal")):
             p.unlink(missing_ok=True)  # a file left by an earlier process of the same id
         con.execute(f"ATTACH '{path.as_posix().replace(chr(39), chr(39) * 2)}' AS {CACHE_DATABASE}")
-        # the open database keeps its file: removed from the folder at once, nothing is left behind
-        # (its write-ahead log, written while the process runs, is removed at exit)
+        # the open database keeps its file: removed from the folder at once (its write-ahead log
+        # is removed at exit, or by a later process when this one ended without its exit handlers)
         path.unlink(missing_ok=True)
         atexit.register(_remove_cache, path)
+        _remove_stale_caches(folder)
     return CACHE_DATABASE
+
+
+def _remove_stale_caches(folder: Path, age_seconds: int = 3600) -> None:
+    """Remove the cache files (write-ahead logs) of processes that ended without their exit
+    handlers (a notebook kernel shut down): older than ``age_seconds`` and their process gone."""
+    now = time.time()
+    for p in folder.glob("cache-*.duckdb*"):
+        try:
+            pid = int(p.name.split("-")[1])
+            if pid == os.getpid() or now - p.stat().st_mtime < age_seconds:
+                continue
+            os.kill(pid, 0)  # raises when the process is gone
+        except ProcessLookupError:
+            p.unlink(missing_ok=True)
+        except (ValueError, IndexError, OSError):  # not ours, alive, or already removed
+            pass
 
 
 def _remove_cache(path: Path) -> None:
