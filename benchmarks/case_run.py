@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import gc
 import json
-import resource
 import shutil
 import sys
 import time
 from pathlib import Path
+
+from measure import peak_rss_mb
 
 
 def main(argv: list[str]) -> int:
@@ -48,7 +49,7 @@ def main(argv: list[str]) -> int:
     metrics = assemble_metrics(RunFolder(out_dir))
     seconds["metrics_json"] = round(time.perf_counter() - t, 3)
     total = time.perf_counter() - t0
-    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    maxrss = peak_rss_mb()
     print(json.dumps({"seconds": seconds, "total": round(total, 3), "maxrss_mb": round(maxrss, 1),
                       "metrics_keys": sorted(k for k, v in metrics.items() if not (isinstance(v, dict) and "skipped" in v))}))
     return 0

@@ -17,6 +17,8 @@ import sys
 import time
 from pathlib import Path
 
+from measure import peak_rss_mb
+
 
 def main(argv: list[str]) -> int:
     case_dir, out_dir = Path(argv[0]), Path(argv[1])
@@ -26,7 +28,7 @@ def main(argv: list[str]) -> int:
     t = time.perf_counter()
     result = run_case(case_dir, out_dir=out_dir, progress=False)
     seconds = time.perf_counter() - t
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    own = peak_rss_mb()
     kernels = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6
     print(json.dumps({"steps": {k: round(v, 3) for k, v in result.seconds.items()},
                       "run_case_seconds": round(seconds, 3), "maxrss_mb": round(own, 1),
