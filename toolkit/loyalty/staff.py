@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from toolkit.core.sales import SalesHistory, as_sales_history, visit_key, visit_totals_expr
+from toolkit.core.sales import SalesHistory, as_sales_history
 from toolkit.core.stats import wilson_interval
+from toolkit.core.visits import visit_key, visit_totals_expr
 
 # -- staff dependency --------------------------------------------------------------------------
 
