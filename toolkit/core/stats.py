@@ -74,6 +74,19 @@ def t_interval(mean, sd, n, confidence: float = DEFAULT_CONFIDENCE):
     return mean - half, mean + half
 
 
+def mean_interval_from(n, mean, sd, confidence: float = DEFAULT_CONFIDENCE):
+    """:func:`mean_interval` from a summary (an engine's ``count``, ``avg``, sample ``stddev``):
+    ``(mean, low, high, n)``; mean NaN when n == 0, interval NaN when n < 2."""
+    n = int(n)
+    if n == 0:
+        return float("nan"), float("nan"), float("nan"), 0
+    mean = float(mean)
+    if n < 2:
+        return mean, float("nan"), float("nan"), n
+    lo, hi = t_interval(mean, float(sd), n, confidence)
+    return mean, float(lo), float(hi), n
+
+
 def mean_interval(values, confidence: float = DEFAULT_CONFIDENCE):
     """Mean with a t-based confidence interval: ``(mean, low, high, n)``.
 
@@ -82,10 +95,4 @@ def mean_interval(values, confidence: float = DEFAULT_CONFIDENCE):
     x = np.asarray(values, dtype=float)
     x = x[~np.isnan(x)]
     n = int(x.size)
-    if n == 0:
-        return float("nan"), float("nan"), float("nan"), 0
-    mean = float(x.mean())
-    if n < 2:
-        return mean, float("nan"), float("nan"), n
-    lo, hi = t_interval(mean, float(x.std(ddof=1)), n, confidence)
-    return mean, float(lo), float(hi), n
+    return mean_interval_from(n, x.mean() if n else float("nan"), x.std(ddof=1) if n > 1 else float("nan"), confidence)

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from toolkit.core.sales import SalesHistory, as_sales_history, customer_visits
-from toolkit.core.stats import mean_interval, t_interval
+from toolkit.core.stats import mean_interval, mean_interval_from
 from toolkit.double_funnel.leads import lead_outcomes, rate_with_ci
 from toolkit.loyalty.repeat import lifetime_value
 
@@ -27,14 +27,7 @@ def amount_interval(sales: SalesHistory, visits, confidence: float) -> tuple[flo
     computed in the engine: only n, the mean and the standard deviation come back)."""
     a = sales.execute(visits.aggregate(n=visits.count(), mean=visits.amount.mean(),
                                        sd=visits.amount.std(how="sample"))).iloc[0]
-    n = int(a["n"])
-    if n == 0:
-        return float("nan"), float("nan"), float("nan"), 0
-    mean = float(a["mean"])
-    if n < 2:
-        return mean, float("nan"), float("nan"), n
-    lo, hi = t_interval(mean, float(a["sd"]), n, confidence)
-    return mean, float(lo), float(hi), n
+    return mean_interval_from(a["n"], a["mean"], a["sd"], confidence)
 
 
 def linked_first_visits(leads: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:

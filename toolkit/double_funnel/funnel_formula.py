@@ -82,7 +82,7 @@ from toolkit.double_funnel.deal_money import linked_first_visits
 from toolkit.double_funnel.leads import deal_stage, lead_outcomes, lead_to_deal
 from toolkit.stage_mapping.funnel import jsonable, traffic_to_lead
 from toolkit.core.stages import stage_model
-from toolkit.core.stats import t_interval
+from toolkit.core.stats import mean_interval_from
 
 ALL = "all"
 FACTORS = ("traffic", "conversion", "average_check", "purchases_per_customer")
@@ -163,12 +163,8 @@ def _sales_factors(sales: SalesHistory, start, end, per_line: bool, confidence: 
     out = {}
     for scope in scopes:
         r = found.get(scope)
-        n = int(r["n"]) if r else 0
         customers = int(r["customers"]) if r else 0
-        mean = float(r["mean"]) if n else float("nan")
-        lo = hi = float("nan")
-        if n >= 2:
-            lo, hi = (float(x) for x in t_interval(mean, float(r["sd"]), n, confidence))
+        mean, lo, hi, n = mean_interval_from(r["n"], r["mean"], r["sd"], confidence) if r else mean_interval_from(0, 0, 0)
         out[ALL if scope == ALL_LINES else scope] = {
             "revenue": float(r["revenue"]) if n else 0.0,
             "visits": n,
